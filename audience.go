@@ -1,0 +1,151 @@
+package scopedtoken
+
+import "strings"
+
+// meSegment is the business word that stands for the key's own business.
+const meSegment = "me"
+
+// DefaultPrefix is the path prefix every aud entry starts with by default.
+const DefaultPrefix = "/v2/accounts/"
+
+// audEntry is one parsed aud path: Prefix + business + "/" + tail.
+type audEntry struct {
+	raw      string
+	business string
+	tail     string // endpoint and optional path, without a trailing '/'
+}
+
+// parseAudEntry checks one aud entry against the grammar of SPEC §5: the
+// prefix, then at least a business and an endpoint segment, each segment
+// non-empty, not "." or "..", and made of RFC 3986 pchar without
+// percent-encoding. One trailing '/' is ignored.
+func parseAudEntry(prefix, raw string) (audEntry, bool) {
+	rest, ok := strings.CutPrefix(raw, prefix)
+	if !ok {
+		return audEntry{}, false
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	business, tail, ok := strings.Cut(rest, "/")
+	if !ok || !validSegment(business) {
+		return audEntry{}, false
+	}
+	for seg := range strings.SplitSeq(tail, "/") {
+		if !validSegment(seg) {
+			return audEntry{}, false
+		}
+	}
+	return audEntry{raw: raw, business: business, tail: tail}, true
+}
+
+// validSegment reports whether seg is a non-empty pchar segment without
+// percent-encoding that is not a dot segment.
+func validSegment(seg string) bool {
+	if seg == "" || seg == "." || seg == ".." {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		if !isPchar(seg[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isPchar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
+}
+
+// checkPath applies the 400 rules of SPEC §5 to an escaped request path: no
+// empty or dot segments, no encoded '/', '\' or '.', no encoded control
+// characters, and every '%' followed by two hex digits.
+func checkPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	p = strings.TrimSuffix(p[1:], "/")
+	if p == "" {
+		return true
+	}
+	segStart := 0
+	for i := 0; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			seg := p[segStart:i]
+			if seg == "" || seg == "." || seg == ".." {
+				return false
+			}
+			segStart = i + 1
+			continue
+		}
+		if p[i] != '%' {
+			continue
+		}
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return false
+		}
+		b := unhex(p[i+1])<<4 | unhex(p[i+2])
+		if b == '/' || b == '\\' || b == '.' || b < 0x20 || b == 0x7f {
+			return false
+		}
+		i += 2
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// authorize reports the business the request acts for, if some aud entry
+// covers the escaped path p (already checked by checkPath). Segments compare
+// exactly: case-sensitive, no decoding, whole segments only.
+func (v *verified) authorize(prefix, p string) (business string, ok bool) {
+	rest, found := strings.CutPrefix(p, prefix)
+	if !found {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	reqBusiness, reqTail, _ := strings.Cut(rest, "/")
+	keyBusiness := v.key.business
+	for i := range v.aud {
+		e := &v.aud[i]
+		if !coversBusiness(e.business, reqBusiness, keyBusiness) || !coversTail(e.tail, reqTail) {
+			continue
+		}
+		switch {
+		case keyBusiness != "":
+			return keyBusiness, true
+		case reqBusiness == meSegment:
+			return "", true
+		}
+		return reqBusiness, true
+	}
+	return "", false
+}
+
+// coversBusiness applies the business rules of SPEC §5. With a key business B,
+// "me" and B are one business and any other name covers nothing; without one,
+// every name (and "me") covers only itself.
+func coversBusiness(entry, request, keyBusiness string) bool {
+	if keyBusiness == "" {
+		return entry == request
+	}
+	return (entry == meSegment || entry == keyBusiness) && (request == meSegment || request == keyBusiness)
+}
+
+func coversTail(entry, request string) bool {
+	return request == entry || len(request) > len(entry) && request[len(entry)] == '/' && request[:len(entry)] == entry
+}

@@ -1,0 +1,317 @@
+package scopedtoken
+
+import (
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// claimNames are the claims the package reads; a spelling that encoding/json
+// would fold onto one of them makes the token invalid.
+var claimNames = []string{"aud", "exp", "nbf", "iat", "query", "iss", "sub", "jti"}
+
+// maxUnixSeconds is 9999-12-31T23:59:59Z, the latest instant a date claim may name.
+const maxUnixSeconds = 253402300799
+
+// numericDate is a JWT NumericDate with its fraction kept to the nanosecond.
+type numericDate struct {
+	sec  int64
+	nsec int64
+	set  bool
+}
+
+func (d numericDate) time() time.Time {
+	if !d.set {
+		return time.Time{}
+	}
+	return time.Unix(d.sec, d.nsec)
+}
+
+// verified is what a verified token says, shared read-only between every
+// request that presents the same token (through the cache). Requests get their
+// own copy as *Token.
+type verified struct {
+	key           *VerificationKey
+	exp, nbf, iat numericDate
+	aud           []audEntry
+	audRaw        []string
+	query         boundQuery
+	iss, sub, jti string
+	claims        []byte // the payload, for Token.DecodeClaims
+	size          int    // approximate bytes held, for the cache's byte bound
+}
+
+// boundQuery is the query claim, in claim order, with its URL encoding
+// precomputed so that binding it costs nothing per request.
+type boundQuery struct {
+	names   []string
+	values  [][]string
+	nvalues int
+	encoded string // name=value&... in claim order, query-escaped
+}
+
+// parseClaims reads the verified payload: strict JSON, no duplicate or
+// case-variant names, typed date claims, a well-formed aud and query, string
+// iss/sub/jti. Everything else is kept in claims for the application.
+func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verified, *Error) {
+	v := &verified{key: key, claims: payload, size: len(payload)}
+	s := scanner{data: payload}
+	var it objectIter
+	hasAud := false
+	if !it.begin(&s) {
+		return nil, ErrMalformedToken
+	}
+	for it.next(&s) {
+		var e *Error
+		switch string(it.name) {
+		case "aud":
+			hasAud = true
+			e = m.parseAudience(&s, v)
+		case "exp":
+			v.exp, e = parseDate(&s)
+		case "nbf":
+			v.nbf, e = parseDate(&s)
+		case "iat":
+			v.iat, e = parseDate(&s)
+		case "query":
+			e = m.parseQueryClaim(&s, &v.query)
+		case "iss":
+			v.iss, e = parseStringClaim(&s)
+		case "sub":
+			v.sub, e = parseStringClaim(&s)
+		case "jti":
+			v.jti, e = parseStringClaim(&s)
+		default:
+			if foldsTo(it.name, claimNames) {
+				return nil, ErrAmbiguousMember
+			}
+			s.skipValue()
+		}
+		if e != nil {
+			return nil, e
+		}
+	}
+	if e := jsonResult(&s); e != nil {
+		return nil, e
+	}
+	if !hasAud {
+		return nil, ErrBadAudience
+	}
+	if !v.exp.set && !m.allowMissingExp {
+		return nil, ErrMissingExp
+	}
+	for _, a := range v.audRaw {
+		v.size += len(a)
+	}
+	v.size += len(v.query.encoded) + 256
+	return v, nil
+}
+
+// checkTimes applies exp, nbf, iat and the maximum lifetime at now. It runs on
+// every request, cached or not.
+func (m *Middleware) checkTimes(v *verified, now time.Time) *Error {
+	if v.exp.set && !now.Before(v.exp.time().Add(m.leeway)) {
+		return ErrExpired
+	}
+	if v.nbf.set && now.Add(m.leeway).Before(v.nbf.time()) {
+		return ErrNotYetValid
+	}
+	if v.iat.set && now.Add(m.leeway).Before(v.iat.time()) {
+		return ErrIssuedInFuture
+	}
+	if m.maxLifetime > 0 && v.exp.set && v.exp.time().After(now.Add(m.maxLifetime+m.leeway)) {
+		return ErrLifetimeTooLong
+	}
+	return nil
+}
+
+func parseStringClaim(s *scanner) (string, *Error) {
+	if s.peek() != '"' {
+		return "", ErrInvalidClaims
+	}
+	b := s.readString()
+	if s.err != jsonOK {
+		return "", ErrMalformedToken
+	}
+	return string(b), nil
+}
+
+// parseDate reads a NumericDate: a JSON number, fractions allowed, between 0
+// and the end of year 9999. A string, null or any other type is invalid.
+func parseDate(s *scanner) (numericDate, *Error) {
+	c := s.peek()
+	if c != '-' && (c < '0' || c > '9') {
+		return numericDate{}, ErrInvalidClaims
+	}
+	num := s.readNumber()
+	if s.err != jsonOK {
+		return numericDate{}, ErrMalformedToken
+	}
+	d, ok := numericDateOf(num)
+	if !ok {
+		return numericDate{}, ErrInvalidClaims
+	}
+	return d, nil
+}
+
+func numericDateOf(num []byte) (numericDate, bool) {
+	if num[0] == '-' {
+		return numericDate{}, false
+	}
+	for _, c := range num {
+		if c == 'e' || c == 'E' {
+			// Exponent form is rare; the float path is exact enough for seconds.
+			f, err := strconv.ParseFloat(string(num), 64)
+			if err != nil || f < 0 || f > maxUnixSeconds {
+				return numericDate{}, false
+			}
+			sec, frac := math.Modf(f)
+			return numericDate{sec: int64(sec), nsec: int64(frac * 1e9), set: true}, true
+		}
+	}
+	i := 0
+	var sec int64
+	for ; i < len(num) && num[i] != '.'; i++ {
+		sec = sec*10 + int64(num[i]-'0')
+		if sec > maxUnixSeconds {
+			return numericDate{}, false
+		}
+	}
+	var nsec int64
+	if i < len(num) {
+		scale := int64(1e8)
+		for _, c := range num[i+1:] {
+			nsec += int64(c-'0') * scale
+			scale /= 10
+		}
+	}
+	if sec == maxUnixSeconds && nsec > 0 {
+		return numericDate{}, false
+	}
+	return numericDate{sec: sec, nsec: nsec, set: true}, true
+}
+
+// parseAudience reads aud: one string, or a non-empty array of strings, each
+// a path of the grammar in SPEC §5. Any malformed entry invalidates the token.
+func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
+	add := func(b []byte) *Error {
+		entry, ok := parseAudEntry(m.prefix, string(b))
+		if !ok {
+			return ErrBadAudience
+		}
+		v.aud = append(v.aud, entry)
+		v.audRaw = append(v.audRaw, entry.raw)
+		return nil
+	}
+	switch s.peek() {
+	case '"':
+		b := s.readString()
+		if s.err != jsonOK {
+			return ErrMalformedToken
+		}
+		return add(b)
+	case '[':
+		var it arrayIter
+		it.begin(s)
+		for it.next(s) {
+			if s.peek() != '"' {
+				return ErrBadAudience
+			}
+			b := s.readString()
+			if s.err != jsonOK {
+				return ErrMalformedToken
+			}
+			if e := add(b); e != nil {
+				return e
+			}
+		}
+		if s.err != jsonOK {
+			return ErrMalformedToken
+		}
+		if len(v.aud) == 0 {
+			return ErrBadAudience
+		}
+		return nil
+	}
+	return ErrBadAudience
+}
+
+// parseQueryClaim reads the query object: each value a string, number or
+// boolean (kept as its JSON text), or a non-empty array of those; no null, no
+// nesting, names non-empty, and at most the configured counts.
+func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
+	if s.peek() != '{' {
+		return ErrBadQueryClaim
+	}
+	var it objectIter
+	it.begin(s)
+	var enc strings.Builder
+	for it.next(s) {
+		if len(it.name) == 0 || len(q.names) == m.maxQueryParams {
+			return ErrBadQueryClaim
+		}
+		name := string(it.name)
+		var vals []string
+		if s.peek() == '[' {
+			var ai arrayIter
+			ai.begin(s)
+			for ai.next(s) {
+				val, e := readQueryScalar(s)
+				if e != nil {
+					return e
+				}
+				vals = append(vals, val)
+			}
+			if s.err == jsonOK && len(vals) == 0 {
+				return ErrBadQueryClaim
+			}
+		} else {
+			val, e := readQueryScalar(s)
+			if e != nil {
+				return e
+			}
+			vals = []string{val}
+		}
+		if s.err != jsonOK {
+			break
+		}
+		q.nvalues += len(vals)
+		if q.nvalues > m.maxQueryValues {
+			return ErrBadQueryClaim
+		}
+		q.names = append(q.names, name)
+		q.values = append(q.values, vals)
+		for _, val := range vals {
+			if enc.Len() > 0 {
+				enc.WriteByte('&')
+			}
+			enc.WriteString(url.QueryEscape(name))
+			enc.WriteByte('=')
+			enc.WriteString(url.QueryEscape(val))
+		}
+	}
+	switch s.err {
+	case jsonOK:
+	case jsonDuplicate:
+		return ErrDuplicateMember
+	default:
+		return ErrMalformedToken
+	}
+	q.encoded = enc.String()
+	return nil
+}
+
+func readQueryScalar(s *scanner) (string, *Error) {
+	switch c := s.peek(); {
+	case c == '"':
+		b := s.readString()
+		return string(b), nil
+	case c == 't' || c == 'f':
+		return string(s.skipValue()), nil
+	case c == '-' || c >= '0' && c <= '9':
+		return string(s.readNumber()), nil
+	}
+	return "", ErrBadQueryClaim
+}

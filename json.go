@@ -1,0 +1,446 @@
+package scopedtoken
+
+import (
+	"bytes"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file is a strict, single-pass JSON scanner for token headers and claims.
+// It accepts a subset of what encoding/json accepts and never a different
+// reading of it: valid UTF-8 only, no lone surrogate escapes, no duplicate member
+// names at any depth (compared after unescaping), and bounded nesting. Anything
+// else is an error, so two parsers can never disagree about what a token says.
+
+// maxJSONDepth bounds nesting; token payloads have no reason to go deeper.
+const maxJSONDepth = 32
+
+type jsonError int
+
+const (
+	jsonOK jsonError = iota
+	jsonSyntax
+	jsonDuplicate
+)
+
+type scanner struct {
+	data  []byte
+	pos   int
+	depth int
+	err   jsonError
+}
+
+func (s *scanner) fail(e jsonError) {
+	if s.err == jsonOK {
+		s.err = e
+	}
+}
+
+func (s *scanner) skipSpace() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, or 0 at the end.
+func (s *scanner) peek() byte {
+	s.skipSpace()
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+func (s *scanner) consume(c byte) bool {
+	if s.peek() == c {
+		s.pos++
+		return true
+	}
+	return false
+}
+
+// atEnd reports whether only whitespace is left.
+func (s *scanner) atEnd() bool {
+	s.skipSpace()
+	return s.pos == len(s.data)
+}
+
+// readString reads a string at the cursor and returns its unescaped value. The
+// result aliases the input when the string has no escapes; only escaped strings
+// allocate.
+func (s *scanner) readString() []byte {
+	if s.peek() != '"' {
+		s.fail(jsonSyntax)
+		return nil
+	}
+	s.pos++
+	start := s.pos
+	escaped := false
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			raw := s.data[start:s.pos]
+			s.pos++
+			if escaped {
+				return unescape(raw)
+			}
+			return raw
+		case c == '\\':
+			escaped = true
+			if !s.checkEscape() {
+				s.fail(jsonSyntax)
+				return nil
+			}
+		case c < 0x20:
+			s.fail(jsonSyntax)
+			return nil
+		case c < utf8.RuneSelf:
+			s.pos++
+		default:
+			r, size := utf8.DecodeRune(s.data[s.pos:])
+			if r == utf8.RuneError && size == 1 {
+				s.fail(jsonSyntax)
+				return nil
+			}
+			s.pos += size
+		}
+	}
+	s.fail(jsonSyntax)
+	return nil
+}
+
+// checkEscape validates the escape at the cursor (a backslash) and moves past
+// it. A \u escape of a high surrogate must be followed by one of a low
+// surrogate, and a low surrogate may not stand alone.
+func (s *scanner) checkEscape() bool {
+	d := s.data
+	if s.pos+1 >= len(d) {
+		return false
+	}
+	switch d[s.pos+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.pos += 2
+		return true
+	case 'u':
+	default:
+		return false
+	}
+	r, ok := hex4(d, s.pos+2)
+	if !ok {
+		return false
+	}
+	s.pos += 6
+	switch {
+	case r >= 0xDC00 && r <= 0xDFFF:
+		return false
+	case r >= 0xD800 && r <= 0xDBFF:
+		if s.pos+1 >= len(d) || d[s.pos] != '\\' || d[s.pos+1] != 'u' {
+			return false
+		}
+		lo, ok := hex4(d, s.pos+2)
+		if !ok || lo < 0xDC00 || lo > 0xDFFF {
+			return false
+		}
+		s.pos += 6
+	}
+	return true
+}
+
+func hex4(d []byte, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// unescape decodes a string body that checkEscape has already validated.
+func unescape(raw []byte) []byte {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch raw[i+1] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, _ := hex4(raw, i+2)
+			if utf16.IsSurrogate(r) {
+				lo, _ := hex4(raw, i+8)
+				r = utf16.DecodeRune(r, lo)
+				i += 6
+			}
+			out = utf8.AppendRune(out, r)
+			i += 6
+			continue
+		default: // '"', '\\', '/'
+			out = append(out, raw[i+1])
+		}
+		i += 2
+	}
+	return out
+}
+
+// readNumber reads a number at the cursor and returns its text.
+func (s *scanner) readNumber() []byte {
+	s.skipSpace()
+	d, start := s.data, s.pos
+	i := start
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		i = skipDigits(d, i)
+	default:
+		s.fail(jsonSyntax)
+		return nil
+	}
+	if i < len(d) && d[i] == '.' {
+		j := skipDigits(d, i+1)
+		if j == i+1 {
+			s.fail(jsonSyntax)
+			return nil
+		}
+		i = j
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := skipDigits(d, i)
+		if j == i {
+			s.fail(jsonSyntax)
+			return nil
+		}
+		i = j
+	}
+	s.pos = i
+	return d[start:i]
+}
+
+func skipDigits(d []byte, i int) int {
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func (s *scanner) readLiteral(lit string) bool {
+	s.skipSpace()
+	if bytes.HasPrefix(s.data[s.pos:], []byte(lit)) {
+		s.pos += len(lit)
+		return true
+	}
+	s.fail(jsonSyntax)
+	return false
+}
+
+// skipValue validates the value at the cursor, including duplicate names in
+// every object inside it, and returns its raw text.
+func (s *scanner) skipValue() []byte {
+	s.skipSpace()
+	start := s.pos
+	switch s.peek() {
+	case '{':
+		s.skipObject()
+	case '[':
+		s.skipArray()
+	case '"':
+		s.readString()
+	case 't':
+		s.readLiteral("true")
+	case 'f':
+		s.readLiteral("false")
+	case 'n':
+		s.readLiteral("null")
+	default:
+		s.readNumber()
+	}
+	if s.err != jsonOK {
+		return nil
+	}
+	return s.data[start:s.pos]
+}
+
+func (s *scanner) enter() bool {
+	s.depth++
+	if s.depth > maxJSONDepth {
+		s.fail(jsonSyntax)
+		return false
+	}
+	return true
+}
+
+func (s *scanner) skipObject() {
+	var it objectIter
+	if !it.begin(s) {
+		return
+	}
+	for it.next(s) {
+		s.skipValue()
+	}
+}
+
+func (s *scanner) skipArray() {
+	var it arrayIter
+	if !it.begin(s) {
+		return
+	}
+	for it.next(s) {
+		s.skipValue()
+	}
+}
+
+// objectIter walks the members of one object and refuses duplicate names.
+// After next returns true, name holds the member's unescaped name and the
+// cursor is at its value, which the caller must consume.
+type objectIter struct {
+	name  []byte
+	seen  nameSet
+	first bool
+}
+
+func (it *objectIter) begin(s *scanner) bool {
+	if !s.enter() || !s.consume('{') {
+		s.fail(jsonSyntax)
+		return false
+	}
+	it.first = true
+	return true
+}
+
+func (it *objectIter) next(s *scanner) bool {
+	if s.err != jsonOK {
+		return false
+	}
+	if s.consume('}') {
+		s.depth--
+		return false
+	}
+	if !it.first {
+		if !s.consume(',') {
+			s.fail(jsonSyntax)
+			return false
+		}
+	}
+	it.first = false
+	it.name = s.readString() // after a comma this also refuses a trailing one
+	if s.err != jsonOK || !s.consume(':') {
+		s.fail(jsonSyntax)
+		return false
+	}
+	if it.seen.add(it.name) {
+		s.fail(jsonDuplicate)
+		return false
+	}
+	return true
+}
+
+type arrayIter struct{ n int }
+
+func (it *arrayIter) begin(s *scanner) bool {
+	if !s.enter() || !s.consume('[') {
+		s.fail(jsonSyntax)
+		return false
+	}
+	return true
+}
+
+func (it *arrayIter) next(s *scanner) bool {
+	if s.err != jsonOK {
+		return false
+	}
+	if s.consume(']') {
+		s.depth--
+		return false
+	}
+	if it.n > 0 && !s.consume(',') {
+		s.fail(jsonSyntax)
+		return false
+	}
+	it.n++
+	if s.peek() == ']' {
+		s.fail(jsonSyntax) // a leading or trailing comma
+		return false
+	}
+	return true
+}
+
+// nameSet remembers the member names of one object. Small objects, which is
+// every real token, are checked without allocating.
+type nameSet struct {
+	small [12][]byte
+	n     int
+	big   map[string]struct{}
+}
+
+func (ns *nameSet) add(name []byte) (dup bool) {
+	if ns.big == nil {
+		for _, seen := range ns.small[:ns.n] {
+			if bytes.Equal(seen, name) {
+				return true
+			}
+		}
+		if ns.n < len(ns.small) {
+			ns.small[ns.n] = name
+			ns.n++
+			return false
+		}
+		ns.big = make(map[string]struct{}, 2*len(ns.small))
+		for _, seen := range ns.small[:ns.n] {
+			ns.big[string(seen)] = struct{}{}
+		}
+	}
+	if _, ok := ns.big[string(name)]; ok {
+		return true
+	}
+	ns.big[string(name)] = struct{}{}
+	return false
+}
+
+// foldsTo reports whether name differs from one of the registered names only in
+// the way encoding/json's case folding would ignore (including the Kelvin sign
+// and long s), which would let a second spelling slip past a struct decoder.
+func foldsTo(name []byte, registered []string) bool {
+	for _, r := range registered {
+		if len(name) >= len(r) && len(name) <= len(r)*3 && string(name) != r && bytes.EqualFold(name, []byte(r)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,351 @@
+package scopedtoken
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"errors"
+	"fmt"
+	"hash"
+	"math/big"
+	"sync"
+)
+
+// Key is one verification key: the kid that selects it, the one algorithm it
+// accepts, its material and the business that the path word "me" stands for.
+type Key struct {
+	ID         string           // the kid that selects this key
+	Algorithm  string           // the only alg accepted with this key
+	Secret     []byte           // HMAC secret, for HS*
+	PublicKey  crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	BusinessID string           // the business that `me` stands for; "" when the key has none
+}
+
+// KeySet finds verification keys by kid. Implementations must be safe for
+// concurrent use. LookupKey returns an error wrapping ErrUnknownKID when the set
+// has no key with that ID, and one wrapping ErrKeysUnavailable when it cannot
+// tell (keys not fetched yet); any other error is also treated as unavailable.
+// A set must return the same *VerificationKey for as long as the key is
+// unchanged: the verified-token cache trusts an entry only while the lookup of
+// its kid returns the very pointer that verified it.
+type KeySet interface {
+	LookupKey(ctx context.Context, kid string) (*VerificationKey, error)
+}
+
+// ErrBadKey is wrapped by every error that key validation returns.
+var ErrBadKey = errors.New("scopedtoken: bad key")
+
+// VerificationKey is a Key that has been validated and prepared for
+// verification. Build one with NewVerificationKey; it is immutable and safe for
+// concurrent use.
+type VerificationKey struct {
+	id, alg, business string
+	spec              *algSpec
+	secret            []byte
+	rsaKey            *rsa.PublicKey
+	ecKey             *ecdsa.PublicKey
+	edKey             ed25519.PublicKey
+	pssOpts           *rsa.PSSOptions
+	hmacs             sync.Pool // of *hmacState, so verification allocates nothing
+}
+
+type hmacState struct {
+	mac hash.Hash
+	sum [sha512.Size]byte
+}
+
+type algFamily int
+
+const (
+	familyHMAC algFamily = iota + 1
+	familyRSA
+	familyPSS
+	familyECDSA
+	familyEdDSA
+)
+
+type algSpec struct {
+	name    string
+	family  algFamily
+	hash    crypto.Hash
+	newHash func() hash.Hash
+	curve   elliptic.Curve // ECDSA only
+	minKey  int            // HMAC: bytes of secret
+}
+
+var algSpecs = map[string]*algSpec{
+	"HS256": {name: "HS256", family: familyHMAC, hash: crypto.SHA256, newHash: sha256.New, minKey: 32},
+	"HS384": {name: "HS384", family: familyHMAC, hash: crypto.SHA384, newHash: sha512.New384, minKey: 48},
+	"HS512": {name: "HS512", family: familyHMAC, hash: crypto.SHA512, newHash: sha512.New, minKey: 64},
+	"RS256": {name: "RS256", family: familyRSA, hash: crypto.SHA256},
+	"RS384": {name: "RS384", family: familyRSA, hash: crypto.SHA384},
+	"RS512": {name: "RS512", family: familyRSA, hash: crypto.SHA512},
+	"PS256": {name: "PS256", family: familyPSS, hash: crypto.SHA256},
+	"PS384": {name: "PS384", family: familyPSS, hash: crypto.SHA384},
+	"PS512": {name: "PS512", family: familyPSS, hash: crypto.SHA512},
+	"ES256": {name: "ES256", family: familyECDSA, hash: crypto.SHA256, curve: elliptic.P256()},
+	"ES384": {name: "ES384", family: familyECDSA, hash: crypto.SHA384, curve: elliptic.P384()},
+	"ES512": {name: "ES512", family: familyECDSA, hash: crypto.SHA512, curve: elliptic.P521()},
+	"EdDSA": {name: "EdDSA", family: familyEdDSA},
+}
+
+// minRSABits is the smallest RSA modulus accepted for signing or verifying.
+const minRSABits = 2048
+
+// NewVerificationKey validates k (SPEC §4) and prepares it for verification:
+// a non-empty ID, a supported algorithm, material of the type that algorithm
+// needs, HMAC secrets at least as long as the hash, RSA keys of 2048 bits or
+// more, EC points on the named curve, and a BusinessID that is a valid path
+// segment other than "me". The secret is copied.
+func NewVerificationKey(k Key) (*VerificationKey, error) {
+	if k.ID == "" {
+		return nil, fmt.Errorf("%w: key has an empty ID", ErrBadKey)
+	}
+	spec, ok := algSpecs[k.Algorithm]
+	if !ok {
+		return nil, fmt.Errorf("%w: key %q: unsupported algorithm %q", ErrBadKey, k.ID, k.Algorithm)
+	}
+	if k.BusinessID != "" && (k.BusinessID == meSegment || !validSegment(k.BusinessID)) {
+		return nil, fmt.Errorf("%w: key %q: BusinessID %q is not a valid path segment (and may not be %q)", ErrBadKey, k.ID, k.BusinessID, meSegment)
+	}
+	vk := &VerificationKey{id: k.ID, alg: k.Algorithm, business: k.BusinessID, spec: spec}
+	if spec.family == familyHMAC {
+		if k.PublicKey != nil {
+			return nil, fmt.Errorf("%w: key %q: %s takes a Secret, not a PublicKey", ErrBadKey, k.ID, k.Algorithm)
+		}
+		if len(k.Secret) < spec.minKey {
+			return nil, fmt.Errorf("%w: key %q: %s secret is %d bytes; at least %d are required", ErrBadKey, k.ID, k.Algorithm, len(k.Secret), spec.minKey)
+		}
+		vk.secret = append([]byte(nil), k.Secret...)
+		vk.hmacs.New = func() any { return &hmacState{mac: hmac.New(spec.newHash, vk.secret)} }
+		return vk, nil
+	}
+	if len(k.Secret) != 0 {
+		return nil, fmt.Errorf("%w: key %q: %s takes a PublicKey, not a Secret", ErrBadKey, k.ID, k.Algorithm)
+	}
+	if err := checkPublicKey(spec, k.PublicKey); err != nil {
+		return nil, fmt.Errorf("%w: key %q: %s", ErrBadKey, k.ID, err)
+	}
+	switch pub := k.PublicKey.(type) {
+	case *rsa.PublicKey:
+		vk.rsaKey = pub
+		if spec.family == familyPSS {
+			// RFC 7518 §3.5: the salt is as long as the hash. Never auto-detect it.
+			vk.pssOpts = &rsa.PSSOptions{SaltLength: spec.hash.Size(), Hash: spec.hash}
+		}
+	case *ecdsa.PublicKey:
+		vk.ecKey = pub
+	case ed25519.PublicKey:
+		vk.edKey = append(ed25519.PublicKey(nil), pub...)
+	}
+	return vk, nil
+}
+
+// checkPublicKey reports why pub cannot be used with spec, or nil. It is shared
+// by verification and minting (with the signer's public half).
+func checkPublicKey(spec *algSpec, pub crypto.PublicKey) error {
+	switch spec.family {
+	case familyHMAC:
+		return fmt.Errorf("%s needs a secret, not a %s", spec.name, keyKind(pub))
+	case familyRSA, familyPSS:
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || k == nil || k.N == nil {
+			return fmt.Errorf("%s needs an RSA key, got %s", spec.name, keyKind(pub))
+		}
+		if k.N.BitLen() < minRSABits {
+			return fmt.Errorf("RSA key has %d bits; at least %d are required", k.N.BitLen(), minRSABits)
+		}
+	case familyECDSA:
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k == nil || k.Curve == nil {
+			return fmt.Errorf("%s needs an ECDSA %s key, got %s", spec.name, spec.curve.Params().Name, keyKind(pub))
+		}
+		if k.Curve != spec.curve {
+			return fmt.Errorf("%s needs curve %s, got %s", spec.name, spec.curve.Params().Name, k.Curve.Params().Name)
+		}
+		if _, err := k.ECDH(); err != nil {
+			return errors.New("EC public key is not a valid point on its curve")
+		}
+	case familyEdDSA:
+		k, ok := pub.(ed25519.PublicKey)
+		if !ok || len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("EdDSA needs an Ed25519 key, got %s", keyKind(pub))
+		}
+	}
+	return nil
+}
+
+// keyKind names the type of key material for error messages, without any of
+// its content.
+func keyKind(k any) string {
+	switch k := k.(type) {
+	case nil:
+		return "no key"
+	case *rsa.PublicKey, *rsa.PrivateKey:
+		return "RSA key"
+	case *ecdsa.PublicKey:
+		if k != nil && k.Curve != nil {
+			return "ECDSA " + k.Curve.Params().Name + " key"
+		}
+		return "ECDSA key"
+	case *ecdsa.PrivateKey:
+		return keyKind(&k.PublicKey)
+	case ed25519.PublicKey, ed25519.PrivateKey:
+		return "Ed25519 key"
+	case []byte:
+		return "secret"
+	}
+	return fmt.Sprintf("key of type %T", k)
+}
+
+// ID returns the key's kid.
+func (k *VerificationKey) ID() string { return k.id }
+
+// Algorithm returns the one algorithm the key accepts.
+func (k *VerificationKey) Algorithm() string { return k.alg }
+
+// BusinessID returns the business that "me" stands for with this key, or "".
+func (k *VerificationKey) BusinessID() string { return k.business }
+
+// PublicKey returns the key's public material, or nil for an HMAC key.
+func (k *VerificationKey) PublicKey() crypto.PublicKey {
+	switch {
+	case k.rsaKey != nil:
+		return k.rsaKey
+	case k.ecKey != nil:
+		return k.ecKey
+	case k.edKey != nil:
+		return k.edKey
+	}
+	return nil
+}
+
+// sameMaterial reports whether two keys verify exactly the same signatures,
+// so that a refreshed key set can keep the old pointer (and cached results).
+func (k *VerificationKey) sameMaterial(o *VerificationKey) bool {
+	if k.id != o.id || k.alg != o.alg || k.business != o.business {
+		return false
+	}
+	switch {
+	case k.secret != nil:
+		return hmac.Equal(k.secret, o.secret)
+	case k.rsaKey != nil:
+		return o.rsaKey != nil && k.rsaKey.Equal(o.rsaKey)
+	case k.ecKey != nil:
+		return o.ecKey != nil && k.ecKey.Equal(o.ecKey)
+	}
+	return k.edKey.Equal(o.edKey)
+}
+
+// verify reports whether sig is a valid signature of signingInput under this
+// key with its one algorithm.
+func (k *VerificationKey) verify(signingInput, sig []byte) bool {
+	spec := k.spec
+	switch spec.family {
+	case familyHMAC:
+		if len(sig) != spec.hash.Size() {
+			return false
+		}
+		st := k.hmacs.Get().(*hmacState)
+		st.mac.Reset()
+		st.mac.Write(signingInput)
+		ok := hmac.Equal(st.mac.Sum(st.sum[:0]), sig)
+		k.hmacs.Put(st)
+		return ok
+	case familyEdDSA:
+		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.edKey, signingInput, sig)
+	}
+	var buf [sha512.Size]byte
+	digest := digestInto(spec.hash, signingInput, &buf)
+	switch spec.family {
+	case familyRSA:
+		return rsa.VerifyPKCS1v15(k.rsaKey, spec.hash, digest, sig) == nil
+	case familyPSS:
+		return rsa.VerifyPSS(k.rsaKey, spec.hash, digest, sig, k.pssOpts) == nil
+	case familyECDSA:
+		size := (spec.curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return false
+		}
+		r := new(big.Int).SetBytes(sig[:size])
+		s := new(big.Int).SetBytes(sig[size:])
+		return ecdsa.Verify(k.ecKey, digest, r, s)
+	}
+	return false
+}
+
+func digestInto(h crypto.Hash, data []byte, buf *[sha512.Size]byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		*(*[sha256.Size]byte)(buf[:sha256.Size]) = sha256.Sum256(data)
+	case crypto.SHA384:
+		*(*[sha512.Size384]byte)(buf[:sha512.Size384]) = sha512.Sum384(data)
+	default:
+		*buf = sha512.Sum512(data)
+	}
+	return buf[:h.Size()]
+}
+
+// staticKeys is the KeySet that StaticKeys returns.
+type staticKeys map[string]*VerificationKey
+
+// StaticKeys validates every key (see NewVerificationKey) and returns a KeySet
+// that holds them. IDs must be unique: a duplicate is an error, never a choice.
+func StaticKeys(keys ...Key) (KeySet, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no keys given", ErrBadKey)
+	}
+	set := make(staticKeys, len(keys))
+	for _, k := range keys {
+		vk, err := NewVerificationKey(k)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := set[k.ID]; dup {
+			return nil, fmt.Errorf("%w: two keys have the ID %q", ErrBadKey, k.ID)
+		}
+		set[k.ID] = vk
+	}
+	return set, nil
+}
+
+// LookupKey returns the key with ID kid, or ErrUnknownKID.
+func (s staticKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, error) {
+	if vk, ok := s[kid]; ok {
+		return vk, nil
+	}
+	return nil, ErrUnknownKID
+}
+
+// CombineKeys returns a KeySet that asks each set in order and uses the first
+// that knows the kid, so static keys listed first cannot be shadowed by a
+// remote set. When no set knows it, the result is ErrKeysUnavailable if any set
+// said so (the request might succeed later) and ErrUnknownKID otherwise.
+func CombineKeys(sets ...KeySet) KeySet {
+	return combinedKeys(append([]KeySet(nil), sets...))
+}
+
+type combinedKeys []KeySet
+
+func (c combinedKeys) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
+	var unavailable error
+	for _, s := range c {
+		vk, err := s.LookupKey(ctx, kid)
+		if err == nil {
+			return vk, nil
+		}
+		if !errors.Is(err, ErrUnknownKID) && unavailable == nil {
+			unavailable = err
+		}
+	}
+	if unavailable != nil {
+		return nil, unavailable
+	}
+	return nil, ErrUnknownKID
+}

@@ -1,0 +1,256 @@
+package scopedtoken
+
+import (
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// SigningKey is a key that mints tokens: its kid, its one algorithm and either
+// an HMAC secret (HS*) or a private key (RS*, PS*, ES*, EdDSA).
+type SigningKey struct {
+	ID         string
+	Algorithm  string
+	Secret     []byte        // HMAC secret, for HS*
+	PrivateKey crypto.Signer // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
+}
+
+// MinterConfig configures a Minter. Only Key is required.
+type MinterConfig struct {
+	Key SigningKey
+	// Lifetime is the default time from minting to exp. Default 5 minutes.
+	Lifetime time.Duration
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Verify, when set, checks every minted token with this middleware (at
+	// the path of its first aud entry) before Mint returns it, so a token
+	// that the API would refuse is never handed out.
+	Verify *Middleware
+}
+
+// DefaultLifetime is the default lifetime of a minted token.
+const DefaultLifetime = 5 * time.Minute
+
+// Claims are what a minted token says.
+type Claims struct {
+	// Audience is one or more API paths (SPEC §5). Required.
+	Audience []string
+	// Query binds query parameters; one value is written as a string, several
+	// as an array. Names are written in sorted order.
+	Query url.Values
+	// ExpiresIn overrides the Minter's lifetime; a negative value mints an
+	// already expired token (for tests).
+	ExpiresIn time.Duration
+	// NoExpiry mints a token without exp; only a middleware configured with
+	// AllowMissingExp accepts it.
+	NoExpiry bool
+	// NotBefore sets nbf when not zero.
+	NotBefore           time.Time
+	Issuer, Subject, ID string
+	// Extra holds any other claims. It may not repeat a registered name.
+	Extra map[string]any
+}
+
+// Minter mints tokens with one key. It is safe for concurrent use.
+type Minter struct {
+	key      SigningKey
+	spec     *algSpec
+	lifetime time.Duration
+	now      func() time.Time
+	verifier *Middleware
+	header   string // encoded, precomputed: it never changes
+}
+
+// ErrMint is wrapped by every minting error.
+var ErrMint = errors.New("scopedtoken: cannot mint")
+
+// NewMinter checks the key and builds a Minter. The key must fit its
+// algorithm exactly: a secret of at least the hash length for HS*, an RSA key
+// of 2048 bits or more for RS*/PS*, the matching curve for ES*, Ed25519 for
+// EdDSA. Errors name the mismatch and never include key material.
+func NewMinter(cfg MinterConfig) (*Minter, error) {
+	k := cfg.Key
+	if k.ID == "" {
+		return nil, fmt.Errorf("%w: the key has no ID (kid)", ErrMint)
+	}
+	spec, ok := algSpecs[k.Algorithm]
+	if !ok {
+		return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrMint, k.Algorithm)
+	}
+	if spec.family == familyHMAC {
+		switch {
+		case k.PrivateKey != nil:
+			return nil, fmt.Errorf("%w: %s takes a secret, but a private %s was given", ErrMint, k.Algorithm, keyKind(k.PrivateKey))
+		case len(k.Secret) < spec.minKey:
+			return nil, fmt.Errorf("%w: %s secret is %d bytes; at least %d are required", ErrMint, k.Algorithm, len(k.Secret), spec.minKey)
+		}
+		k.Secret = append([]byte(nil), k.Secret...)
+	} else {
+		switch {
+		case len(k.Secret) != 0:
+			return nil, fmt.Errorf("%w: %s needs a private key, but a secret was given", ErrMint, k.Algorithm)
+		case k.PrivateKey == nil:
+			return nil, fmt.Errorf("%w: %s needs a private key", ErrMint, k.Algorithm)
+		}
+		if err := checkPublicKey(spec, k.PrivateKey.Public()); err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrMint, err)
+		}
+	}
+	header, _ := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ"`
+	}{k.Algorithm, k.ID, "JWT"})
+	m := &Minter{key: k, spec: spec, lifetime: cfg.Lifetime, now: cfg.Now, verifier: cfg.Verify,
+		header: base64.RawURLEncoding.EncodeToString(header)}
+	if m.lifetime <= 0 {
+		m.lifetime = DefaultLifetime
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m, nil
+}
+
+// Mint returns a signed token for c. With MinterConfig.Verify set, the token is
+// first checked by that middleware and its error returned instead.
+func (m *Minter) Mint(c Claims) (string, error) {
+	payload, err := m.payload(c)
+	if err != nil {
+		return "", err
+	}
+	input := m.header + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := m.sign([]byte(input))
+	if err != nil {
+		return "", fmt.Errorf("%w: signing failed: %w", ErrMint, err)
+	}
+	token := input + "." + base64.RawURLEncoding.EncodeToString(sig)
+	if m.verifier != nil {
+		if _, err := m.verifier.Verify(context.Background(), token, c.Audience[0]); err != nil {
+			return "", fmt.Errorf("%w: the minted token does not verify: %w", ErrMint, err)
+		}
+	}
+	return token, nil
+}
+
+var registeredClaims = map[string]bool{"aud": true, "exp": true, "nbf": true, "iat": true, "query": true, "iss": true, "sub": true, "jti": true}
+
+func (m *Minter) payload(c Claims) ([]byte, error) {
+	if len(c.Audience) == 0 {
+		return nil, fmt.Errorf("%w: at least one audience path is required", ErrMint)
+	}
+	claims := make(map[string]any, len(c.Extra)+8)
+	for name, v := range c.Extra {
+		if registeredClaims[name] || foldsTo([]byte(name), claimNames) {
+			return nil, fmt.Errorf("%w: extra claim %q repeats a registered claim; use its field", ErrMint, name)
+		}
+		claims[name] = v
+	}
+	if len(c.Audience) == 1 {
+		claims["aud"] = c.Audience[0]
+	} else {
+		claims["aud"] = c.Audience
+	}
+	now := m.now()
+	claims["iat"] = now.Unix()
+	if !c.NoExpiry {
+		life := c.ExpiresIn
+		if life == 0 {
+			life = m.lifetime
+		}
+		claims["exp"] = now.Add(life).Unix()
+	}
+	if !c.NotBefore.IsZero() {
+		claims["nbf"] = c.NotBefore.Unix()
+	}
+	for name, v := range map[string]string{"iss": c.Issuer, "sub": c.Subject, "jti": c.ID} {
+		if v != "" {
+			claims[name] = v
+		}
+	}
+	if len(c.Query) > 0 {
+		q := make(map[string]any, len(c.Query))
+		names := make([]string, 0, len(c.Query))
+		for name := range c.Query {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			switch vals := c.Query[name]; len(vals) {
+			case 0:
+				return nil, fmt.Errorf("%w: query parameter %q has no value", ErrMint, name)
+			case 1:
+				q[name] = vals[0]
+			default:
+				q[name] = vals
+			}
+		}
+		claims["query"] = q
+	}
+	return json.Marshal(claims)
+}
+
+// sign uses the crypto.Signer interface throughout, so a key held in an HSM or
+// a cloud KMS signs as well as one in memory.
+func (m *Minter) sign(input []byte) ([]byte, error) {
+	spec := m.spec
+	switch spec.family {
+	case familyHMAC:
+		mac := hmac.New(spec.newHash, m.key.Secret)
+		mac.Write(input)
+		return mac.Sum(nil), nil
+	case familyEdDSA:
+		return m.key.PrivateKey.Sign(rand.Reader, input, crypto.Hash(0))
+	}
+	var buf [64]byte
+	digest := digestInto(spec.hash, input, &buf)
+	switch spec.family {
+	case familyRSA:
+		return m.key.PrivateKey.Sign(rand.Reader, digest, spec.hash)
+	case familyPSS:
+		return m.key.PrivateKey.Sign(rand.Reader, digest, &rsa.PSSOptions{SaltLength: spec.hash.Size(), Hash: spec.hash})
+	}
+	der, err := m.key.PrivateKey.Sign(rand.Reader, digest, spec.hash)
+	if err != nil {
+		return nil, err
+	}
+	var rs struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) > 0 {
+		return nil, errors.New("the signer returned a malformed ECDSA signature")
+	}
+	size := (spec.curve.Params().BitSize + 7) / 8
+	sig := make([]byte, 2*size)
+	rs.R.FillBytes(sig[:size])
+	rs.S.FillBytes(sig[size:])
+	return sig, nil
+}
+
+// TokenURL returns base with the token added as the jwt query parameter, as
+// emailed links carry it. An existing query and fragment are kept; an existing
+// jwt parameter is replaced.
+func TokenURL(base, token string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("%w: bad base URL: %w", ErrMint, err)
+	}
+	var kept []string
+	for pair := range strings.SplitSeq(u.RawQuery, "&") {
+		if name, _, _ := strings.Cut(pair, "="); pair != "" && !unescapedEquals(name, "jwt") {
+			kept = append(kept, pair)
+		}
+	}
+	u.RawQuery = strings.Join(append(kept, "jwt="+url.QueryEscape(token)), "&")
+	return u.String(), nil
+}

@@ -1,0 +1,407 @@
+package scopedtoken
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+)
+
+// RemoteConfig configures a key set fetched from a JWKS URL. Only URL is
+// required; every other field's zero value means the documented default.
+type RemoteConfig struct {
+	// URL of the JWK Set, http or https. Required.
+	URL string
+	// Client makes the requests; it is copied, never changed. Default: a new
+	// client. Either way the response body is capped at MaxBodyBytes.
+	Client *http.Client
+	// HTTPTimeout bounds one fetch. Default 10 seconds.
+	HTTPTimeout time.Duration
+	// RefreshInterval is how often the set is fetched in the background.
+	// Default 1 hour.
+	RefreshInterval time.Duration
+	// MinRefreshInterval is the least time between two fetches caused by
+	// unknown kids: a flood of random kids causes at most one fetch per
+	// interval. A new key therefore works at the latest MinRefreshInterval
+	// (plus one fetch) after it is published. Default 30 seconds.
+	MinRefreshInterval time.Duration
+	// RefreshWait is the longest a request waits for a fetch caused by its
+	// unknown kid (less if its own context ends first). Default 2 seconds.
+	RefreshWait time.Duration
+	// MaxBodyBytes caps the JWK Set response. Default 1 MiB.
+	MaxBodyBytes int64
+	// BusinessID is the business of every key of this set ("me" stands for
+	// it). Default "": keys have no business.
+	BusinessID string
+	// BusinessByKID gives the business of individual kids, overriding
+	// BusinessID for them.
+	BusinessByKID map[string]string
+	// Logger receives fetch failures and skipped keys (with their kid and
+	// the reason, never key material). Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults of RemoteConfig.
+const (
+	DefaultHTTPTimeout        = 10 * time.Second
+	DefaultRefreshInterval    = time.Hour
+	DefaultMinRefreshInterval = 30 * time.Second
+	DefaultRefreshWait        = 2 * time.Second
+	DefaultMaxBodyBytes       = 1 << 20
+)
+
+// RemoteKeySet is a KeySet fetched from a JWKS URL, refreshed periodically and
+// when an unknown kid arrives. The fetching and JWK parsing are done by
+// github.com/MicahParks/jwkset through a keyfunc storage; which keys are used,
+// and with which algorithm, is decided here (see LookupKey). Call Close to stop
+// its background refresh.
+type RemoteKeySet struct {
+	cfg    RemoteConfig
+	client *http.Client
+	kf     keyfunc.Keyfunc
+	logger *slog.Logger
+	ctx    context.Context // lives until Close; fetches never use a request's context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	snapshot atomic.Pointer[remoteSnapshot]
+
+	mu          sync.Mutex
+	inflight    *fetchCall
+	lastAttempt time.Time
+}
+
+type remoteSnapshot struct {
+	keys    map[string]*VerificationKey
+	healthy bool // the last fetch succeeded
+}
+
+type fetchCall struct {
+	done chan struct{}
+	err  error
+}
+
+// errRemoteUnavailable is what LookupKey returns when the set cannot tell.
+var errRemoteUnavailable = fmt.Errorf("%w: the JWK Set could not be fetched", ErrKeysUnavailable)
+
+// NewRemoteKeySet starts a key set for cfg.URL. It fetches once before
+// returning (bounded by HTTPTimeout) but does not fail when that fetch fails:
+// until a fetch succeeds, lookups report ErrKeysUnavailable (503), and the set
+// keeps trying in the background and on unknown kids. ctx ends the background
+// work, as Close does.
+func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("scopedtoken: RemoteConfig.URL must be an absolute http or https URL")
+	}
+	setDefault(&cfg.HTTPTimeout, DefaultHTTPTimeout)
+	setDefault(&cfg.RefreshInterval, DefaultRefreshInterval)
+	setDefault(&cfg.MinRefreshInterval, DefaultMinRefreshInterval)
+	setDefault(&cfg.RefreshWait, DefaultRefreshWait)
+	setDefault(&cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	for kid, b := range cfg.BusinessByKID {
+		if b != "" && (b == meSegment || !validSegment(b)) {
+			return nil, fmt.Errorf("scopedtoken: RemoteConfig.BusinessByKID[%q] is not a valid business", kid)
+		}
+	}
+	if cfg.BusinessID != "" && (cfg.BusinessID == meSegment || !validSegment(cfg.BusinessID)) {
+		return nil, errors.New("scopedtoken: RemoteConfig.BusinessID is not a valid business")
+	}
+	r := &RemoteKeySet{cfg: cfg, logger: cfg.Logger, done: make(chan struct{})}
+	if r.logger == nil {
+		r.logger = slog.Default()
+	}
+	r.client = &http.Client{}
+	if cfg.Client != nil {
+		*r.client = *cfg.Client
+	}
+	base := r.client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	r.client.Transport = limitTransport{base: base, max: cfg.MaxBodyBytes}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	store := &notifyStorage{MemoryJWKSet: jwkset.NewMemoryStorage(), onReplace: r.rebuild}
+	r.kf, err = keyfunc.New(keyfunc.Options{Ctx: r.ctx, Storage: store})
+	if err != nil {
+		return nil, fmt.Errorf("scopedtoken: %w", err)
+	}
+	r.snapshot.Store(&remoteSnapshot{})
+	if call := r.startFetch(true); call != nil {
+		<-call.done
+	}
+	go r.refreshLoop()
+	return r, nil
+}
+
+func setDefault[T int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Close stops the background refresh. Lookups keep answering from the last
+// set.
+func (r *RemoteKeySet) Close() {
+	r.cancel()
+	<-r.done
+}
+
+func (r *RemoteKeySet) refreshLoop() {
+	defer close(r.done)
+	t := time.NewTicker(r.cfg.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+			if call := r.startFetch(true); call != nil {
+				<-call.done
+			}
+		}
+	}
+}
+
+// LookupKey returns the key for kid. Only keys that passed every check of
+// SPEC §4 are in the set. An unknown kid starts a shared, rate-limited fetch
+// and waits for it at most RefreshWait (or until ctx ends); a cancelled
+// request never aborts the fetch that others wait for.
+func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
+	snap := r.snapshot.Load()
+	if k, ok := snap.keys[kid]; ok {
+		return k, nil
+	}
+	if call := r.startFetch(false); call != nil {
+		t := time.NewTimer(r.cfg.RefreshWait)
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		snap = r.snapshot.Load()
+		if k, ok := snap.keys[kid]; ok {
+			return k, nil
+		}
+	}
+	if !snap.healthy {
+		return nil, errRemoteUnavailable
+	}
+	return nil, ErrUnknownKID
+}
+
+// Refresh fetches the set now, waiting for a fetch already under way rather
+// than starting another, and returns its error.
+func (r *RemoteKeySet) Refresh(ctx context.Context) error {
+	call := r.startFetch(true)
+	select {
+	case <-call.done:
+		return call.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// startFetch joins the fetch under way or starts one. Unforced fetches (for
+// unknown kids) are rate-limited and return nil when the limit refuses.
+func (r *RemoteKeySet) startFetch(force bool) *fetchCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inflight != nil {
+		return r.inflight
+	}
+	if !force && time.Since(r.lastAttempt) < r.cfg.MinRefreshInterval {
+		return nil
+	}
+	call := &fetchCall{done: make(chan struct{})}
+	r.inflight, r.lastAttempt = call, time.Now()
+	go func() {
+		call.err = r.fetch()
+		r.mu.Lock()
+		r.inflight = nil
+		r.mu.Unlock()
+		close(call.done)
+	}()
+	return call
+}
+
+// fetch downloads and parses the set once; on success the storage calls
+// rebuild with the new keys, on failure the last good set stays.
+func (r *RemoteKeySet) fetch() error {
+	_, err := jwkset.NewStorageFromHTTP(r.cfg.URL, jwkset.HTTPClientStorageOptions{
+		Client:      r.client,
+		Ctx:         r.ctx,
+		HTTPTimeout: r.cfg.HTTPTimeout,
+		Storage:     r.kf.Storage(),
+	})
+	if err != nil {
+		old := r.snapshot.Load()
+		r.snapshot.Store(&remoteSnapshot{keys: old.keys, healthy: false})
+		r.logger.Warn("scopedtoken: JWK Set refresh failed; keeping the last good keys", "url", r.cfg.URL, "error", err)
+	}
+	return err
+}
+
+// rebuild turns the fetched JWKs into verification keys, keeping the old
+// *VerificationKey of every unchanged key so that cached verifications stay
+// valid, and dropping every key that SPEC §4 does not allow.
+func (r *RemoteKeySet) rebuild(jwks []jwkset.JWK) {
+	count := make(map[string]int, len(jwks))
+	for _, j := range jwks {
+		count[j.Marshal().KID]++
+	}
+	old := r.snapshot.Load().keys
+	keys := make(map[string]*VerificationKey, len(jwks))
+	for _, j := range jwks {
+		m := j.Marshal()
+		if count[m.KID] > 1 {
+			r.logger.Warn("scopedtoken: JWK skipped", "kid", m.KID, "reason", "duplicated kid")
+			continue
+		}
+		vk, reason := r.convert(j)
+		if vk == nil {
+			r.logger.Warn("scopedtoken: JWK skipped", "kid", m.KID, "reason", reason)
+			continue
+		}
+		if prev := old[vk.id]; prev != nil && prev.sameMaterial(vk) {
+			vk = prev
+		}
+		keys[vk.id] = vk
+	}
+	r.snapshot.Store(&remoteSnapshot{keys: keys, healthy: true})
+}
+
+// convert applies the rules for remote keys: a kid, use "sig" (or none),
+// key_ops allowing verify (or none), no symmetric or private material, and
+// exactly one algorithm: the JWK's alg, or the default of its key type.
+func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
+	m := j.Marshal()
+	switch {
+	case m.KID == "":
+		return nil, "no kid"
+	case m.KTY == jwkset.KtyOct:
+		return nil, "symmetric keys are never taken from a remote set"
+	case m.USE != "" && m.USE != jwkset.UseSig:
+		return nil, "use is not sig"
+	case m.D != "" || m.P != "" || m.Q != "" || m.K != "":
+		return nil, "the JWK holds private material"
+	}
+	if len(m.KEYOPS) > 0 {
+		verify := false
+		for _, op := range m.KEYOPS {
+			verify = verify || op == jwkset.KeyOpsVerify
+		}
+		if !verify {
+			return nil, "key_ops does not allow verify"
+		}
+	}
+	pub := j.Key()
+	switch pub.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey, []byte:
+		return nil, "the JWK holds private or symmetric material"
+	}
+	alg := m.ALG.String()
+	if alg == "" {
+		alg = defaultAlg(pub)
+	}
+	business := r.cfg.BusinessID
+	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {
+		business = b
+	}
+	vk, err := NewVerificationKey(Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business})
+	if err != nil {
+		return nil, err.Error()
+	}
+	return vk, ""
+}
+
+// defaultAlg is the one algorithm a JWK without alg accepts.
+func defaultAlg(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return "RS256"
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return "ES256"
+		case elliptic.P384():
+			return "ES384"
+		case elliptic.P521():
+			return "ES512"
+		}
+	case ed25519.PublicKey:
+		return "EdDSA"
+	}
+	return ""
+}
+
+// notifyStorage is jwkset's memory storage that tells the key set about every
+// successful fetch, which replaces all keys at once.
+type notifyStorage struct {
+	*jwkset.MemoryJWKSet
+	onReplace func([]jwkset.JWK)
+}
+
+func (s *notifyStorage) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
+	if err := s.MemoryJWKSet.KeyReplaceAll(ctx, given); err != nil {
+		return err
+	}
+	s.onReplace(given)
+	return nil
+}
+
+// limitTransport caps response bodies, so a huge JWK Set fails its fetch
+// instead of filling memory.
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+var errBodyTooLarge = errors.New("scopedtoken: JWK Set response is larger than MaxBodyBytes")
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, errBodyTooLarge
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.max}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	return n, err
+}

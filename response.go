@@ -1,0 +1,87 @@
+package scopedtoken
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// response is a refusal's precomputed headers and body, built once per reason
+// in New so that refusing costs no formatting.
+type response struct {
+	status          int
+	wwwAuthenticate []string
+	retryAfter      []string
+	body            []byte
+}
+
+var (
+	jsonContentType = []string{"application/json"}
+	noSniff         = []string{"nosniff"}
+	noStore         = []string{"no-store"}
+)
+
+// buildResponses precomputes the response of every reason for realm.
+func buildResponses(realm string, retryAfter int) map[*Error]*response {
+	out := make(map[*Error]*response, len(reasons))
+	for _, e := range reasons {
+		challenge := `Bearer realm=` + quote(realm)
+		if e != errMissingToken {
+			challenge += `, error=` + quote(e.oauthCode()) + `, error_description=` + quote(e.Message)
+		}
+		body, _ := json.Marshal(struct {
+			Error   string `json:"error"`
+			Reason  string `json:"reason"`
+			Message string `json:"message"`
+		}{e.oauthCode(), e.Reason, e.Message})
+		resp := &response{status: e.Status(), wwwAuthenticate: []string{challenge}, body: append(body, '\n')}
+		if resp.status == http.StatusServiceUnavailable {
+			resp.retryAfter = []string{strconv.Itoa(retryAfter)}
+		}
+		out[e] = resp
+	}
+	return out
+}
+
+// quote makes an RFC 7230 quoted-string; the texts here are fixed ASCII.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// WriteError writes the package's standard response for err: the status of
+// its category, an RFC 6750 WWW-Authenticate challenge and a JSON body with
+// error, reason and message. A custom ErrorHandler can call it for the cases
+// it does not handle itself. An err that is not from this package is answered
+// as an invalid token.
+func (m *Middleware) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	resp := m.responses[reasonOf(err)]
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["X-Content-Type-Options"] = noSniff
+	h["Cache-Control"] = noStore
+	h["Www-Authenticate"] = resp.wwwAuthenticate
+	if resp.retryAfter != nil {
+		h["Retry-After"] = resp.retryAfter
+	}
+	w.WriteHeader(resp.status)
+	w.Write(resp.body)
+}
+
+// reasonOf returns the reason sentinel behind err.
+func reasonOf(err error) *Error {
+	e := asPackageError(err)
+	if e.reason != nil {
+		return e.reason
+	}
+	return e
+}
+
+func asPackageError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return ErrMalformedToken
+}

@@ -1,0 +1,82 @@
+package scopedtoken
+
+import (
+	"net/http"
+	"strings"
+)
+
+// extract finds the request's token: the Authorization header, then the opt-in
+// query parameter and cookie. More than one token, or two Authorization
+// headers, is a malformed request (RFC 6750 §2: one method per request).
+func (m *Middleware) extract(r *http.Request) (token string, fromQuery bool, e *Error) {
+	have := false
+	if hdrs := r.Header["Authorization"]; len(hdrs) > 0 {
+		if len(hdrs) > 1 {
+			return "", false, ErrMultipleTokens
+		}
+		t, isBearer, e := parseBearer(hdrs[0])
+		if e != nil {
+			return "", false, e
+		}
+		token, have = t, isBearer
+	}
+	if m.queryParam != "" {
+		t, found, multiple := queryToken(r.URL.RawQuery, m.queryParam)
+		if multiple || found && have {
+			return "", false, ErrMultipleTokens
+		}
+		if found {
+			token, have, fromQuery = t, true, true
+		}
+	}
+	if m.cookieName != "" {
+		switch cs := r.CookiesNamed(m.cookieName); {
+		case len(cs) > 1 || len(cs) == 1 && have:
+			return "", false, ErrMultipleTokens
+		case len(cs) == 1:
+			token, have = cs[0].Value, true
+		}
+	}
+	if !have {
+		return "", false, errMissingToken
+	}
+	return token, fromQuery, nil
+}
+
+// parseBearer reads RFC 6750 credentials: the scheme "Bearer" in any case,
+// exactly one space, then a b64token. Another scheme is not a bearer token
+// (isBearer false, no error); a Bearer scheme with anything else after it is
+// malformed.
+func parseBearer(v string) (token string, isBearer bool, e *Error) {
+	scheme, rest, hasSpace := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false, nil
+	}
+	if !hasSpace || !isB64Token(rest) {
+		return "", false, ErrBadCredentials
+	}
+	return rest, true, nil
+}
+
+// isB64Token reports whether s is an RFC 6750 b64token: 1*( ALPHA / DIGIT /
+// "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if isB64URL(c) || c == '.' || c == '~' || c == '+' || c == '/' {
+			i++
+			continue
+		}
+		break
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
