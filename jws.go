@@ -101,9 +101,26 @@ func validSegmentB64(seg []byte) bool {
 	return true
 }
 
-func isB64URL(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+func isB64URL(c byte) bool { return charClass[c]&classB64URL != 0 }
+
+// Byte classes of the token syntax checks, looked up in one table: tokens are
+// scanned byte by byte on every request, cached or not.
+const (
+	classB64URL   = 1 << iota // the base64url alphabet
+	classB64Token             // also allowed in an RFC 6750 b64token: '.', '~', '+', '/'
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			t[c] = classB64URL | classB64Token
+		}
+	}
+	for _, c := range ".~+/" {
+		t[c] = classB64Token
+	}
+	return t
+}()
 
 // decodeSegment decodes base64url without padding, refusing any character
 // outside the alphabet and non-zero trailing bits.

@@ -81,7 +81,7 @@ type RemoteKeySet struct {
 
 	mu          sync.Mutex
 	inflight    *fetchCall
-	lastAttempt time.Time
+	lastUnknown time.Time // start of the last fetch caused by an unknown kid
 }
 
 type remoteSnapshot struct {
@@ -224,11 +224,14 @@ func (r *RemoteKeySet) startFetch(force bool) *fetchCall {
 	if r.inflight != nil {
 		return r.inflight
 	}
-	if !force && time.Since(r.lastAttempt) < r.cfg.MinRefreshInterval {
-		return nil
+	if !force {
+		if time.Since(r.lastUnknown) < r.cfg.MinRefreshInterval {
+			return nil
+		}
+		r.lastUnknown = time.Now()
 	}
 	call := &fetchCall{done: make(chan struct{})}
-	r.inflight, r.lastAttempt = call, time.Now()
+	r.inflight = call
 	go func() {
 		call.err = r.fetch()
 		r.mu.Lock()

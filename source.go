@@ -62,13 +62,8 @@ func parseBearer(v string) (token string, isBearer bool, e *Error) {
 // "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isB64Token(s string) bool {
 	i := 0
-	for i < len(s) {
-		c := s[i]
-		if isB64URL(c) || c == '.' || c == '~' || c == '+' || c == '/' {
-			i++
-			continue
-		}
-		break
+	for i < len(s) && charClass[s[i]]&classB64Token != 0 {
+		i++
 	}
 	if i == 0 {
 		return false

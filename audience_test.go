@@ -1,0 +1,199 @@
+package scopedtoken
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAudienceGrammar(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry string
+		valid bool
+	}{
+		{name: "business and endpoint", entry: "/v2/accounts/me/search", valid: true},
+		{name: "named business", entry: "/v2/accounts/42/search", valid: true},
+		{name: "optional path", entry: "/v2/accounts/me/search/vertical/faq", valid: true},
+		{name: "one trailing slash", entry: "/v2/accounts/me/search/", valid: true},
+		{name: "every pchar", entry: "/v2/accounts/me/a-._~!$&'()*+,;=:@Z9", valid: true},
+		{name: "no endpoint", entry: "/v2/accounts/me", valid: false},
+		{name: "no endpoint, trailing slash", entry: "/v2/accounts/me/", valid: false},
+		{name: "two trailing slashes", entry: "/v2/accounts/me/search//", valid: false},
+		{name: "empty business", entry: "/v2/accounts//search", valid: false},
+		{name: "empty segment", entry: "/v2/accounts/me//search", valid: false},
+		{name: "dot segment", entry: "/v2/accounts/me/./search", valid: false},
+		{name: "dot-dot segment", entry: "/v2/accounts/me/search/..", valid: false},
+		{name: "percent-encoding", entry: "/v2/accounts/me/se%61rch", valid: false},
+		{name: "space", entry: "/v2/accounts/me/se arch", valid: false},
+		{name: "backslash", entry: "/v2/accounts/me/search\\x", valid: false},
+		{name: "non-ASCII", entry: "/v2/accounts/me/séarch", valid: false},
+		{name: "query in entry", entry: "/v2/accounts/me/search?x=1", valid: false},
+		{name: "wrong prefix", entry: "/v3/accounts/me/search", valid: false},
+		{name: "prefix in other case", entry: "/V2/accounts/me/search", valid: false},
+		{name: "relative", entry: "v2/accounts/me/search", valid: false},
+		{name: "absolute URL", entry: "https://api.test/v2/accounts/me/search", valid: false},
+		{name: "empty", entry: "", valid: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ok := parseAudEntry(DefaultPrefix, tc.entry)
+			assert.Equal(t, tc.valid, ok)
+			// Through the middleware: a malformed entry invalidates the token.
+			m := newTestMiddleware(t, nil)
+			_, err := m.Verify(t.Context(), hsToken(t, with(func(c map[string]any) { c["aud"] = tc.entry })), "/v2/accounts/me/search")
+			if tc.valid {
+				assert.NotErrorIs(t, err, ErrBadAudience)
+			} else {
+				assert.ErrorIs(t, err, ErrBadAudience)
+			}
+		})
+	}
+}
+
+func TestRequestPathRules(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+		code int
+	}{
+		{name: "covered", path: "/v2/accounts/me/search", code: http.StatusOK},
+		{name: "one trailing slash", path: "/v2/accounts/me/search/", code: http.StatusOK},
+		{name: "below the endpoint", path: "/v2/accounts/me/search/faq", code: http.StatusOK},
+		{name: "encoded ordinary character below", path: "/v2/accounts/me/search/%41", code: http.StatusOK},
+		{name: "empty segment", path: "/v2/accounts/me//search", code: http.StatusBadRequest},
+		{name: "two trailing slashes", path: "/v2/accounts/me/search//", code: http.StatusBadRequest},
+		{name: "dot segment", path: "/v2/accounts/me/./search", code: http.StatusBadRequest},
+		{name: "dot-dot segment", path: "/v2/accounts/me/search/../answers", code: http.StatusBadRequest},
+		{name: "trailing dot-dot", path: "/v2/accounts/me/search/..", code: http.StatusBadRequest},
+		{name: "encoded slash", path: "/v2/accounts/me/search%2Fx", code: http.StatusBadRequest},
+		{name: "encoded slash lower case", path: "/v2/accounts/me/search%2fx", code: http.StatusBadRequest},
+		{name: "encoded backslash", path: "/v2/accounts/me/search%5Cx", code: http.StatusBadRequest},
+		{name: "encoded backslash lower case", path: "/v2/accounts/me/search%5cx", code: http.StatusBadRequest},
+		{name: "encoded dot", path: "/v2/accounts/me/search/%2E%2E", code: http.StatusBadRequest},
+		{name: "encoded dot lower case", path: "/v2/accounts/me/search/%2e", code: http.StatusBadRequest},
+		{name: "encoded NUL", path: "/v2/accounts/me/search/%00", code: http.StatusBadRequest},
+		{name: "encoded unit separator", path: "/v2/accounts/me/search/%1F", code: http.StatusBadRequest},
+		{name: "encoded DEL", path: "/v2/accounts/me/search/%7f", code: http.StatusBadRequest},
+		{name: "encoded newline", path: "/v2/accounts/me/search/%0A", code: http.StatusBadRequest},
+		{name: "raw backslash (escaped by net/url)", path: "/v2/accounts/me/search\\x", code: http.StatusBadRequest},
+		{name: "double encoding is only a percent", path: "/v2/accounts/me/search/%252e", code: http.StatusOK},
+		{name: "outside: similar endpoint", path: "/v2/accounts/me/searchx", code: http.StatusForbidden},
+		{name: "outside: other endpoint", path: "/v2/accounts/me/answers", code: http.StatusForbidden},
+		{name: "outside: case differs", path: "/v2/accounts/me/Search", code: http.StatusForbidden},
+		{name: "outside: encoded letter", path: "/v2/accounts/me/se%61rch", code: http.StatusForbidden},
+		{name: "outside: parent", path: "/v2/accounts/me", code: http.StatusForbidden},
+		{name: "outside: root", path: "/", code: http.StatusForbidden},
+		{name: "outside: other prefix", path: "/v3/accounts/me/search", code: http.StatusForbidden},
+		{name: "outside: semicolon parameter", path: "/v2/accounts/me/search;x=1", code: http.StatusForbidden},
+	}
+	m := newTestMiddleware(t, nil)
+	token := hsToken(t, validClaims())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := serve(t, m, bearer(tc.path, token))
+			assert.Equal(t, tc.code, res.code, res.body)
+			assert.Equal(t, tc.code == http.StatusOK, res.ran)
+			switch tc.code {
+			case http.StatusBadRequest:
+				assert.Equal(t, "bad_path", res.reason)
+				assert.Contains(t, res.header.Get("WWW-Authenticate"), `error="invalid_request"`)
+			case http.StatusForbidden:
+				assert.Equal(t, "audience_mismatch", res.reason)
+				assert.Contains(t, res.header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+			}
+		})
+	}
+}
+
+// TestCheckOrder: authentication comes first, then the path (400), then the
+// scope (403).
+func TestCheckOrder(t *testing.T) {
+	m := newTestMiddleware(t, nil)
+	good := hsToken(t, validClaims())
+	expired := hsToken(t, with(func(c map[string]any) { c["exp"] = testNow.Add(-time.Hour).Unix() }))
+	tests := []struct {
+		name   string
+		path   string
+		token  string
+		code   int
+		reason string
+	}{
+		{name: "no token, bad path", path: "/v2/accounts/me/../search", code: http.StatusUnauthorized, reason: "missing_token"},
+		{name: "invalid token, bad path", path: "/v2/accounts/me/%2e%2e/search", token: expired, code: http.StatusUnauthorized, reason: "expired"},
+		{name: "invalid token, outside", path: "/v2/accounts/me/answers", token: expired, code: http.StatusUnauthorized, reason: "expired"},
+		{name: "valid token, bad path", path: "/v2/accounts/me/answers/%2F", token: good, code: http.StatusBadRequest, reason: "bad_path"},
+		{name: "valid token, outside", path: "/v2/accounts/me/answers", token: good, code: http.StatusForbidden, reason: "audience_mismatch"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := bearer("/", tc.token)
+			req.URL.Path, req.URL.RawPath = "", ""
+			req.URL.Opaque = ""
+			req.URL, _ = req.URL.Parse(tc.path)
+			res := serve(t, m, req)
+			assert.Equal(t, tc.code, res.code)
+			assert.Equal(t, tc.reason, res.reason)
+			assert.False(t, res.ran)
+		})
+	}
+}
+
+// TestBusinessRules covers SPEC §5's business segment rules and
+// Token.BusinessID, for keys with and without a business.
+func TestBusinessRules(t *testing.T) {
+	tests := []struct {
+		name     string
+		kid      string // "biz" has business 42; "hs" has none
+		aud      string
+		path     string
+		allowed  bool
+		business string
+	}{
+		{name: "key business: me covers me", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/search", allowed: true, business: "42"},
+		{name: "key business: me covers B", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/42/search", allowed: true, business: "42"},
+		{name: "key business: B covers me", kid: "biz", aud: "/v2/accounts/42/search", path: "/v2/accounts/me/search", allowed: true, business: "42"},
+		{name: "key business: B covers B", kid: "biz", aud: "/v2/accounts/42/search", path: "/v2/accounts/42/search", allowed: true, business: "42"},
+		{name: "key business: me does not cover another", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/43/search"},
+		{name: "key business: me does not cover a longer ID", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/420/search"},
+		{name: "key business: me does not cover a zero-padded ID", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/042/search"},
+		{name: "key business: me does not cover an encoded ID", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/4%32/search"},
+		{name: "key business: another business covers nothing", kid: "biz", aud: "/v2/accounts/43/search", path: "/v2/accounts/43/search"},
+		{name: "key business: another business does not cover me", kid: "biz", aud: "/v2/accounts/43/search", path: "/v2/accounts/me/search"},
+		{name: "no key business: me covers me", kid: "hs", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/search", allowed: true, business: ""},
+		{name: "no key business: me does not cover a name", kid: "hs", aud: "/v2/accounts/me/search", path: "/v2/accounts/42/search"},
+		{name: "no key business: a name covers itself", kid: "hs", aud: "/v2/accounts/42/search", path: "/v2/accounts/42/search", allowed: true, business: "42"},
+		{name: "no key business: a name does not cover me", kid: "hs", aud: "/v2/accounts/42/search", path: "/v2/accounts/me/search"},
+		{name: "no key business: a name does not cover its prefix", kid: "hs", aud: "/v2/accounts/42/search", path: "/v2/accounts/4/search"},
+		{name: "business names compare case-sensitively", kid: "hs", aud: "/v2/accounts/Acme/search", path: "/v2/accounts/acme/search"},
+	}
+	m := newTestMiddleware(t, nil)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			header := `{"alg":"HS256","kid":"` + tc.kid + `"}`
+			token := signRaw(t, "HS256", testSecret, header, claimsJSON(t, with(func(c map[string]any) { c["aud"] = tc.aud })))
+			res := serve(t, m, bearer(tc.path, token))
+			if !tc.allowed {
+				assert.Equal(t, http.StatusForbidden, res.code)
+				assert.False(t, res.ran)
+				return
+			}
+			require.Equal(t, http.StatusOK, res.code, res.body)
+			require.NotNil(t, res.token)
+			assert.Equal(t, tc.business, res.token.BusinessID)
+		})
+	}
+}
+
+// TestCustomPrefix: the prefix applies to both aud entries and paths.
+func TestCustomPrefix(t *testing.T) {
+	m := newTestMiddleware(t, func(c *Config) { c.Prefix = "/api/tenants/" })
+	token := hsToken(t, with(func(c map[string]any) { c["aud"] = "/api/tenants/me/search" }))
+	assert.Equal(t, http.StatusOK, serve(t, m, bearer("/api/tenants/me/search", token)).code)
+	assert.Equal(t, http.StatusForbidden, serve(t, m, bearer("/v2/accounts/me/search", token)).code)
+	_, err := m.Verify(t.Context(), hsToken(t, validClaims()), "/api/tenants/me/search")
+	assert.ErrorIs(t, err, ErrBadAudience, "an entry with the default prefix is malformed under another prefix")
+}

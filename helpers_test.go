@@ -1,0 +1,179 @@
+package scopedtoken
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// testNow is the fixed clock of the package's tests.
+var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func fixedClock() time.Time { return testNow }
+
+// testSecret is 32 bytes: the minimum for HS256.
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+type testKeys struct {
+	rsa *rsa.PrivateKey
+	ec  *ecdsa.PrivateKey
+	ed  ed25519.PrivateKey
+}
+
+var (
+	keysOnce sync.Once
+	keys     testKeys
+)
+
+// genKeys generates the asymmetric keys once per test binary: RSA generation
+// is slow and the keys need not differ between tests.
+func genKeys(t testing.TB) testKeys {
+	t.Helper()
+	keysOnce.Do(func() {
+		var err error
+		keys.rsa, err = rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		keys.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		_, keys.ed, err = ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+	})
+	return keys
+}
+
+// b64 encodes s as unpadded base64url.
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// signRaw builds a token from raw header and claims JSON, signed with key
+// (a secret []byte or a crypto.Signer) under alg. It allows any JSON, so tests
+// can build tokens that Minter would refuse to make.
+func signRaw(t testing.TB, alg string, key any, header, claims string) string {
+	t.Helper()
+	input := b64(header) + "." + b64(claims)
+	return input + "." + base64.RawURLEncoding.EncodeToString(signInput(t, alg, key, []byte(input)))
+}
+
+func signInput(t testing.TB, alg string, key any, input []byte) []byte {
+	t.Helper()
+	if secret, ok := key.([]byte); ok {
+		mac := hmac.New(algSpecs[alg].newHash, secret)
+		mac.Write(input)
+		return mac.Sum(nil)
+	}
+	signer := key.(crypto.Signer)
+	m, err := NewMinter(MinterConfig{Key: SigningKey{ID: "x", Algorithm: alg, PrivateKey: signer}})
+	require.NoError(t, err)
+	sig, err := m.sign(input)
+	require.NoError(t, err)
+	return sig
+}
+
+// claimsJSON marshals claims for signRaw.
+func claimsJSON(t testing.TB, claims map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	require.NoError(t, err)
+	return string(b)
+}
+
+const hsHeader = `{"alg":"HS256","kid":"hs","typ":"JWT"}`
+
+// validClaims returns claims that pass with the default test middleware.
+func validClaims() map[string]any {
+	return map[string]any{"aud": "/v2/accounts/me/search", "exp": testNow.Add(time.Minute).Unix()}
+}
+
+// hsToken signs claims with the HS256 test key "hs".
+func hsToken(t testing.TB, claims map[string]any) string {
+	return signRaw(t, "HS256", testSecret, hsHeader, claimsJSON(t, claims))
+}
+
+// testKeySet holds one key per algorithm family, with kids hs, rs, ps, es,
+// ed, and "biz" (HS256 with business 42).
+func testKeySet(t testing.TB) KeySet {
+	t.Helper()
+	k := genKeys(t)
+	ks, err := StaticKeys(
+		Key{ID: "hs", Algorithm: "HS256", Secret: testSecret},
+		Key{ID: "biz", Algorithm: "HS256", Secret: testSecret, BusinessID: "42"},
+		Key{ID: "rs", Algorithm: "RS256", PublicKey: &k.rsa.PublicKey},
+		Key{ID: "ps", Algorithm: "PS256", PublicKey: &k.rsa.PublicKey},
+		Key{ID: "es", Algorithm: "ES256", PublicKey: &k.ec.PublicKey},
+		Key{ID: "ed", Algorithm: "EdDSA", PublicKey: k.ed.Public()},
+	)
+	require.NoError(t, err)
+	return ks
+}
+
+// newTestMiddleware builds a middleware over testKeySet with the fixed clock;
+// edit may change the config first.
+func newTestMiddleware(t testing.TB, edit func(*Config)) *Middleware {
+	t.Helper()
+	cfg := Config{Keys: testKeySet(t), Now: fixedClock}
+	if edit != nil {
+		edit(&cfg)
+	}
+	m, err := New(cfg)
+	require.NoError(t, err)
+	return m
+}
+
+// result is what one request through the middleware produced.
+type result struct {
+	code   int
+	ran    bool
+	reason string
+	header http.Header
+	body   string
+	req    *http.Request // as the next handler saw it
+	token  *Token
+}
+
+// serve sends req through m to a handler that records what it saw.
+func serve(t testing.TB, m *Middleware, req *http.Request) result {
+	t.Helper()
+	var res result
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res.ran = true
+		res.req = r
+		res.token, _ = FromContext(r.Context())
+		w.WriteHeader(http.StatusOK)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res.code, res.header, res.body = rec.Code, rec.Header(), rec.Body.String()
+	if rec.Code != http.StatusOK && rec.Header().Get("Content-Type") == "application/json" {
+		var body struct{ Reason string }
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), "refusal body must be JSON")
+		res.reason = body.Reason
+	}
+	return res
+}
+
+// bearer builds a GET request to target with the token in Authorization.
+func bearer(target, token string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}

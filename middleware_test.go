@@ -1,0 +1,389 @@
+package scopedtoken
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestResponses checks SPEC §7's table: status, WWW-Authenticate and the JSON
+// body for each category.
+func TestResponses(t *testing.T) {
+	good := hsToken(t, validClaims())
+	tests := []struct {
+		name      string
+		req       func() *http.Request
+		keys      KeySet
+		code      int
+		challenge string
+		body      map[string]string
+	}{
+		{name: "no token", req: func() *http.Request { return bearer("/v2/accounts/me/search", "") },
+			code: http.StatusUnauthorized, challenge: `Bearer realm="api"`,
+			body: map[string]string{"error": "invalid_token", "reason": "missing_token"}},
+		{name: "invalid token", req: func() *http.Request { return bearer("/v2/accounts/me/search", good+"xx") },
+			code: http.StatusUnauthorized, challenge: `Bearer realm="api", error="invalid_token", error_description="The token is not a well-formed compact JWS."`,
+			body: map[string]string{"error": "invalid_token", "reason": "malformed_token"}},
+		{name: "outside the audience", req: func() *http.Request { return bearer("/v2/accounts/me/answers", good) },
+			code: http.StatusForbidden, challenge: `Bearer realm="api", error="insufficient_scope", error_description="The request path is outside every audience of the token."`,
+			body: map[string]string{"error": "insufficient_scope", "reason": "audience_mismatch"}},
+		{name: "malformed request", req: func() *http.Request { return bearer("/v2/accounts/me/search/%2e%2e", good) },
+			code: http.StatusBadRequest, challenge: `Bearer realm="api", error="invalid_request", error_description="The request path is ambiguous (empty, dot or encoded separator segments)."`,
+			body: map[string]string{"error": "invalid_request", "reason": "bad_path"}},
+		{name: "keys unavailable", req: func() *http.Request { return bearer("/v2/accounts/me/search", good) },
+			keys: unavailableKeys{}, code: http.StatusServiceUnavailable,
+			challenge: `Bearer realm="api", error="temporarily_unavailable", error_description="The verification keys cannot be fetched right now."`,
+			body:      map[string]string{"error": "temporarily_unavailable", "reason": "keys_unavailable"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestMiddleware(t, func(c *Config) {
+				if tc.keys != nil {
+					c.Keys = tc.keys
+				}
+			})
+			res := serve(t, m, tc.req())
+			assert.Equal(t, tc.code, res.code)
+			assert.False(t, res.ran)
+			assert.Equal(t, tc.challenge, res.header.Get("WWW-Authenticate"))
+			assert.Equal(t, "application/json", res.header.Get("Content-Type"))
+			assert.Equal(t, "no-store", res.header.Get("Cache-Control"))
+			var body map[string]string
+			require.NoError(t, json.Unmarshal([]byte(res.body), &body))
+			assert.Equal(t, tc.body["error"], body["error"])
+			assert.Equal(t, tc.body["reason"], body["reason"])
+			assert.NotEmpty(t, body["message"])
+			assert.NotContains(t, res.body, good, "the token never appears in a response")
+			if tc.code == http.StatusServiceUnavailable {
+				assert.Equal(t, "10", res.header.Get("Retry-After"))
+			} else {
+				assert.Empty(t, res.header.Get("Retry-After"))
+			}
+		})
+	}
+}
+
+// unavailableKeys is a KeySet whose source is down.
+type unavailableKeys struct{}
+
+func (unavailableKeys) LookupKey(context.Context, string) (*VerificationKey, error) {
+	return nil, errors.Join(ErrKeysUnavailable, errors.New("connection refused"))
+}
+
+// TestRealmAndRetryAfter: both are configurable.
+func TestRealmAndRetryAfter(t *testing.T) {
+	m := newTestMiddleware(t, func(c *Config) {
+		c.Realm, c.RetryAfter, c.Keys = "search", 90*time.Second, unavailableKeys{}
+	})
+	res := serve(t, m, bearer("/v2/accounts/me/search", hsToken(t, validClaims())))
+	assert.True(t, strings.HasPrefix(res.header.Get("WWW-Authenticate"), `Bearer realm="search", `))
+	assert.Equal(t, "90", res.header.Get("Retry-After"))
+}
+
+func TestCredentialsSyntax(t *testing.T) {
+	good := hsToken(t, validClaims())
+	tests := []struct {
+		name    string
+		headers []string
+		code    int
+		reason  string
+	}{
+		{name: "Bearer", headers: []string{"Bearer " + good}, code: http.StatusOK},
+		{name: "scheme in lower case", headers: []string{"bearer " + good}, code: http.StatusOK},
+		{name: "scheme in mixed case", headers: []string{"bEaReR " + good}, code: http.StatusOK},
+		{name: "two spaces", headers: []string{"Bearer  " + good}, code: http.StatusBadRequest, reason: "bad_credentials"},
+		{name: "tab instead of space", headers: []string{"Bearer\t" + good}, code: http.StatusUnauthorized, reason: "missing_token"},
+		{name: "scheme only", headers: []string{"Bearer"}, code: http.StatusBadRequest, reason: "bad_credentials"},
+		{name: "scheme and space only", headers: []string{"Bearer "}, code: http.StatusBadRequest, reason: "bad_credentials"},
+		{name: "trailing word", headers: []string{"Bearer " + good + " x"}, code: http.StatusBadRequest, reason: "bad_credentials"},
+		{name: "character outside b64token", headers: []string{"Bearer " + good + "!"}, code: http.StatusBadRequest, reason: "bad_credentials"},
+		{name: "equals sign in the middle", headers: []string{"Bearer a=b"}, code: http.StatusBadRequest, reason: "bad_credentials"},
+		{name: "b64token padding passes syntax, fails the token", headers: []string{"Bearer " + good + "=="}, code: http.StatusUnauthorized, reason: "malformed_token"},
+		{name: "b64token standard alphabet fails the token", headers: []string{"Bearer " + strings.Replace(good, "-", "+", 1) + "/"}, code: http.StatusUnauthorized, reason: "malformed_token"},
+		{name: "two Authorization headers", headers: []string{"Bearer " + good, "Bearer " + good}, code: http.StatusBadRequest, reason: "multiple_tokens"},
+		{name: "another scheme is no token", headers: []string{"Basic dXNlcjpwYXNz"}, code: http.StatusUnauthorized, reason: "missing_token"},
+		{name: "empty header is no token", headers: []string{""}, code: http.StatusUnauthorized, reason: "missing_token"},
+		{name: "scheme prefix only", headers: []string{"Bearerx " + good}, code: http.StatusUnauthorized, reason: "missing_token"},
+	}
+	m := newTestMiddleware(t, nil)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := bearer("/v2/accounts/me/search", "")
+			req.Header["Authorization"] = tc.headers
+			res := serve(t, m, req)
+			assert.Equal(t, tc.code, res.code, res.body)
+			assert.Equal(t, tc.reason, res.reason)
+			assert.Equal(t, tc.code == http.StatusOK, res.ran)
+			if tc.code == http.StatusBadRequest {
+				assert.Contains(t, res.header.Get("WWW-Authenticate"), `error="invalid_request"`)
+			}
+		})
+	}
+}
+
+func TestTokenSources(t *testing.T) {
+	good := hsToken(t, validClaims())
+	tests := []struct {
+		name      string
+		config    func(*Config)
+		target    string
+		header    string
+		cookies   []string
+		code      int
+		reason    string
+		wantQuery string
+	}{
+		{name: "query parameter off by default", target: "/v2/accounts/me/search?jwt=" + good, code: http.StatusUnauthorized, reason: "missing_token"},
+		{name: "query parameter", config: func(c *Config) { c.TokenQueryParam = "jwt" },
+			target: "/v2/accounts/me/search?a=1&jwt=" + good + "&b=2", code: http.StatusOK, wantQuery: "a=1&b=2"},
+		{name: "query parameter twice", config: func(c *Config) { c.TokenQueryParam = "jwt" },
+			target: "/v2/accounts/me/search?jwt=" + good + "&jwt=" + good, code: http.StatusBadRequest, reason: "multiple_tokens"},
+		{name: "query parameter and header", config: func(c *Config) { c.TokenQueryParam = "jwt" },
+			target: "/v2/accounts/me/search?jwt=" + good, header: "Bearer " + good, code: http.StatusBadRequest, reason: "multiple_tokens"},
+		{name: "query parameter and another scheme", config: func(c *Config) { c.TokenQueryParam = "jwt" },
+			target: "/v2/accounts/me/search?jwt=" + good, header: "Basic eDp5", code: http.StatusOK, wantQuery: ""},
+		{name: "cookie off by default", cookies: []string{"st=" + good}, code: http.StatusUnauthorized, reason: "missing_token"},
+		{name: "cookie", config: func(c *Config) { c.TokenCookie = "st" }, cookies: []string{"st=" + good}, code: http.StatusOK},
+		{name: "cookie twice", config: func(c *Config) { c.TokenCookie = "st" }, cookies: []string{"st=" + good, "st=" + good},
+			code: http.StatusBadRequest, reason: "multiple_tokens"},
+		{name: "cookie and header", config: func(c *Config) { c.TokenCookie = "st" }, cookies: []string{"st=" + good},
+			header: "Bearer " + good, code: http.StatusBadRequest, reason: "multiple_tokens"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestMiddleware(t, tc.config)
+			target := tc.target
+			if target == "" {
+				target = "/v2/accounts/me/search"
+			}
+			req := bearer(target, "")
+			if tc.header != "" {
+				req.Header.Set("Authorization", tc.header)
+			}
+			for _, c := range tc.cookies {
+				req.Header.Add("Cookie", c)
+			}
+			res := serve(t, m, req)
+			assert.Equal(t, tc.code, res.code, res.body)
+			assert.Equal(t, tc.reason, res.reason)
+			if tc.code == http.StatusOK {
+				assert.Equal(t, tc.wantQuery, res.req.URL.RawQuery, "the token parameter is removed")
+				assert.NotContains(t, res.req.RequestURI, good, "the token is not left in RequestURI")
+			}
+		})
+	}
+}
+
+// TestTokenPerRequest: SPEC §2 — each request gets its own *Token, even from
+// the cache; a handler that changes it affects no other request.
+func TestTokenPerRequest(t *testing.T) {
+	m := newTestMiddleware(t, nil)
+	claims := with(func(c map[string]any) {
+		c["aud"] = []string{"/v2/accounts/me/search", "/v2/accounts/me/answers"}
+		c["query"] = map[string]any{"k": []string{"a", "b"}}
+	})
+	token := hsToken(t, claims)
+	var first *Token
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := FromContext(r.Context())
+		require.True(t, ok)
+		if first == nil {
+			first = tok
+			tok.Audience[0] = "changed"
+			tok.Audience = append(tok.Audience, "appended")
+			tok.Query["k"][0] = "changed"
+			tok.Query["k"] = append(tok.Query["k"], "appended")
+			tok.Query.Set("new", "x")
+			tok.BusinessID = "changed"
+		}
+	}))
+	for range 2 {
+		h.ServeHTTP(httptest.NewRecorder(), bearer("/v2/accounts/me/search", token))
+	}
+	second, err := m.Verify(t.Context(), token, "/v2/accounts/me/search")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/v2/accounts/me/search", "/v2/accounts/me/answers"}, second.Audience)
+	assert.Equal(t, []string{"a", "b"}, second.Query["k"])
+	assert.NotContains(t, second.Query, "new")
+	assert.Equal(t, "", second.BusinessID)
+	assert.NotSame(t, first, second)
+}
+
+func TestTokenFields(t *testing.T) {
+	m := newTestMiddleware(t, nil)
+	claims := with(func(c map[string]any) {
+		c["iss"], c["sub"], c["jti"] = "issuer", "subject", "id-1"
+		c["nbf"], c["iat"] = testNow.Add(-time.Minute).Unix(), testNow.Add(-time.Minute).Unix()
+		c["tenant"] = map[string]any{"plan": "pro", "seats": 3}
+	})
+	tok, err := m.Verify(t.Context(), hsToken(t, claims), "/v2/accounts/me/search")
+	require.NoError(t, err)
+	assert.Equal(t, "hs", tok.KeyID)
+	assert.Equal(t, "HS256", tok.Algorithm)
+	assert.Equal(t, []string{"/v2/accounts/me/search"}, tok.Audience)
+	assert.Equal(t, testNow.Add(time.Minute).Unix(), tok.ExpiresAt.Unix())
+	assert.Equal(t, testNow.Add(-time.Minute).Unix(), tok.NotBefore.Unix())
+	assert.Equal(t, testNow.Add(-time.Minute).Unix(), tok.IssuedAt.Unix())
+	assert.Equal(t, "issuer", tok.Issuer)
+	assert.Equal(t, "subject", tok.Subject)
+	assert.Equal(t, "id-1", tok.ID)
+	assert.Nil(t, tok.Query)
+	var custom struct {
+		Tenant struct {
+			Plan  string
+			Seats int
+		}
+		Sub string
+	}
+	require.NoError(t, tok.DecodeClaims(&custom))
+	assert.Equal(t, "pro", custom.Tenant.Plan)
+	assert.Equal(t, 3, custom.Tenant.Seats)
+	assert.Equal(t, "subject", custom.Sub)
+
+	noExp, err := newTestMiddleware(t, func(c *Config) { c.AllowMissingExp = true }).
+		Verify(t.Context(), hsToken(t, with(func(c map[string]any) { delete(c, "exp") })), "/v2/accounts/me/search")
+	require.NoError(t, err)
+	assert.True(t, noExp.ExpiresAt.IsZero(), "zero when the token has no exp")
+}
+
+func TestFromContextWithoutMiddleware(t *testing.T) {
+	tok, ok := FromContext(context.Background())
+	assert.False(t, ok)
+	assert.Nil(t, tok)
+}
+
+func TestErrorsAreValues(t *testing.T) {
+	m := newTestMiddleware(t, nil)
+	_, err := m.Verify(t.Context(), hsToken(t, with(func(c map[string]any) { c["exp"] = testNow.Add(-time.Hour).Unix() })), "/v2/accounts/me/search")
+	assert.ErrorIs(t, err, ErrExpired)
+	assert.ErrorIs(t, err, ErrInvalidToken)
+	assert.NotErrorIs(t, err, ErrInsufficientScope)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "expired", e.Reason)
+	assert.Equal(t, http.StatusUnauthorized, e.Status())
+
+	_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/answers")
+	assert.ErrorIs(t, err, ErrAudienceMismatch)
+	assert.ErrorIs(t, err, ErrInsufficientScope)
+
+	_, err = newTestMiddleware(t, func(c *Config) { c.Keys = unavailableKeys{} }).Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
+	assert.ErrorIs(t, err, ErrKeysUnavailable)
+	assert.Contains(t, errors.Unwrap(err).Error(), "connection refused", "the cause stays reachable")
+
+	for _, r := range reasons {
+		assert.Regexp(t, `^[a-z_]+$`, r.Reason)
+		assert.True(t, strings.HasSuffix(r.Message, "."), "messages are sentences")
+	}
+}
+
+func TestCustomErrorHandler(t *testing.T) {
+	var got error
+	m := newTestMiddleware(t, func(c *Config) {
+		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			if errors.Is(err, ErrMissingToken) {
+				http.Redirect(w, r, "/login", http.StatusFound)
+				return
+			}
+			// Everything else: the standard response.
+			mw := mustMiddleware(t)
+			mw.WriteError(w, r, err)
+		}
+	})
+	res := serve(t, m, bearer("/v2/accounts/me/search", ""))
+	assert.Equal(t, http.StatusFound, res.code)
+	assert.ErrorIs(t, got, ErrMissingToken)
+	res = serve(t, m, bearer("/v2/accounts/me/answers", hsToken(t, validClaims())))
+	assert.Equal(t, http.StatusForbidden, res.code)
+	assert.ErrorIs(t, got, ErrAudienceMismatch)
+}
+
+func mustMiddleware(t *testing.T) *Middleware { return newTestMiddleware(t, nil) }
+
+func TestOnDecision(t *testing.T) {
+	var got []Decision
+	m := newTestMiddleware(t, func(c *Config) { c.OnDecision = func(d Decision) { got = append(got, d) } })
+	token := hsToken(t, validClaims())
+	serve(t, m, bearer("/v2/accounts/me/search", token))
+	serve(t, m, bearer("/v2/accounts/me/search", token))
+	serve(t, m, bearer("/v2/accounts/me/answers", token))
+	serve(t, m, bearer("/v2/accounts/me/search", ""))
+	require.Len(t, got, 4)
+	assert.Equal(t, Decision{Allowed: true, KeyID: "hs", Path: "/v2/accounts/me/search"}, got[0])
+	assert.Equal(t, Decision{Allowed: true, KeyID: "hs", Path: "/v2/accounts/me/search", Cached: true}, got[1])
+	assert.Equal(t, http.StatusForbidden, got[2].Status)
+	assert.Equal(t, "audience_mismatch", got[2].Reason)
+	assert.ErrorIs(t, got[2].Err, ErrAudienceMismatch)
+	assert.Equal(t, "missing_token", got[3].Reason)
+	for _, d := range got {
+		assert.NotContains(t, strings.Join([]string{d.KeyID, d.Path, d.Reason}, " "), token)
+	}
+}
+
+func TestPreflight(t *testing.T) {
+	preflight := func() *http.Request {
+		req := httptest.NewRequest(http.MethodOptions, "/v2/accounts/me/search", nil)
+		req.Header.Set("Origin", "https://site.test")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		return req
+	}
+	off := serve(t, newTestMiddleware(t, nil), preflight())
+	assert.Equal(t, http.StatusUnauthorized, off.code, "off by default")
+	on := newTestMiddleware(t, func(c *Config) { c.AllowPreflight = true })
+	res := serve(t, on, preflight())
+	assert.Equal(t, http.StatusOK, res.code)
+	assert.Nil(t, res.token, "no token in a preflight's context")
+	plain := httptest.NewRequest(http.MethodOptions, "/v2/accounts/me/search", nil)
+	assert.Equal(t, http.StatusUnauthorized, serve(t, on, plain).code, "an OPTIONS without Access-Control-Request-Method is no preflight")
+}
+
+func TestConfigValidation(t *testing.T) {
+	keys := testKeySet(t)
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{name: "no keys", cfg: Config{}, want: "Keys is required"},
+		{name: "prefix without slashes", cfg: Config{Keys: keys, Prefix: "v2"}, want: "Prefix"},
+		{name: "prefix with empty segment", cfg: Config{Keys: keys, Prefix: "/v2//"}, want: "Prefix"},
+		{name: "negative MaxTokenBytes", cfg: Config{Keys: keys, MaxTokenBytes: -1}, want: "MaxTokenBytes"},
+		{name: "too many query params", cfg: Config{Keys: keys, MaxQueryParams: 65}, want: "MaxQueryParams"},
+		{name: "unknown query mode", cfg: Config{Keys: keys, QueryMode: 7}, want: "QueryMode"},
+		{name: "token parameter with separator", cfg: Config{Keys: keys, TokenQueryParam: "a&b"}, want: "TokenQueryParam"},
+		{name: "negative lifetime", cfg: Config{Keys: keys, MaxLifetime: -time.Second}, want: "MaxLifetime"},
+		{name: "realm with a quote-breaking byte", cfg: Config{Keys: keys, Realm: "a\nb"}, want: "Realm"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg)
+			assert.Nil(t, m)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestNoCacheStillWorks runs the same token twice with the cache off.
+func TestNoCacheStillWorks(t *testing.T) {
+	var cached []bool
+	m := newTestMiddleware(t, func(c *Config) {
+		c.CacheSize = -1
+		c.OnDecision = func(d Decision) { cached = append(cached, d.Cached) }
+	})
+	token := hsToken(t, validClaims())
+	for range 2 {
+		assert.Equal(t, http.StatusOK, serve(t, m, bearer("/v2/accounts/me/search", token)).code)
+	}
+	assert.Equal(t, []bool{false, false}, cached)
+	assert.Nil(t, m.cache)
+}
