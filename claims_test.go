@@ -212,3 +212,19 @@ func TestDatesAreExact(t *testing.T) {
 		})
 	}
 }
+
+// TestStrictBase64Whitespace: encoding/base64 skips CR and LF even in strict
+// mode; a token with either inside a segment must still be refused. Such a
+// token cannot pass the Bearer syntax, so this goes through Verify.
+func TestStrictBase64Whitespace(t *testing.T) {
+	m := newTestMiddleware(t, nil)
+	token := hsToken(t, validClaims())
+	dots := []int{strings.IndexByte(token, '.'), strings.LastIndexByte(token, '.')}
+	for _, ws := range []string{"\n", "\r", "\r\n"} {
+		for _, at := range []int{4, dots[0] + 4, dots[1] + 4} {
+			bad := token[:at] + ws + token[at:]
+			_, err := m.Verify(t.Context(), bad, "/v2/accounts/me/search")
+			assert.ErrorIs(t, err, ErrMalformedToken, "whitespace %q at %d", ws, at)
+		}
+	}
+}
