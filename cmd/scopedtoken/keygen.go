@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/MicahParks/jwkset"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+const keygenSynopsis = `Usage: scopedtoken keygen --alg A --kid K [--out DIR] [--bits N]
+
+Generates a signing key in DIR (default: the current directory):
+
+  HS256/384/512     K.secret    the secret (0600): a random base64url string
+                                whose bytes are the secret, as tokens use it
+  RS*, PS*, ES*,    K.pem       the private key, PKCS#8 PEM (0600)
+  EdDSA             K.pub.pem   the public key, PKIX PEM (for verify --key)
+                    jwks.json   the public JWK Set: the key is added, with kid,
+                                alg and use "sig", to the keys already there
+
+HMAC secrets are never put in jwks.json: a JWKS is public. Existing key files
+are never overwritten. The written paths are printed to stdout. The files
+match "scopedtoken mint --config ... --keys DIR" (K.pem / K.secret).
+`
+
+// hmacBytes is how much randomness each HMAC secret gets: the hash size.
+var hmacBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
+func runKeygen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("keygen")
+	alg := fs.String("alg", "", "algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA (required)")
+	kid := fs.String("kid", "", "key ID, also the file name: letters, digits, '-', '_', '.' (required)")
+	out := fs.String("out", ".", "directory to write to (created 0700 if missing)")
+	bits := fs.Int("bits", 2048, "RSA modulus size for RS*/PS*: 2048, 3072 or 4096")
+	rest, err := parseFlags(fs, args, keygenSynopsis, stdout)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return usagef("unexpected argument %q", rest[0])
+	case *alg == "":
+		return usagef("--alg is required")
+	case *kid == "":
+		return usagef("--kid is required")
+	case !plainFileName(*kid):
+		return usagef("--kid %q must be a plain file name: letters, digits, '-', '_' and '.', not starting with '.'", *kid)
+	case *bits != 2048 && *bits != 3072 && *bits != 4096:
+		return usagef("--bits must be 2048, 3072 or 4096")
+	}
+	if n, ok := hmacBytes[*alg]; ok {
+		return writeSecret(*out, *kid, n, stdout, stderr)
+	}
+	key, err := generate(*alg, *bits)
+	if err != nil {
+		return err
+	}
+	return writeKeyPair(*out, *kid, *alg, key, stdout)
+}
+
+func generate(alg string, bits int) (crypto.Signer, error) {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		return rsa.GenerateKey(rand.Reader, bits)
+	case "ES256":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "ES384":
+		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "ES512":
+		return ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case "EdDSA":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}
+	return nil, usagef("unsupported --alg %q", alg)
+}
+
+func writeSecret(dir, kid string, n int, stdout, stderr io.Writer) error {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	path := filepath.Join(dir, kid+".secret")
+	if err := mkdir(dir); err != nil {
+		return err
+	}
+	if err := writeNew(path, []byte(base64.RawURLEncoding.EncodeToString(b)), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Wrote the secret of %q. It is not published in a JWKS: give the verifier the same secret, for example as SCOPEDTOKEN_SECRET_%s.\n", kid, scopedtoken.EnvKeyName(kid))
+	fmt.Fprintln(stdout, path)
+	return nil
+}
+
+func writeKeyPair(dir, kid, alg string, key crypto.Signer, stdout io.Writer) error {
+	privDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encoding the private key: %w", err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		return fmt.Errorf("encoding the public key: %w", err)
+	}
+	jwksPath := filepath.Join(dir, "jwks.json")
+	jwks, err := addToJWKS(jwksPath, kid, alg, key.Public())
+	if err != nil {
+		return err
+	}
+	privPath := filepath.Join(dir, kid+".pem")
+	pubPath := filepath.Join(dir, kid+".pub.pem")
+	for _, p := range []string{privPath, pubPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s already exists; keys are never overwritten", p)
+		}
+	}
+	if err := mkdir(dir); err != nil {
+		return err
+	}
+	if err := writeNew(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), 0o600); err != nil {
+		return err
+	}
+	if err := writeNew(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+		return err
+	}
+	if err := replaceFile(jwksPath, jwks, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n%s\n%s\n", privPath, pubPath, jwksPath)
+	return nil
+}
+
+// addToJWKS returns the JWK Set at path (or an empty one) with the public key
+// added, refusing a kid it already has.
+func addToJWKS(path, kid, alg string, pub crypto.PublicKey) ([]byte, error) {
+	set := struct {
+		Keys []json.RawMessage `json:"keys"`
+	}{Keys: []json.RawMessage{}}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &set); err != nil || set.Keys == nil {
+			return nil, fmt.Errorf("%s exists but is not a JWK Set ({\"keys\": [...]}); move it away first", path)
+		}
+		for _, raw := range set.Keys {
+			var k struct {
+				KID string `json:"kid"`
+			}
+			if json.Unmarshal(raw, &k) == nil && k.KID == kid {
+				return nil, fmt.Errorf("%s already has a key with kid %q", path, kid)
+			}
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	jwk, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{KID: kid, ALG: jwkset.ALG(alg), USE: jwkset.UseSig},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the JWK: %w", err)
+	}
+	raw, err := json.Marshal(jwk.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	set.Keys = append(set.Keys, raw)
+	out, err := json.MarshalIndent(set, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}
+
+func mkdir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeNew creates path with perm, failing if it exists, so that a key is
+// never overwritten and the mode is set from the start.
+func writeNew(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; keys are never overwritten", path)
+		}
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// replaceFile writes path through a temporary file and a rename, so that a
+// server reading jwks.json never sees half of it.
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".jwks-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func plainFileName(s string) bool {
+	if s == "" || s[0] == '.' || len(s) > 200 {
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) < 0
+}

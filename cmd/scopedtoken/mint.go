@@ -1,0 +1,253 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+const mintSynopsis = `Usage:
+  scopedtoken mint --kid K (--secret S | --secret-file F | --key PRIVATE.pem) [--alg A]
+                   --aud P [--aud P ...] [--query k=v ...] [--expire-in 5m]
+                   [--verify] [--url BASE]
+  scopedtoken mint --config tokens.json --page /some/page [--keys DIR]
+
+The first form mints one token and prints it (or, with --url, the link that
+carries it as ?jwt=) as the last line of stdout. The algorithm is --alg, or
+HS256 for a secret and RS256/ES256/ES384/ES512/EdDSA from the private key.
+A secret is used as the raw bytes given (a secret file less one final line
+ending). Prefer --secret-file to --secret: command lines are visible to other
+users of the machine. --verify checks the minted token with the verifier
+before printing it. A --query name given several times gets several values.
+
+The second form loads a named token spec file and prints, as a JSON object
+by spec name, a token for every spec whose scope matches the page. Keys come
+from DIR (K.pem or K.secret, as keygen writes them) or, without --keys, from
+the environment: SCOPEDTOKEN_KEY_<K> (PEM) or SCOPEDTOKEN_SECRET_<K>, where
+<K> is the key ID with every character other than A-Z, a-z, 0-9 and _
+replaced by _.
+`
+
+// longLifetime is where mint and inspect start warning: scoped tokens are
+// handed to browsers and emailed, so they should not live for long.
+const longLifetime = time.Hour
+
+func runMint(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("mint")
+	kid := fs.String("kid", "", "key ID written into the token header")
+	secret := fs.String("secret", "", "HMAC secret (visible in the process list; prefer --secret-file)")
+	secretFile := fs.String("secret-file", "", "file holding the HMAC secret")
+	keyFile := fs.String("key", "", "PEM file holding the private key")
+	alg := fs.String("alg", "", "algorithm (default: from the key)")
+	var aud, query listFlag
+	fs.Var(&aud, "aud", "audience path, e.g. /v2/accounts/me/search (repeatable)")
+	fs.Var(&query, "query", "query claim parameter name=value (repeatable)")
+	expireIn := fs.Duration("expire-in", scopedtoken.DefaultLifetime, "lifetime")
+	verify := fs.Bool("verify", false, "verify the minted token before printing it")
+	base := fs.String("url", "", "print a link: BASE with ?jwt=TOKEN added")
+	config := fs.String("config", "", "named token spec file (JSON)")
+	page := fs.String("page", "", "page path to mint the named tokens for (with --config)")
+	keysDir := fs.String("keys", "", "directory of K.pem / K.secret files (with --config; default: environment)")
+	rest, err := parseFlags(fs, args, mintSynopsis, stdout)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	given := setFlags(fs)
+	if given["config"] || given["page"] || given["keys"] {
+		for _, name := range []string{"kid", "secret", "secret-file", "key", "alg", "aud", "query", "expire-in", "verify", "url"} {
+			if given[name] {
+				return usagef("--%s cannot be used with --config: the spec file says what to mint", name)
+			}
+		}
+		if *config == "" || *page == "" {
+			return usagef("--config and --page go together")
+		}
+		return mintNamed(*config, *page, *keysDir, stdout)
+	}
+
+	switch {
+	case *kid == "":
+		return usagef("--kid is required")
+	case countSet(given, "secret", "secret-file", "key") != 1:
+		return usagef("give exactly one of --secret, --secret-file and --key")
+	case len(aud) == 0:
+		return usagef("at least one --aud is required")
+	case *expireIn <= 0:
+		return usagef("--expire-in must be positive")
+	}
+	for _, a := range aud {
+		if err := scopedtoken.CheckAudience("", a); err != nil {
+			return usageError{err}
+		}
+	}
+	q, err := parseQuery(query)
+	if err != nil {
+		return err
+	}
+	if *base != "" {
+		if u, err := url.Parse(*base); err != nil || u.Scheme == "" || u.Host == "" {
+			return usagef("--url must be an absolute URL")
+		}
+	}
+
+	key, err := signingKey(*kid, *alg, *secret, *secretFile, *keyFile)
+	if err != nil {
+		return err
+	}
+	cfg := scopedtoken.MinterConfig{Key: key, Lifetime: *expireIn}
+	m, err := scopedtoken.NewMinter(cfg) // first, for its precise message about an unfit key
+	if err != nil {
+		return err
+	}
+	if *verify {
+		if cfg.Verify, err = verifierFor(key); err != nil {
+			return err
+		}
+		if m, err = scopedtoken.NewMinter(cfg); err != nil {
+			return err
+		}
+	}
+	token, err := m.Mint(scopedtoken.Claims{Audience: aud, Query: q})
+	if err != nil {
+		return err
+	}
+	if *expireIn > longLifetime {
+		fmt.Fprintf(stderr, "warning: the token lives %s, longer than %s; scoped tokens are meant to be short-lived\n", *expireIn, longLifetime)
+	}
+	if *verify {
+		fmt.Fprintln(stderr, "verified: the token passes the verifier with this key")
+	}
+	if *base != "" {
+		link, err := scopedtoken.TokenURL(*base, token)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, link)
+		return nil
+	}
+	fmt.Fprintln(stdout, token)
+	return nil
+}
+
+func mintNamed(config, page, keysDir string, stdout io.Writer) error {
+	f, err := os.Open(config)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var keys scopedtoken.KeySource = scopedtoken.EnvKeySource{}
+	if keysDir != "" {
+		keys = scopedtoken.DirKeySource(keysDir)
+	}
+	specs, err := scopedtoken.LoadTokenSpecs(f, scopedtoken.TokenSpecsConfig{Keys: keys})
+	if err != nil {
+		return fmt.Errorf("%s: %w", config, err)
+	}
+	tokens, err := specs.MintForPage(page)
+	if err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(tokens, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(out))
+	return nil
+}
+
+func parseQuery(pairs []string) (url.Values, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	q := url.Values{}
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || name == "" {
+			return nil, usagef("--query %q must be name=value", p)
+		}
+		q[name] = append(q[name], value)
+	}
+	return q, nil
+}
+
+// signingKey loads the key given by the flags. Errors name files, never
+// their content.
+func signingKey(kid, alg, secret, secretFile, keyFile string) (scopedtoken.SigningKey, error) {
+	key := scopedtoken.SigningKey{ID: kid, Algorithm: alg}
+	switch {
+	case keyFile != "":
+		data, err := os.ReadFile(keyFile)
+		if err != nil {
+			return key, err
+		}
+		if key.PrivateKey, err = scopedtoken.ParsePrivateKeyPEM(data); err != nil {
+			return key, fmt.Errorf("%s: %w", keyFile, err)
+		}
+	default:
+		s, err := readSecret(secret, secretFile)
+		if err != nil {
+			return key, err
+		}
+		key.Secret = s
+	}
+	if key.Algorithm == "" {
+		key.Algorithm = scopedtoken.DefaultSigningAlgorithm(key)
+	}
+	return key, nil
+}
+
+// readSecret returns the secret's raw bytes: the flag's value exactly, or the
+// file's content less one final line ending.
+func readSecret(secret, file string) ([]byte, error) {
+	if file == "" {
+		if secret == "" {
+			return nil, usagef("the secret is empty")
+		}
+		return []byte(secret), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := strings.CutSuffix(string(data), "\r\n")
+	if !ok {
+		s = strings.TrimSuffix(s, "\n")
+	}
+	if s == "" {
+		return nil, fmt.Errorf("%s is empty", file)
+	}
+	return []byte(s), nil
+}
+
+// verifierFor builds a middleware that knows exactly the signing key, for
+// --verify.
+func verifierFor(k scopedtoken.SigningKey) (*scopedtoken.Middleware, error) {
+	vk := scopedtoken.Key{ID: k.ID, Algorithm: k.Algorithm, Secret: k.Secret}
+	if k.PrivateKey != nil {
+		vk.PublicKey = k.PrivateKey.Public()
+	}
+	set, err := scopedtoken.StaticKeys(vk)
+	if err != nil {
+		return nil, err
+	}
+	return scopedtoken.New(scopedtoken.Config{Keys: set})
+}
+
+func countSet(given map[string]bool, names ...string) int {
+	n := 0
+	for _, name := range names {
+		if given[name] {
+			n++
+		}
+	}
+	return n
+}

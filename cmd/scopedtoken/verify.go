@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+const verifySynopsis = `Usage:
+  scopedtoken verify --kid K (--secret S | --secret-file F | --key PUBLIC.pem) [--alg A]
+                     [--business B] --path P [--now RFC3339] TOKEN
+  scopedtoken verify --jwks URL [--business B] --path P [--now RFC3339] TOKEN
+
+Verifies TOKEN ("-" reads it from stdin) exactly as the middleware would for
+a request to the escaped path P: signature, key and algorithm, exp/nbf/iat
+(30s leeway), aud against P, and the query claim's shape. --business is the
+business that "me" stands for with the key. --now sets the clock.
+
+On success: exit 0 and the token as JSON on stdout. When refused: exit 1, the
+reason code and message on stderr, and {"reason", "message", "status"} as JSON
+on stdout.
+`
+
+func runVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify")
+	kid := fs.String("kid", "", "key ID of the key given with --secret, --secret-file or --key")
+	secret := fs.String("secret", "", "HMAC secret (visible in the process list; prefer --secret-file)")
+	secretFile := fs.String("secret-file", "", "file holding the HMAC secret")
+	keyFile := fs.String("key", "", "PEM file holding the public key")
+	alg := fs.String("alg", "", "algorithm of the key (default: HS256 for a secret, else from the key)")
+	jwksURL := fs.String("jwks", "", "URL of a JWK Set to take the keys from")
+	business := fs.String("business", "", "business ID that \"me\" stands for with the key")
+	path := fs.String("path", "", "escaped request path to check the token against (required)")
+	nowFlag := fs.String("now", "", "the current time, RFC 3339 (default: now)")
+	rest, err := parseFlags(fs, args, verifySynopsis, stdout)
+	if err != nil {
+		return err
+	}
+	given := setFlags(fs)
+	switch {
+	case len(rest) != 1:
+		return usagef("give exactly one TOKEN")
+	case *path == "":
+		return usagef("--path is required")
+	case given["jwks"] && countSet(given, "kid", "secret", "secret-file", "key", "alg") > 0:
+		return usagef("--jwks takes the keys from the set: do not give --kid, --secret, --secret-file, --key or --alg with it")
+	case !given["jwks"] && *kid == "":
+		return usagef("give --kid with a key, or --jwks")
+	case !given["jwks"] && countSet(given, "secret", "secret-file", "key") != 1:
+		return usagef("give exactly one of --secret, --secret-file and --key")
+	}
+	cfg := scopedtoken.Config{}
+	if *nowFlag != "" {
+		now, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usagef("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *nowFlag)
+		}
+		cfg.Now = func() time.Time { return now }
+	}
+	token, err := readToken(rest[0])
+	if err != nil {
+		return err
+	}
+
+	ctx := context.Background()
+	if *jwksURL != "" {
+		remote, err := scopedtoken.NewRemoteKeySet(ctx, scopedtoken.RemoteConfig{
+			URL:        *jwksURL,
+			BusinessID: *business,
+			Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+		if err != nil {
+			return usageError{err}
+		}
+		defer remote.Close()
+		cfg.Keys = remote
+	} else {
+		key, err := verificationKey(*kid, *alg, *secret, *secretFile, *keyFile, *business)
+		if err != nil {
+			return err
+		}
+		if cfg.Keys, err = scopedtoken.StaticKeys(key); err != nil {
+			return err
+		}
+	}
+	mw, err := scopedtoken.New(cfg)
+	if err != nil {
+		return err
+	}
+	tok, err := mw.Verify(ctx, token, *path)
+	if err != nil {
+		return refusal(err, stdout)
+	}
+	out, err := json.MarshalIndent(tokenJSON(tok), "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(out))
+	return nil
+}
+
+// refusal reports a refused token: JSON on stdout for programs, and an error
+// (the reason and message, and the cause when keys were unavailable) for
+// stderr and exit status 1.
+func refusal(err error, stdout io.Writer) error {
+	var e *scopedtoken.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	out, _ := json.Marshal(map[string]any{"reason": e.Reason, "message": e.Message, "status": e.Status()})
+	fmt.Fprintln(stdout, string(out))
+	msg := fmt.Sprintf("refused (%s): %s", e.Reason, e.Message)
+	if cause := errors.Unwrap(e); cause != nil {
+		msg += " Cause: " + cause.Error()
+	}
+	return errors.New(msg)
+}
+
+func verificationKey(kid, alg, secret, secretFile, keyFile, business string) (scopedtoken.Key, error) {
+	key := scopedtoken.Key{ID: kid, Algorithm: alg, BusinessID: business}
+	if keyFile != "" {
+		data, err := os.ReadFile(keyFile)
+		if err != nil {
+			return key, err
+		}
+		if key.PublicKey, err = scopedtoken.ParsePublicKeyPEM(data); err != nil {
+			return key, fmt.Errorf("%s: %w", keyFile, err)
+		}
+		if key.Algorithm == "" {
+			key.Algorithm = defaultVerifyAlg(key.PublicKey)
+		}
+		return key, nil
+	}
+	s, err := readSecret(secret, secretFile)
+	if err != nil {
+		return key, err
+	}
+	key.Secret = s
+	if key.Algorithm == "" {
+		key.Algorithm = "HS256"
+	}
+	return key, nil
+}
+
+// defaultVerifyAlg picks the algorithm of a public key as minting picks it
+// for the private half, so that the defaults of mint and verify agree.
+func defaultVerifyAlg(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return "RS256"
+	case ed25519.PublicKey:
+		return "EdDSA"
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return "ES256"
+		case elliptic.P384():
+			return "ES384"
+		case elliptic.P521():
+			return "ES512"
+		}
+	}
+	return ""
+}
+
+// readToken takes the token argument: "-" reads one line from stdin. Spaces
+// around it (a copied line's newline) are removed.
+func readToken(arg string) (string, error) {
+	if arg != "-" {
+		return strings.TrimSpace(arg), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(os.Stdin, 1<<20)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+type tokenOut struct {
+	KeyID      string              `json:"kid"`
+	Algorithm  string              `json:"alg"`
+	BusinessID string              `json:"businessId"`
+	Audience   []string            `json:"aud"`
+	Query      map[string][]string `json:"query,omitempty"`
+	ExpiresAt  *time.Time          `json:"exp,omitempty"`
+	NotBefore  *time.Time          `json:"nbf,omitempty"`
+	IssuedAt   *time.Time          `json:"iat,omitempty"`
+	Issuer     string              `json:"iss,omitempty"`
+	Subject    string              `json:"sub,omitempty"`
+	ID         string              `json:"jti,omitempty"`
+	Claims     json.RawMessage     `json:"claims"`
+}
+
+func tokenJSON(t *scopedtoken.Token) tokenOut {
+	out := tokenOut{KeyID: t.KeyID, Algorithm: t.Algorithm, BusinessID: t.BusinessID, Audience: t.Audience,
+		Query: t.Query, Issuer: t.Issuer, Subject: t.Subject, ID: t.ID}
+	for _, p := range []struct {
+		dst **time.Time
+		t   time.Time
+	}{{&out.ExpiresAt, t.ExpiresAt}, {&out.NotBefore, t.NotBefore}, {&out.IssuedAt, t.IssuedAt}} {
+		if !p.t.IsZero() {
+			u := p.t.UTC()
+			*p.dst = &u
+		}
+	}
+	_ = t.DecodeClaims(&out.Claims)
+	return out
+}

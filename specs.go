@@ -1,0 +1,431 @@
+package scopedtoken
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// TokenSpec is one named token as a site configures it (SPEC §8): which key
+// signs it, what it says, and on which pages it is handed out.
+type TokenSpec struct {
+	Name      string
+	KeyID     string
+	Algorithm string        // the spec's "alg"; "" when the key decides
+	Audience  []string      // claims.aud
+	ExpiresIn time.Duration // claims.expiresIn; 0 means DefaultLifetime
+	Query     url.Values    // claims.query
+	Scope     string        // a regular expression over page paths; "" matches every page
+}
+
+// TokenSpecsConfig configures LoadTokenSpecs. Only Keys is required.
+type TokenSpecsConfig struct {
+	// Keys finds the signing key of every keyId. Required. See DirKeySource
+	// and EnvKeySource.
+	Keys KeySource
+	// Now is the minting clock. Default time.Now.
+	Now func() time.Time
+	// Verify, when set, checks every minted token with this middleware
+	// before it is returned (MinterConfig.Verify).
+	Verify *Middleware
+	// Prefix is the aud prefix the specs are checked against, as
+	// Config.Prefix. Default DefaultPrefix.
+	Prefix string
+}
+
+// TokenSpecs is a loaded spec file, ready to mint. It is safe for concurrent
+// use.
+type TokenSpecs struct {
+	specs []loadedSpec
+}
+
+type loadedSpec struct {
+	TokenSpec
+	scope  *regexp.Regexp // nil: every page
+	minter *Minter
+}
+
+// ErrTokenSpec is wrapped by every error about the content of a spec file.
+var ErrTokenSpec = errors.New("scopedtoken: bad token spec")
+
+// maxSpecFileBytes bounds what LoadTokenSpecs reads; real files are a few KB.
+const maxSpecFileBytes = 4 << 20
+
+// LoadTokenSpecs reads a JSON array of token specs:
+//
+//	[{"name": "search", "keyId": "k1", "alg": "HS256",
+//	  "claims": {"aud": "/v2/accounts/me/search", "expiresIn": 300000,
+//	             "query": {"experienceKey": "MySearchExperience"}},
+//	  "scope": "^/search(/|$)"}]
+//
+// name, keyId and claims.aud (a string or a non-empty array of API paths) are
+// required; alg, claims.expiresIn (milliseconds, at least 1000; default five
+// minutes), claims.query (strings, numbers, booleans or non-empty arrays of
+// them) and scope are optional. The file is read strictly: unknown or
+// wrongly-cased member names, repeated member names and repeated spec names
+// are errors, every aud must fit the grammar of SPEC §5, and every scope must
+// compile (Go's RE2 syntax). Each error names the spec it is about.
+//
+// Every keyId is resolved through cfg.Keys once, here, so a missing or unfit
+// key fails at startup rather than on a page view. The algorithm is the
+// spec's alg when given, else the key source's, else chosen from the key:
+// RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for Ed25519,
+// HS256 for a secret.
+func LoadTokenSpecs(r io.Reader, cfg TokenSpecsConfig) (*TokenSpecs, error) {
+	if cfg.Keys == nil {
+		return nil, errors.New("scopedtoken: TokenSpecsConfig.Keys is required")
+	}
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !validPrefix(prefix) {
+		return nil, fmt.Errorf("scopedtoken: TokenSpecsConfig.Prefix %q must start and end with '/' and hold only valid path segments", prefix)
+	}
+	specs, err := parseTokenSpecs(r, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeyNames(cfg.Keys, specs); err != nil {
+		return nil, err
+	}
+	minters := map[[2]string]*Minter{} // by keyId and alg: each key is loaded once
+	loaded := make([]loadedSpec, len(specs))
+	for i, s := range specs {
+		ls := loadedSpec{TokenSpec: s}
+		if s.Scope != "" {
+			if ls.scope, err = regexp.Compile(s.Scope); err != nil {
+				return nil, fmt.Errorf("%w %q: scope %q is not a valid regular expression: %w", ErrTokenSpec, s.Name, s.Scope, err)
+			}
+		}
+		id := [2]string{s.KeyID, s.Algorithm}
+		if ls.minter = minters[id]; ls.minter == nil {
+			key, err := cfg.Keys.SigningKey(s.KeyID)
+			if err != nil {
+				return nil, fmt.Errorf("%w %q: %w", ErrTokenSpec, s.Name, err)
+			}
+			key.ID = s.KeyID
+			if s.Algorithm != "" {
+				key.Algorithm = s.Algorithm
+			} else if key.Algorithm == "" {
+				key.Algorithm = DefaultSigningAlgorithm(key)
+			}
+			ls.minter, err = NewMinter(MinterConfig{Key: key, Now: cfg.Now, Verify: cfg.Verify})
+			if err != nil {
+				return nil, fmt.Errorf("%w %q: key %q: %w", ErrTokenSpec, s.Name, s.KeyID, err)
+			}
+			minters[id] = ls.minter
+		}
+		loaded[i] = ls
+	}
+	return &TokenSpecs{specs: loaded}, nil
+}
+
+// Specs returns the loaded specs in file order.
+func (t *TokenSpecs) Specs() []TokenSpec {
+	out := make([]TokenSpec, len(t.specs))
+	for i, s := range t.specs {
+		out[i] = s.TokenSpec
+		out[i].Audience = append([]string(nil), s.Audience...)
+		out[i].Query = cloneValues(s.Query)
+	}
+	return out
+}
+
+// MintForPage mints a token for every spec whose scope matches page (every
+// spec with an empty scope) and returns them by spec name; no match is an
+// empty map. A scope matches when the regular expression matches anywhere in
+// page, as regexp.MatchString does: anchor it ("^/search$") to match whole
+// paths only. Any minting failure fails the whole call.
+func (t *TokenSpecs) MintForPage(page string) (map[string]string, error) {
+	out := make(map[string]string)
+	for _, s := range t.specs {
+		if s.scope != nil && !s.scope.MatchString(page) {
+			continue
+		}
+		tok, err := s.minter.Mint(Claims{Audience: s.Audience, Query: s.Query, ExpiresIn: s.ExpiresIn})
+		if err != nil {
+			return nil, fmt.Errorf("token spec %q: %w", s.Name, err)
+		}
+		out[s.Name] = tok
+	}
+	return out, nil
+}
+
+// DefaultSigningAlgorithm is the algorithm a key without one signs with:
+// HS256 for a secret, RS256 for RSA, ES256/ES384/ES512 by curve, EdDSA for
+// Ed25519, and "" for anything else.
+func DefaultSigningAlgorithm(k SigningKey) string {
+	if k.PrivateKey == nil {
+		if len(k.Secret) > 0 {
+			return "HS256"
+		}
+		return ""
+	}
+	return defaultAlg(k.PrivateKey.Public())
+}
+
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	out := make(url.Values, len(v))
+	for name, vals := range v {
+		out[name] = append([]string(nil), vals...)
+	}
+	return out
+}
+
+// rawSpec and rawClaims are what a spec file may hold; any other member is an
+// error.
+var (
+	specMembers   = []string{"name", "keyId", "alg", "claims", "scope"}
+	claimsMembers = []string{"aud", "expiresIn", "query"}
+)
+
+func parseTokenSpecs(r io.Reader, prefix string) ([]TokenSpec, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxSpecFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading: %w", ErrTokenSpec, err)
+	}
+	if len(data) > maxSpecFileBytes {
+		return nil, fmt.Errorf("%w: the file is larger than %d bytes", ErrTokenSpec, maxSpecFileBytes)
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		return nil, fmt.Errorf("%w: the file must be a JSON array of specs: %w", ErrTokenSpec, err)
+	}
+	// encoding/json keeps the last of repeated names; the strict scanner
+	// refuses them, so that no spec says two things.
+	s := scanner{data: data}
+	if s.skipValue(); s.err != jsonOK || !s.atEnd() {
+		return nil, fmt.Errorf("%w: the file repeats a JSON member name or is not strictly valid JSON", ErrTokenSpec)
+	}
+	specs := make([]TokenSpec, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for i, item := range items {
+		spec, err := parseTokenSpec(item, prefix)
+		if err != nil {
+			label := fmt.Sprintf("#%d", i+1)
+			if spec.Name != "" {
+				label = fmt.Sprintf("%q", spec.Name)
+			}
+			return nil, fmt.Errorf("%w %s: %w", ErrTokenSpec, label, err)
+		}
+		if seen[spec.Name] {
+			return nil, fmt.Errorf("%w: two specs are named %q", ErrTokenSpec, spec.Name)
+		}
+		seen[spec.Name] = true
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+// parseTokenSpec reads one spec. It returns the name as soon as it is known,
+// even with an error, so the error can name the spec.
+func parseTokenSpec(item json.RawMessage, prefix string) (TokenSpec, error) {
+	var spec TokenSpec
+	members, err := exactMembers(item, specMembers)
+	if err != nil {
+		return spec, err
+	}
+	if err := stringMember(members, "name", &spec.Name); err != nil {
+		return spec, err
+	}
+	if spec.Name == "" {
+		return spec, errors.New(`"name" is required`)
+	}
+	if err := stringMember(members, "keyId", &spec.KeyID); err != nil {
+		return spec, err
+	}
+	if spec.KeyID == "" {
+		return spec, errors.New(`"keyId" is required`)
+	}
+	if err := stringMember(members, "alg", &spec.Algorithm); err != nil {
+		return spec, err
+	}
+	if _, ok := members["alg"]; ok {
+		if _, known := algSpecs[spec.Algorithm]; !known {
+			return spec, fmt.Errorf(`"alg" %q is not a supported algorithm`, spec.Algorithm)
+		}
+	}
+	if err := stringMember(members, "scope", &spec.Scope); err != nil {
+		return spec, err
+	}
+	raw, ok := members["claims"]
+	if !ok {
+		return spec, errors.New(`"claims" is required`)
+	}
+	claims, err := exactMembers(raw, claimsMembers)
+	if err != nil {
+		return spec, fmt.Errorf("claims: %w", err)
+	}
+	if spec.Audience, err = parseSpecAudience(claims["aud"], prefix); err != nil {
+		return spec, err
+	}
+	if spec.ExpiresIn, err = parseExpiresIn(claims["expiresIn"]); err != nil {
+		return spec, err
+	}
+	if spec.Query, err = parseSpecQuery(claims["query"]); err != nil {
+		return spec, err
+	}
+	return spec, nil
+}
+
+// exactMembers decodes an object and refuses any member name not in allowed,
+// compared exactly: encoding/json would match "Name" to "name" silently.
+func exactMembers(raw json.RawMessage, allowed []string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, errors.New("must be a JSON object")
+	}
+	for name := range m {
+		known := false
+		for _, a := range allowed {
+			known = known || name == a
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown member %q (allowed: %s)", name, strings.Join(allowed, ", "))
+		}
+	}
+	return m, nil
+}
+
+// stringMember reads an optional string member; present, it must be a string.
+func stringMember(m map[string]json.RawMessage, name string, dst *string) error {
+	raw, ok := m[name]
+	if !ok {
+		return nil
+	}
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, dst) != nil {
+		return fmt.Errorf("%q must be a string", name)
+	}
+	return nil
+}
+
+func parseSpecAudience(raw json.RawMessage, prefix string) ([]string, error) {
+	if raw == nil {
+		return nil, errors.New(`"claims.aud" is required`)
+	}
+	var aud []string
+	var one string
+	switch {
+	case json.Unmarshal(raw, &one) == nil && raw[0] == '"':
+		aud = []string{one}
+	case json.Unmarshal(raw, &aud) == nil && raw[0] == '[':
+		if len(aud) == 0 {
+			return nil, errors.New(`"claims.aud" must not be an empty array`)
+		}
+	default:
+		return nil, errors.New(`"claims.aud" must be a string or an array of strings`)
+	}
+	for _, a := range aud {
+		if err := CheckAudience(prefix, a); err != nil {
+			return nil, fmt.Errorf(`"claims.aud": %w`, err)
+		}
+	}
+	return aud, nil
+}
+
+func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
+	if raw == nil {
+		return 0, nil
+	}
+	var ms float64
+	if raw[0] == '"' || json.Unmarshal(raw, &ms) != nil {
+		return 0, errors.New(`"claims.expiresIn" must be a number of milliseconds`)
+	}
+	switch {
+	case ms < 1000:
+		return 0, fmt.Errorf(`"claims.expiresIn" is in milliseconds and must be at least 1000; %v ms is less than a second (for %v seconds write %v)`, ms, ms, ms*1000)
+	case ms > float64(100*365*24*time.Hour/time.Millisecond):
+		return 0, fmt.Errorf(`"claims.expiresIn" of %v ms is more than a century`, ms)
+	}
+	return time.Duration(ms * float64(time.Millisecond)), nil
+}
+
+// parseSpecQuery reads the query claim of a spec with the rules of SPEC §3:
+// strings, numbers and booleans (kept as their JSON text), or non-empty arrays
+// of them.
+func parseSpecQuery(raw json.RawMessage) (url.Values, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, errors.New(`"claims.query" must be a JSON object`)
+	}
+	q := make(url.Values, len(m))
+	for name, v := range m {
+		if name == "" {
+			return nil, errors.New(`"claims.query" has an empty parameter name`)
+		}
+		var list []json.RawMessage
+		if v[0] == '[' {
+			if json.Unmarshal(v, &list) != nil || len(list) == 0 {
+				return nil, fmt.Errorf(`"claims.query" parameter %q must not be an empty array`, name)
+			}
+		} else {
+			list = []json.RawMessage{v}
+		}
+		for _, item := range list {
+			val, ok := queryScalar(item)
+			if !ok {
+				return nil, fmt.Errorf(`"claims.query" parameter %q must be a string, number or boolean, or an array of them`, name)
+			}
+			q[name] = append(q[name], val)
+		}
+	}
+	return q, nil
+}
+
+func queryScalar(raw json.RawMessage) (string, bool) {
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		return s, json.Unmarshal(raw, &s) == nil
+	case c == 't' || c == 'f', c == '-' || c >= '0' && c <= '9':
+		return string(bytes.TrimSpace(raw)), true
+	}
+	return "", false
+}
+
+// CheckAudience reports, in words, why entry is not a valid aud path under
+// prefix (SPEC §5), or nil when it is. The verdict is the middleware's own;
+// prefix "" means DefaultPrefix.
+func CheckAudience(prefix, entry string) error {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if _, ok := parseAudEntry(prefix, entry); ok {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(entry, prefix)
+	if !ok {
+		return fmt.Errorf("aud %q does not start with %q", entry, prefix)
+	}
+	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if len(segs) < 2 {
+		return fmt.Errorf("aud %q needs a business and an endpoint after %q, as in %q", entry, prefix, prefix+"me/search")
+	}
+	for _, seg := range segs {
+		switch seg {
+		case "":
+			return fmt.Errorf("aud %q has an empty segment", entry)
+		case ".", "..":
+			return fmt.Errorf("aud %q has the dot segment %q", entry, seg)
+		}
+		for i := 0; i < len(seg); i++ {
+			if !isPchar(seg[i]) {
+				return fmt.Errorf("aud %q: segment %q holds %q, which an aud path may not contain (percent-encoding included)", entry, seg, seg[i])
+			}
+		}
+	}
+	return fmt.Errorf("aud %q is not a valid API path", entry)
+}
