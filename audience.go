@@ -1,6 +1,9 @@
 package scopedtoken
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // meSegment is the business word that stands for the key's own business.
 const meSegment = "me"
@@ -66,9 +69,12 @@ func checkPath(p string) bool {
 	if p == "" || p[0] != '/' {
 		return false
 	}
+	if p == "/" {
+		return true
+	}
 	p = strings.TrimSuffix(p[1:], "/")
 	if p == "" {
-		return true
+		return false // "//": an empty segment
 	}
 	segStart := 0
 	for i := 0; i <= len(p); i++ {
@@ -81,6 +87,11 @@ func checkPath(p string) bool {
 			continue
 		}
 		if p[i] != '%' {
+			// The literal forms of what is refused encoded below: Verify takes
+			// paths from callers, not only from r.URL.EscapedPath().
+			if c := p[i]; c <= ' ' || c == 0x7f || c == '\\' {
+				return false
+			}
 			continue
 		}
 		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
@@ -94,6 +105,44 @@ func checkPath(p string) bool {
 	}
 	return true
 }
+
+// requestPath is the escaped request path as routers read it. URL.EscapedPath
+// re-escapes the decoded Path when RawPath holds a byte that is not valid in
+// an escaped path (a raw '{' or non-ASCII), so "/42%2Fsearch/answers/{" would
+// read as "/42/search/answers/%7B" while chi, echo and gin with UseRawPath
+// route on RawPath itself. So RawPath is used whenever it is set, with only
+// those bytes escaped (a raw '\' becomes "%5C" and fails checkPath). A
+// RawPath that does not decode to Path (left stale by code that changed Path)
+// makes the path ambiguous, and "" fails checkPath.
+func requestPath(u *url.URL) string {
+	if u.RawPath == "" {
+		return u.EscapedPath()
+	}
+	if p, err := url.PathUnescape(u.RawPath); err != nil || p != u.Path {
+		return ""
+	}
+	p := u.RawPath
+	var b []byte
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' || c == '%' || isPchar(c) {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(p)+16), p[:i]...)
+		}
+		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+	}
+	if b == nil {
+		return p
+	}
+	return string(b)
+}
+
+const upperHex = "0123456789ABCDEF"
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'

@@ -246,7 +246,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.refuse(w, r, e, kid, cached)
 		return
 	}
-	path := r.URL.EscapedPath()
+	path := requestPath(r.URL)
 	business, e := m.authorize(v, path)
 	if e != nil {
 		m.refuse(w, r, e, kid, cached)
@@ -264,10 +264,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	st := newRequestState(ctx, v, business)
 	r2 := r.WithContext(st)
 	if query != r.URL.RawQuery {
-		st.url = *r.URL
-		st.url.RawQuery = query
-		r2.URL = &st.url
-		r2.RequestURI = st.url.RequestURI()
+		u := *r.URL
+		u.RawQuery = query
+		r2.URL = &u
+		r2.RequestURI = u.RequestURI()
 		r2.Form = nil // recomputed from the new URL (and PostForm) on demand
 	}
 	if m.onDecision != nil {
@@ -295,7 +295,7 @@ func (m *Middleware) Verify(ctx context.Context, token, path string) (*Token, er
 	if e != nil {
 		return nil, e
 	}
-	return &newRequestState(nil, v, business).tok, nil
+	return &newRequestState(ctx, v, business).tok, nil
 }
 
 // authorize applies the path rules: 400 for an ambiguous path, then 403 when

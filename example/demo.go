@@ -1,0 +1,145 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+const (
+	demoKeyID      = "demo"
+	demoBusinessID = "1234567"
+	demoExperience = "demo-experience"
+	demoLifetime   = time.Hour
+)
+
+// demoRequest is one request the demo prints as a curl command: the target
+// (path and query), the token it sends ("" for none) and the status it gets.
+type demoRequest struct {
+	note   string
+	target string
+	token  string
+	want   int
+}
+
+// demo is the wired-up API and the requests to try against it.
+type demo struct {
+	handler   http.Handler
+	requests  []demoRequest
+	expiresAt time.Time
+}
+
+// newDemo generates an HS256 key for the demo business, guards the API with
+// the middleware and mints the tokens of the demo requests.
+func newDemo(now func() time.Time) (*demo, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: demoKeyID, Algorithm: "HS256", Secret: secret, BusinessID: demoBusinessID})
+	if err != nil {
+		return nil, err
+	}
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key:      scopedtoken.SigningKey{ID: demoKeyID, Algorithm: "HS256", Secret: secret},
+		Lifetime: demoLifetime,
+		Now:      now,
+		Verify:   mw,
+	})
+	if err != nil {
+		return nil, err
+	}
+	search, err := minter.Mint(scopedtoken.Claims{
+		Audience: []string{"/v2/accounts/me/search"},
+		Query:    url.Values{"experienceKey": {demoExperience}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// An expired token fails the minter's own verification, so it comes from
+	// a minter without it.
+	expiredMinter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key: scopedtoken.SigningKey{ID: demoKeyID, Algorithm: "HS256", Secret: secret},
+		Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	expired, err := expiredMinter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2/accounts/{businessId}/search", endpoint("search"))
+	mux.HandleFunc("GET /v2/accounts/{businessId}/answers", endpoint("answers"))
+	return &demo{
+		handler:   mw.Handler(mux),
+		expiresAt: now().Add(demoLifetime).Truncate(time.Second),
+		requests: []demoRequest{
+			{
+				note:   "allowed; the token binds experienceKey=" + demoExperience + ", so it replaces the request's own value",
+				target: "/v2/accounts/me/search?experienceKey=my-own-choice&input=pizza", token: search, want: http.StatusOK,
+			},
+			{note: "the token's aud covers search only, not answers", target: "/v2/accounts/me/answers?input=pizza", token: search, want: http.StatusForbidden},
+			{note: "the token expired an hour ago", target: "/v2/accounts/me/search?input=pizza", token: expired, want: http.StatusUnauthorized},
+			{note: "no token", target: "/v2/accounts/me/search?input=pizza", want: http.StatusUnauthorized},
+			{note: "an encoded dot segment in the path", target: "/v2/accounts/me/search/%2e%2e/answers", token: search, want: http.StatusBadRequest},
+		},
+	}, nil
+}
+
+// printCommands writes each demo request as a curl command against base,
+// with the status it gets.
+func (d *demo) printCommands(w io.Writer, base string) {
+	for i, q := range d.requests {
+		fmt.Fprintf(w, "# %d. expect %d: %s\n", i+1, q.want, q.note)
+		auth := ""
+		if q.token != "" {
+			auth = " -H 'Authorization: Bearer " + q.token + "'"
+		}
+		fmt.Fprintf(w, "curl -sS -i%s '%s%s'\n\n", auth, base, q.target)
+	}
+}
+
+// reply is what the demo endpoints answer.
+type reply struct {
+	Endpoint         string     `json:"endpoint"`
+	Business         string     `json:"business"`         // Token.BusinessID: the business the request acts for
+	BusinessIDInPath string     `json:"businessIdInPath"` // as written in the URL ("me" or an ID)
+	Query            url.Values `json:"query"`            // r.URL.Query(), after the middleware bound the token's
+	TokenQuery       url.Values `json:"tokenQuery"`       // Token.Query
+	ExpiresAt        time.Time  `json:"expiresAt"`
+}
+
+func endpoint(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := scopedtoken.FromContext(r.Context())
+		if !ok {
+			// Only reachable if the middleware were not mounted: fail closed.
+			http.Error(w, "no verified token", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(reply{ //nolint:errcheck // the client went away
+			Endpoint:         name,
+			Business:         tok.BusinessID,
+			BusinessIDInPath: r.PathValue("businessId"),
+			Query:            r.URL.Query(),
+			TokenQuery:       tok.Query,
+			ExpiresAt:        tok.ExpiresAt,
+		})
+	}
+}
