@@ -140,9 +140,8 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 		return nil, fmt.Errorf("scopedtoken: %w", err)
 	}
 	r.snapshot.Store(&remoteSnapshot{})
-	if call := r.startFetch(true); call != nil {
-		<-call.done
-	}
+	call, _ := r.startFetch(true)
+	<-call.done
 	go r.refreshLoop()
 	return r, nil
 }
@@ -169,9 +168,8 @@ func (r *RemoteKeySet) refreshLoop() {
 		case <-r.ctx.Done():
 			return
 		case <-t.C:
-			if call := r.startFetch(true); call != nil {
-				<-call.done
-			}
+			call, _ := r.startFetch(true)
+			<-call.done
 		}
 	}
 }
@@ -185,7 +183,7 @@ func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*Verification
 	if k, ok := snap.keys[kid]; ok {
 		return k, nil
 	}
-	if call := r.startFetch(false); call != nil {
+	if call, _ := r.startFetch(false); call != nil {
 		t := time.NewTimer(r.cfg.RefreshWait)
 		select {
 		case <-call.done:
@@ -204,33 +202,39 @@ func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*Verification
 	return nil, ErrUnknownKID
 }
 
-// Refresh fetches the set now, waiting for a fetch already under way rather
-// than starting another, and returns its error.
+// Refresh fetches the set now and returns that fetch's error. A fetch already
+// under way is waited for first and not taken as the answer, since it may
+// have started before a key the caller just published.
 func (r *RemoteKeySet) Refresh(ctx context.Context) error {
-	call := r.startFetch(true)
-	select {
-	case <-call.done:
-		return call.err
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		call, started := r.startFetch(true)
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if started {
+			return call.err
+		}
 	}
 }
 
-// startFetch joins the fetch under way or starts one. Unforced fetches (for
-// unknown kids) are rate-limited and return nil when the limit refuses.
-func (r *RemoteKeySet) startFetch(force bool) *fetchCall {
+// startFetch joins the fetch under way (started false) or starts one.
+// Unforced fetches (for unknown kids) are rate-limited and return nil when the
+// limit refuses.
+func (r *RemoteKeySet) startFetch(force bool) (call *fetchCall, started bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.inflight != nil {
-		return r.inflight
+		return r.inflight, false
 	}
 	if !force {
 		if time.Since(r.lastUnknown) < r.cfg.MinRefreshInterval {
-			return nil
+			return nil, false
 		}
 		r.lastUnknown = time.Now()
 	}
-	call := &fetchCall{done: make(chan struct{})}
+	call = &fetchCall{done: make(chan struct{})}
 	r.inflight = call
 	go func() {
 		call.err = r.fetch()
@@ -239,7 +243,7 @@ func (r *RemoteKeySet) startFetch(force bool) *fetchCall {
 		r.mu.Unlock()
 		close(call.done)
 	}()
-	return call
+	return call, true
 }
 
 // fetch downloads and parses the set once; on success the storage calls

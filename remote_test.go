@@ -243,3 +243,20 @@ func TestRemoteConfigValidation(t *testing.T) {
 		assert.Error(t, err, u)
 	}
 }
+
+// TestRemoteRefreshIsFresh: Refresh never answers with a fetch that started
+// before it was called, which may have missed a key just published.
+func TestRemoteRefreshIsFresh(t *testing.T) {
+	k := genKeys(t)
+	srv := newJWKSServer(t)
+	remote := newRemote(t, RemoteConfig{URL: srv.URL, MinRefreshInterval: time.Nanosecond, RefreshWait: time.Millisecond})
+	srv.mu.Lock()
+	srv.delay = 200 * time.Millisecond
+	srv.mu.Unlock()
+	_, err := remote.LookupKey(t.Context(), "a") // starts a slow fetch and gives up waiting
+	require.Error(t, err)
+	srv.set(jwk("a", "ES256", "sig", &k.ec.PublicKey)) // published while that fetch is under way
+	require.NoError(t, remote.Refresh(t.Context()))
+	_, err = remote.LookupKey(t.Context(), "a")
+	assert.NoError(t, err)
+}
