@@ -213,6 +213,29 @@ func rocaFingerprint(n *big.Int) bool {
 	return true
 }
 
+// DefaultAlgorithm is the one algorithm a public key is used with when none is
+// named: RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for
+// Ed25519, "" otherwise. A remote JWK without alg accepts only this algorithm,
+// and minting and the CLI pick it for keys given without one.
+func DefaultAlgorithm(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return "RS256"
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return "ES256"
+		case elliptic.P384():
+			return "ES384"
+		case elliptic.P521():
+			return "ES512"
+		}
+	case ed25519.PublicKey:
+		return "EdDSA"
+	}
+	return ""
+}
+
 // keyKind names the type of key material for error messages, without any of
 // its content.
 func keyKind(k any) string {

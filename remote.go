@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -323,7 +322,7 @@ func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
 	}
 	alg := m.ALG.String()
 	if alg == "" {
-		alg = defaultAlg(pub)
+		alg = DefaultAlgorithm(pub)
 	}
 	business := r.cfg.BusinessID
 	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {
@@ -334,26 +333,6 @@ func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
 		return nil, err.Error()
 	}
 	return vk, ""
-}
-
-// defaultAlg is the one algorithm a JWK without alg accepts.
-func defaultAlg(pub any) string {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return "RS256"
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "ES256"
-		case elliptic.P384():
-			return "ES384"
-		case elliptic.P521():
-			return "ES512"
-		}
-	case ed25519.PublicKey:
-		return "EdDSA"
-	}
-	return ""
 }
 
 // notifyStorage is jwkset's memory storage that tells the key set about every

@@ -168,7 +168,7 @@ func DefaultSigningAlgorithm(k SigningKey) string {
 		}
 		return ""
 	}
-	return defaultAlg(k.PrivateKey.Public())
+	return DefaultAlgorithm(k.PrivateKey.Public())
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -3,10 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,7 +136,7 @@ func verificationKey(kid, alg, secret, secretFile, keyFile, business string) (sc
 			return key, fmt.Errorf("%s: %w", keyFile, err)
 		}
 		if key.Algorithm == "" {
-			key.Algorithm = defaultVerifyAlg(key.PublicKey)
+			key.Algorithm = scopedtoken.DefaultAlgorithm(key.PublicKey)
 		}
 		return key, nil
 	}
@@ -153,27 +149,6 @@ func verificationKey(kid, alg, secret, secretFile, keyFile, business string) (sc
 		key.Algorithm = "HS256"
 	}
 	return key, nil
-}
-
-// defaultVerifyAlg picks the algorithm of a public key as minting picks it
-// for the private half, so that the defaults of mint and verify agree.
-func defaultVerifyAlg(pub any) string {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return "RS256"
-	case ed25519.PublicKey:
-		return "EdDSA"
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return "ES256"
-		case elliptic.P384():
-			return "ES384"
-		case elliptic.P521():
-			return "ES512"
-		}
-	}
-	return ""
 }
 
 // readToken takes the token argument: "-" reads one line from stdin. Spaces
