@@ -7,15 +7,16 @@ import (
 
 // tokenCache maps token strings that verified to what they said. It is
 // sharded to keep lock contention low, bounded by entries and by bytes, and
-// evicts a random entry when full. It holds only tokens that verified:
-// refusals are never cached, so junk cannot fill it.
+// evicts a random entry when full. It holds only tokens that passed every
+// check; refusals are never cached, so junk cannot fill it, and an entry found
+// expired is removed, so none outlives its token's exp.
 //
 // Safety does not rest on the cache: every hit is re-checked against the
 // clock, the key set (the same *VerificationKey must still serve the kid),
 // the path and the query claim.
 type tokenCache struct {
-	shards               [cacheShards]cacheShard
-	maxEntries, maxBytes int // per shard
+	shards  [cacheShards]cacheShard
+	nshards int // shards in use: fewer than cacheShards for a tiny cache
 }
 
 const cacheShards = 16
@@ -24,15 +25,23 @@ type cacheShard struct {
 	mu      sync.RWMutex
 	entries map[string]*verified
 	bytes   int
+
+	maxEntries, maxBytes int // this shard's share of the bounds
 }
 
+// newTokenCache splits the bounds between the shards so that the shares add
+// up to at most size entries and maxBytes bytes; size must be positive.
 func newTokenCache(size, maxBytes int) *tokenCache {
-	c := &tokenCache{
-		maxEntries: max(1, (size+cacheShards-1)/cacheShards),
-		maxBytes:   max(1, maxBytes/cacheShards),
-	}
-	for i := range c.shards {
-		c.shards[i].entries = make(map[string]*verified)
+	n := min(cacheShards, size)
+	c := &tokenCache{nshards: n}
+	for i := range c.shards[:n] {
+		s := &c.shards[i]
+		s.entries = make(map[string]*verified)
+		s.maxEntries = size / n
+		if i < size%n {
+			s.maxEntries++
+		}
+		s.maxBytes = maxBytes / n
 	}
 	return c
 }
@@ -44,7 +53,7 @@ func (c *tokenCache) shard(token string) *cacheShard {
 	if len(token) >= 2 {
 		b = token[len(token)-2]
 	}
-	return &c.shards[b%cacheShards]
+	return &c.shards[int(b)%c.nshards]
 }
 
 func (c *tokenCache) get(token string) *verified {
@@ -57,10 +66,10 @@ func (c *tokenCache) get(token string) *verified {
 
 func (c *tokenCache) put(token string, v *verified) {
 	cost := len(token) + v.size
-	if cost > c.maxBytes {
+	s := c.shard(token)
+	if cost > s.maxBytes {
 		return
 	}
-	s := c.shard(token)
 	token = strings.Clone(token) // do not pin the request's header memory
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,7 +77,7 @@ func (c *tokenCache) put(token string, v *verified) {
 		s.bytes -= len(token) + old.size
 		delete(s.entries, token)
 	}
-	for len(s.entries) > 0 && (len(s.entries) >= c.maxEntries || s.bytes+cost > c.maxBytes) {
+	for len(s.entries) > 0 && (len(s.entries) >= s.maxEntries || s.bytes+cost > s.maxBytes) {
 		for k, old := range s.entries { // map order is random: random eviction
 			s.bytes -= len(k) + old.size
 			delete(s.entries, k)

@@ -3,6 +3,7 @@ package scopedtoken
 import (
 	"math"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,16 @@ type verified struct {
 	iss, sub, jti string
 	claims        []byte // the payload, for Token.DecodeClaims
 	size          int    // approximate bytes held, for the cache's byte bound
+
+	// Room for the usual single aud entry, so that parsing it allocates
+	// only its string.
+	audBuf    [1]audEntry
+	audRawBuf [1]string
 }
+
+// verifiedOverhead is what the cache counts for an entry beyond its token,
+// payload and strings: the verified struct and its map slot.
+var verifiedOverhead = int(reflect.TypeFor[verified]().Size()) + 64
 
 // boundQuery is the query claim, in claim order, with its URL encoding
 // precomputed so that binding it costs nothing per request.
@@ -50,6 +60,11 @@ type boundQuery struct {
 	values  [][]string
 	nvalues int
 	encoded string // name=value&... in claim order, query-escaped
+
+	// Room for a small claim, so that parsing it allocates only its strings.
+	namesBuf  [2]string
+	valuesBuf [2][]string
+	valueBuf  [2]string
 }
 
 // parseClaims reads the verified payload: strict JSON, no duplicate or
@@ -57,6 +72,7 @@ type boundQuery struct {
 // iss/sub/jti. Everything else is kept in claims for the application.
 func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
+	v.aud, v.audRaw = v.audBuf[:0], v.audRawBuf[:0]
 	s := scanner{data: payload}
 	var it objectIter
 	hasAud := false
@@ -105,7 +121,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 	for _, a := range v.audRaw {
 		v.size += len(a)
 	}
-	v.size += len(v.query.encoded) + 256
+	v.size += len(v.query.encoded) + verifiedOverhead
 	return v, nil
 }
 
@@ -247,13 +263,14 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 	}
 	var it objectIter
 	it.begin(s)
-	var enc strings.Builder
+	q.names, q.values = q.namesBuf[:0], q.valuesBuf[:0]
+	all := q.valueBuf[:0] // every value; each parameter's are a capped slice of it
 	for it.next(s) {
 		if len(it.name) == 0 || len(q.names) == m.maxQueryParams {
 			return ErrBadQueryClaim
 		}
 		name := string(it.name)
-		var vals []string
+		start := len(all)
 		if s.peek() == '[' {
 			var ai arrayIter
 			ai.begin(s)
@@ -262,9 +279,9 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 				if e != nil {
 					return e
 				}
-				vals = append(vals, val)
+				all = append(all, val)
 			}
-			if s.err == jsonOK && len(vals) == 0 {
+			if s.err == jsonOK && len(all) == start {
 				return ErrBadQueryClaim
 			}
 		} else {
@@ -272,25 +289,18 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 			if e != nil {
 				return e
 			}
-			vals = []string{val}
+			all = append(all, val)
 		}
 		if s.err != jsonOK {
 			break
 		}
+		vals := all[start:len(all):len(all)]
 		q.nvalues += len(vals)
 		if q.nvalues > m.maxQueryValues {
 			return ErrBadQueryClaim
 		}
 		q.names = append(q.names, name)
 		q.values = append(q.values, vals)
-		for _, val := range vals {
-			if enc.Len() > 0 {
-				enc.WriteByte('&')
-			}
-			enc.WriteString(url.QueryEscape(name))
-			enc.WriteByte('=')
-			enc.WriteString(url.QueryEscape(val))
-		}
 	}
 	switch s.err {
 	case jsonOK:
@@ -298,6 +308,24 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		return ErrDuplicateMember
 	default:
 		return ErrMalformedToken
+	}
+	n := 0
+	for i, name := range q.names {
+		for _, val := range q.values[i] {
+			n += len(name) + len(val) + 2
+		}
+	}
+	var enc strings.Builder
+	enc.Grow(n) // exact unless something needs escaping
+	for i, name := range q.names {
+		for _, val := range q.values[i] {
+			if enc.Len() > 0 {
+				enc.WriteByte('&')
+			}
+			enc.WriteString(url.QueryEscape(name))
+			enc.WriteByte('=')
+			enc.WriteString(url.QueryEscape(val))
+		}
 	}
 	q.encoded = enc.String()
 	return nil

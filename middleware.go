@@ -321,7 +321,7 @@ func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid
 			if cur, err := m.keys.LookupKey(ctx, v.key.id); err == nil && cur == v.key {
 				if e := m.checkTimes(v, now); e != nil {
 					if e == ErrExpired {
-						m.cache.remove(token)
+						m.cache.remove(token) // an entry never outlives its token's exp
 					}
 					return nil, v.key.id, true, e
 				}
@@ -339,7 +339,7 @@ func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid
 		return nil, j.kid, false, e
 	}
 	if e := m.checkTimes(v, now); e != nil {
-		return nil, j.kid, false, e
+		return nil, j.kid, false, e // not cached: an entry never outlives its token's exp
 	}
 	if m.cache != nil {
 		m.cache.put(token, v)

@@ -133,11 +133,13 @@ func validEscapes(s string) bool {
 // unescapedEquals reports whether the query-escaped s decodes to want. It
 // allocates only when s contains an escape or '+'.
 func unescapedEquals(s, want string) bool {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s == want
+	for i := 0; i < len(s); i++ { // one pass: names and values are short
+		if s[i] == '%' || s[i] == '+' {
+			u, err := url.QueryUnescape(s)
+			return err == nil && u == want
+		}
 	}
-	u, err := url.QueryUnescape(s)
-	return err == nil && u == want
+	return s == want
 }
 
 // queryToken finds the token in the query parameter name. It reports

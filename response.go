@@ -79,6 +79,9 @@ func reasonOf(err error) *Error {
 }
 
 func asPackageError(err error) *Error {
+	if e, ok := err.(*Error); ok { // the middleware's own refusals: no allocation
+		return e
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

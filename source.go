@@ -62,6 +62,11 @@ func parseBearer(v string) (token string, isBearer bool, e *Error) {
 // "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isB64Token(s string) bool {
 	i := 0
+	for ; i+4 <= len(s); i += 4 { // four bytes per branch: this runs on every request
+		if charClass[s[i]]&charClass[s[i+1]]&charClass[s[i+2]]&charClass[s[i+3]]&classB64Token == 0 {
+			break
+		}
+	}
 	for i < len(s) && charClass[s[i]]&classB64Token != 0 {
 		i++
 	}

@@ -1,0 +1,218 @@
+package scopedtoken_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+// The benchmarks run one prebuilt request through the handler per iteration,
+// with a writer that discards the response, so that what they measure is the
+// middleware. BenchmarkHarness runs the same request through a no-op handler:
+// its cost is the harness, to subtract from every other result.
+
+// benchNow is the fixed clock of the benchmarks: tokens never expire mid-run.
+var benchNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func benchClock() time.Time { return benchNow }
+
+const (
+	benchAud    = "/v2/accounts/me/search"
+	benchTarget = "/v2/accounts/me/search?experienceKey=MySearchExperience"
+)
+
+var benchQuery = url.Values{"experienceKey": {"MySearchExperience"}}
+
+// benchWriter is a ResponseWriter that keeps the status and drops the body.
+type benchWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *benchWriter) Header() http.Header         { return w.h }
+func (w *benchWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *benchWriter) WriteHeader(status int)      { w.status = status }
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+
+// benchAlg is one algorithm's key pair: what signs and what verifies.
+type benchAlg struct {
+	name   string
+	sign   scopedtoken.SigningKey
+	verify scopedtoken.Key
+}
+
+func benchAlgs(b *testing.B) []benchAlg {
+	b.Helper()
+	secret := []byte("bench-secret-bench-secret-bench!")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	edPub, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	asym := func(name string, priv crypto.Signer, pub crypto.PublicKey) benchAlg {
+		return benchAlg{
+			name:   name,
+			sign:   scopedtoken.SigningKey{ID: "k-" + name, Algorithm: name, PrivateKey: priv},
+			verify: scopedtoken.Key{ID: "k-" + name, Algorithm: name, PublicKey: pub},
+		}
+	}
+	return []benchAlg{
+		{
+			name:   "HS256",
+			sign:   scopedtoken.SigningKey{ID: "k-HS256", Algorithm: "HS256", Secret: secret},
+			verify: scopedtoken.Key{ID: "k-HS256", Algorithm: "HS256", Secret: secret},
+		},
+		asym("RS256", rsaKey, &rsaKey.PublicKey),
+		asym("ES256", ecKey, &ecKey.PublicKey),
+		asym("EdDSA", edPriv, edPub),
+	}
+}
+
+func benchMint(b *testing.B, key scopedtoken.SigningKey, c scopedtoken.Claims) string {
+	b.Helper()
+	mt, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: key, Now: benchClock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := mt.Mint(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
+func benchMiddleware(b *testing.B, cacheSize int, keys ...scopedtoken.Key) *scopedtoken.Middleware {
+	b.Helper()
+	set, err := scopedtoken.StaticKeys(keys...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, CacheSize: cacheSize})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// runBench serves req through h b.N times after checking once that the
+// answer is want, so that a benchmark never silently measures the wrong path.
+func runBench(b *testing.B, h http.Handler, req *http.Request, want int) {
+	b.Helper()
+	w := &benchWriter{h: make(http.Header)}
+	h.ServeHTTP(w, req)
+	if w.status != want {
+		b.Fatalf("status %d, want %d", w.status, want)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
+
+func benchRequest(target, token string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+// cacheModes are the two configurations every path is measured in: the
+// default cache, and none (every request verified from scratch).
+var cacheModes = []struct {
+	name string
+	size int
+}{{"cached", 0}, {"uncached", -1}}
+
+// BenchmarkHarness is the cost of the harness itself: the same request through
+// a handler that only writes 200.
+func BenchmarkHarness(b *testing.B) {
+	runBench(b, okHandler, benchRequest(benchTarget, "x.y.z"), http.StatusOK)
+}
+
+// BenchmarkMiddleware is a valid token with a query claim that the request
+// already matches, per algorithm, with and without the cache.
+func BenchmarkMiddleware(b *testing.B) {
+	for _, alg := range benchAlgs(b) {
+		tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+		for _, mode := range cacheModes {
+			b.Run(alg.name+"/"+mode.name, func(b *testing.B) {
+				h := benchMiddleware(b, mode.size, alg.verify).Handler(okHandler)
+				runBench(b, h, benchRequest(benchTarget, tok), http.StatusOK)
+			})
+		}
+	}
+}
+
+// BenchmarkQueryRewrite is a valid HS256 token whose query claim the request
+// does not carry, so the middleware rewrites the URL.
+func BenchmarkQueryRewrite(b *testing.B) {
+	alg := benchAlgs(b)[0]
+	tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+	for _, mode := range cacheModes {
+		b.Run(mode.name, func(b *testing.B) {
+			h := benchMiddleware(b, mode.size, alg.verify).Handler(okHandler)
+			runBench(b, h, benchRequest(benchAud+"?page=2", tok), http.StatusOK)
+		})
+	}
+}
+
+// BenchmarkReject measures the refusals an attacker or a stale client can
+// cause, with HS256. Each must cost less than a valid token in the same mode.
+func BenchmarkReject(b *testing.B) {
+	alg := benchAlgs(b)[0]
+	claims := scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery}
+	good := benchMint(b, alg.sign, claims)
+	badSig := good[:len(good)-10] + flipB64(good[len(good)-10]) + good[len(good)-9:]
+	expiredClaims := claims
+	expiredClaims.ExpiresIn = -time.Hour
+	expired := benchMint(b, alg.sign, expiredClaims)
+	cases := []struct {
+		name   string
+		target string
+		token  string
+		want   int
+	}{
+		{name: "garbage", target: benchTarget, token: "garbage.garbage.garbage", want: http.StatusUnauthorized},
+		{name: "bad_signature", target: benchTarget, token: badSig, want: http.StatusUnauthorized},
+		{name: "expired", target: benchTarget, token: expired, want: http.StatusUnauthorized},
+		{name: "wrong_audience", target: "/v2/accounts/me/other?experienceKey=MySearchExperience", token: good, want: http.StatusForbidden},
+		{name: "missing_token", target: benchTarget, want: http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		for _, mode := range cacheModes {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
+				h := benchMiddleware(b, mode.size, alg.verify).Handler(okHandler)
+				runBench(b, h, benchRequest(c.target, c.token), c.want)
+			})
+		}
+	}
+}
+
+// flipB64 returns a different base64url character that carries six bits, so
+// the signature stays well-formed but wrong.
+func flipB64(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
+}
