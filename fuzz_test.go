@@ -131,7 +131,8 @@ func FuzzClaims(f *testing.F) {
 		if c.Exp == nil || tok.ExpiresAt.IsZero() {
 			t.Fatalf("exp: encoding/json %v, package %v", c.Exp, tok.ExpiresAt)
 		}
-		if d := *c.Exp - float64(tok.ExpiresAt.UnixNano())/1e9; d > 1e-3 || d < -1e-3 {
+		// Unix and Nanosecond, not UnixNano, which overflows after year 2262.
+		if d := *c.Exp - (float64(tok.ExpiresAt.Unix()) + float64(tok.ExpiresAt.Nanosecond())/1e9); d > 1e-3 || d < -1e-3 {
 			t.Fatalf("exp: encoding/json %v, package %v", *c.Exp, tok.ExpiresAt)
 		}
 		if len(c.Query) != len(tok.Query) {
