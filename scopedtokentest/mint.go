@@ -1,17 +1,9 @@
 package scopedtokentest
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"maps"
 	"net/url"
 	"time"
@@ -210,7 +202,7 @@ func (i *Issuer) build(s *mintSpec) (string, error) {
 			return "", err
 		}
 	}
-	sig, err := sign(k, []byte(input))
+	sig, err := k.minter.Sign([]byte(input))
 	if err != nil {
 		return "", fmt.Errorf("signing with %s: %w", k.alg, err)
 	}
@@ -293,44 +285,3 @@ func setMembers(m, overrides map[string]any) {
 func unix(t time.Time) int64 { return t.Unix() }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-// sign makes the JWS signature (RFC 7518) of input with k's own algorithm.
-func sign(k *issuerKey, input []byte) ([]byte, error) {
-	var h crypto.Hash
-	var newHash func() hash.Hash
-	switch k.alg[2:] {
-	case "256":
-		h, newHash = crypto.SHA256, sha256.New
-	case "384":
-		h, newHash = crypto.SHA384, sha512.New384
-	case "512":
-		h, newHash = crypto.SHA512, sha512.New
-	}
-	switch k.alg[:2] {
-	case "HS":
-		mac := hmac.New(newHash, k.secret)
-		mac.Write(input)
-		return mac.Sum(nil), nil
-	case "Ed":
-		return k.private.Sign(rand.Reader, input, crypto.Hash(0))
-	}
-	d := newHash()
-	d.Write(input)
-	digest := d.Sum(nil)
-	switch k.alg[:2] {
-	case "RS":
-		return k.private.Sign(rand.Reader, digest, h)
-	case "PS":
-		return k.private.Sign(rand.Reader, digest, &rsa.PSSOptions{SaltLength: h.Size(), Hash: h})
-	}
-	priv := k.private.(*ecdsa.PrivateKey)
-	r, s, err := ecdsa.Sign(rand.Reader, priv, digest)
-	if err != nil {
-		return nil, err
-	}
-	size := (priv.Curve.Params().BitSize + 7) / 8
-	sig := make([]byte, 2*size)
-	r.FillBytes(sig[:size])
-	s.FillBytes(sig[size:])
-	return sig, nil
-}
