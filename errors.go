@@ -43,6 +43,7 @@ var (
 	ErrBadQueryClaim     = newReason(ErrInvalidToken, "bad_query_claim", "The token query claim has a wrong type or exceeds the limits.")
 	ErrAudienceMismatch  = newReason(ErrInsufficientScope, "audience_mismatch", "The request path is outside every audience of the token.")
 	ErrQueryMismatch     = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
+	ErrCrossOrigin       = newReason(ErrInsufficientScope, "cross_origin", "A token from a cookie does not authorize a cross-origin request with an unsafe method.")
 	ErrBadPath           = newReason(ErrInvalidRequest, "bad_path", "The request path is ambiguous (empty, dot or encoded separator segments).")
 	ErrBadCredentials    = newReason(ErrInvalidRequest, "bad_credentials", "The Authorization header is not valid Bearer credentials.")
 	ErrMultipleTokens    = newReason(ErrInvalidRequest, "multiple_tokens", "The request carries more than one token or Authorization header.")
@@ -123,7 +124,7 @@ var reasons = []*Error{
 	errMissingToken, ErrTokenTooLarge, ErrMalformedToken, ErrDuplicateMember, ErrAmbiguousMember,
 	ErrUnsupportedHeader, ErrAlgMismatch, ErrMissingKID, ErrUnknownKID, ErrBadSignature, ErrInvalidClaims,
 	ErrMissingExp, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrLifetimeTooLong, ErrBadAudience,
-	ErrBadQueryClaim, ErrAudienceMismatch, ErrQueryMismatch, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
+	ErrBadQueryClaim, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
 	ErrBadQuery, errKeysUnavailable,
 }
 

@@ -330,20 +330,119 @@ func TestOnDecision(t *testing.T) {
 }
 
 func TestPreflight(t *testing.T) {
-	preflight := func() *http.Request {
+	preflight := func(headers ...string) *http.Request {
 		req := httptest.NewRequest(http.MethodOptions, "/v2/accounts/me/search", nil)
-		req.Header.Set("Origin", "https://site.test")
-		req.Header.Set("Access-Control-Request-Method", "GET")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Add(headers[i], headers[i+1])
+		}
 		return req
 	}
-	off := serve(t, newTestMiddleware(t, nil), preflight())
+	real := func() *http.Request {
+		return preflight("Origin", "https://site.test", "Access-Control-Request-Method", "GET")
+	}
+	off := serve(t, newTestMiddleware(t, nil), real())
 	assert.Equal(t, http.StatusUnauthorized, off.code, "off by default")
+
 	on := newTestMiddleware(t, func(c *Config) { c.AllowPreflight = true })
-	res := serve(t, on, preflight())
+	res := serve(t, on, real())
 	assert.Equal(t, http.StatusOK, res.code)
 	assert.Nil(t, res.token, "no token in a preflight's context")
-	plain := httptest.NewRequest(http.MethodOptions, "/v2/accounts/me/search", nil)
-	assert.Equal(t, http.StatusUnauthorized, serve(t, on, plain).code, "an OPTIONS without Access-Control-Request-Method is no preflight")
+
+	// Each of these is no real preflight, so it needs a token like any request.
+	fakes := []struct {
+		name string
+		req  *http.Request
+	}{
+		{"no Access-Control-Request-Method", preflight("Origin", "https://site.test")},
+		{"empty Access-Control-Request-Method, no Origin", preflight("Access-Control-Request-Method", "")},
+		{"empty Access-Control-Request-Method", preflight("Origin", "https://site.test", "Access-Control-Request-Method", "")},
+		{"no Origin", preflight("Access-Control-Request-Method", "GET")},
+		{"empty Origin", preflight("Origin", "", "Access-Control-Request-Method", "GET")},
+		{"two Origins", preflight("Origin", "https://a.test", "Origin", "https://b.test", "Access-Control-Request-Method", "GET")},
+		{"two methods", preflight("Origin", "https://site.test", "Access-Control-Request-Method", "GET", "Access-Control-Request-Method", "POST")},
+		{"method with a space", preflight("Origin", "https://site.test", "Access-Control-Request-Method", "GET POST")},
+		{"method with a comma", preflight("Origin", "https://site.test", "Access-Control-Request-Method", "GET,POST")},
+		{"method with a slash", preflight("Origin", "https://site.test", "Access-Control-Request-Method", "GET/")},
+		{"GET with preflight headers", func() *http.Request {
+			r := real()
+			r.Method = http.MethodGet
+			return r
+		}()},
+	}
+	for _, tt := range fakes {
+		t.Run(tt.name, func(t *testing.T) {
+			res := serve(t, on, tt.req)
+			assert.Equal(t, http.StatusUnauthorized, res.code)
+			assert.Equal(t, "missing_token", res.reason)
+			assert.False(t, res.ran, "the next handler must not run")
+		})
+	}
+}
+
+func TestCrossOriginCookie(t *testing.T) {
+	good := hsToken(t, validClaims())
+	trusted := http.NewCrossOriginProtection()
+	require.NoError(t, trusted.AddTrustedOrigin("https://app.test"))
+	withCookie := func(edit func(*Config)) *Middleware {
+		return newTestMiddleware(t, func(c *Config) {
+			c.TokenCookie = "st"
+			if edit != nil {
+				edit(c)
+			}
+		})
+	}
+	request := func(method string, cookie bool, headers ...string) *http.Request {
+		req := httptest.NewRequest(method, "http://api.test/v2/accounts/me/search", nil)
+		if cookie {
+			req.AddCookie(&http.Cookie{Name: "st", Value: good})
+		} else {
+			req.Header.Set("Authorization", "Bearer "+good)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		return req
+	}
+	tests := []struct {
+		name   string
+		m      *Middleware
+		req    *http.Request
+		code   int
+		reason string
+	}{
+		{"POST cross-site by Sec-Fetch-Site", withCookie(nil), request(http.MethodPost, true, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, "cross_origin"},
+		{"PUT same-site other origin", withCookie(nil), request(http.MethodPut, true, "Sec-Fetch-Site", "same-site"), http.StatusForbidden, "cross_origin"},
+		{"DELETE by Origin only", withCookie(nil), request(http.MethodDelete, true, "Origin", "https://evil.test"), http.StatusForbidden, "cross_origin"},
+		{"POST same-origin", withCookie(nil), request(http.MethodPost, true, "Sec-Fetch-Site", "same-origin"), http.StatusOK, ""},
+		{"POST with matching Origin", withCookie(nil), request(http.MethodPost, true, "Origin", "http://api.test"), http.StatusOK, ""},
+		{"POST without browser headers (not a browser)", withCookie(nil), request(http.MethodPost, true), http.StatusOK, ""},
+		{"GET cross-site is safe", withCookie(nil), request(http.MethodGet, true, "Sec-Fetch-Site", "cross-site"), http.StatusOK, ""},
+		{"POST cross-site with a header token", withCookie(nil), request(http.MethodPost, false, "Sec-Fetch-Site", "cross-site"), http.StatusOK, ""},
+		{"trusted origin", withCookie(func(c *Config) { c.CrossOriginProtection = trusted }),
+			request(http.MethodPost, true, "Sec-Fetch-Site", "cross-site", "Origin", "https://app.test"), http.StatusOK, ""},
+		{"untrusted origin with a custom protection", withCookie(func(c *Config) { c.CrossOriginProtection = trusted }),
+			request(http.MethodPost, true, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.test"), http.StatusForbidden, "cross_origin"},
+		{"protection turned off", withCookie(func(c *Config) { c.AllowCrossOriginCookie = true }),
+			request(http.MethodPost, true, "Sec-Fetch-Site", "cross-site"), http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := serve(t, tt.m, tt.req)
+			assert.Equal(t, tt.code, res.code)
+			assert.Equal(t, tt.reason, res.reason)
+			assert.Equal(t, tt.code == http.StatusOK, res.ran)
+			if tt.code == http.StatusForbidden {
+				assert.Contains(t, res.header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+				assert.NotContains(t, res.body, good)
+			}
+		})
+	}
+	t.Run("a bad cookie token is refused as invalid before the origin check", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPost, "http://api.test/v2/accounts/me/search", nil)
+		req.AddCookie(&http.Cookie{Name: "st", Value: good + "x"})
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		assert.Equal(t, http.StatusUnauthorized, serve(t, withCookie(nil), req).code)
+	})
 }
 
 func TestConfigValidation(t *testing.T) {

@@ -5,42 +5,51 @@ import (
 	"strings"
 )
 
+// tokenSource says where the request's token was found.
+type tokenSource uint8
+
+const (
+	fromHeader tokenSource = iota
+	fromQuery
+	fromCookie
+)
+
 // extract finds the request's token: the Authorization header, then the opt-in
 // query parameter and cookie. More than one token, or two Authorization
 // headers, is a malformed request (RFC 6750 §2: one method per request).
-func (m *Middleware) extract(r *http.Request) (token string, fromQuery bool, e *Error) {
+func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, e *Error) {
 	have := false
 	if hdrs := r.Header["Authorization"]; len(hdrs) > 0 {
 		if len(hdrs) > 1 {
-			return "", false, ErrMultipleTokens
+			return "", fromHeader, ErrMultipleTokens
 		}
 		t, isBearer, e := parseBearer(hdrs[0])
 		if e != nil {
-			return "", false, e
+			return "", fromHeader, e
 		}
 		token, have = t, isBearer
 	}
 	if m.queryParam != "" {
 		t, found, multiple := queryToken(r.URL.RawQuery, m.queryParam)
 		if multiple || found && have {
-			return "", false, ErrMultipleTokens
+			return "", fromHeader, ErrMultipleTokens
 		}
 		if found {
-			token, have, fromQuery = t, true, true
+			token, have, src = t, true, fromQuery
 		}
 	}
 	if m.cookieName != "" {
 		switch cs := r.CookiesNamed(m.cookieName); {
 		case len(cs) > 1 || len(cs) == 1 && have:
-			return "", false, ErrMultipleTokens
+			return "", fromHeader, ErrMultipleTokens
 		case len(cs) == 1:
-			token, have = cs[0].Value, true
+			token, have, src = cs[0].Value, true, fromCookie
 		}
 	}
 	if !have {
-		return "", false, errMissingToken
+		return "", fromHeader, errMissingToken
 	}
-	return token, fromQuery, nil
+	return token, src, nil
 }
 
 // parseBearer reads RFC 6750 credentials: the scheme "Bearer" in any case,

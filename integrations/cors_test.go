@@ -32,6 +32,17 @@ func preflight() *http.Request {
 	return r
 }
 
+// fakePreflight is an OPTIONS request with the preflight headers that are
+// not empty among origin and method.
+func fakePreflight(origin, method string) *http.Request {
+	r := httptest.NewRequest(http.MethodOptions, "/v2/accounts/me/search", nil)
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
+	r.Header["Access-Control-Request-Method"] = []string{method}
+	return r
+}
+
 func crossOrigin(method, token string, extra ...string) *http.Request {
 	r := httptest.NewRequest(method, "/v2/accounts/me/search", nil)
 	r.Header.Set("Origin", origin)
@@ -82,6 +93,12 @@ func TestCORS(t *testing.T) {
 			wantStatus: http.StatusUnauthorized,
 		},
 		{name: "inside without AllowPreflight: preflight refused", stack: insideNoPreflight, req: preflight(), wantStatus: http.StatusUnauthorized},
+		// rs/cors passes an OPTIONS with an empty Access-Control-Request-Method on
+		// as a plain request, so the middleware must not let it through as a
+		// preflight: it would reach a handler registered without a method.
+		{name: "inside with AllowPreflight: empty method, no Origin", stack: inside, req: fakePreflight("", ""), wantStatus: http.StatusUnauthorized},
+		{name: "inside with AllowPreflight: empty method", stack: inside, req: fakePreflight(origin, ""), wantStatus: http.StatusUnauthorized, wantCORS: false},
+		{name: "inside with AllowPreflight: no Origin", stack: inside, req: fakePreflight("", http.MethodGet), wantStatus: http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
