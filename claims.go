@@ -61,6 +61,12 @@ type boundQuery struct {
 	nvalues int
 	encoded string // name=value&... in claim order, query-escaped
 
+	// Built once per token by indexNames: each name and each name's
+	// case-folded form, and the longest folded form's length.
+	byName     map[string]nameSlot
+	maxFolded  int
+	indexBytes int // approximate bytes byName holds, for the cache's byte bound
+
 	// Room for a small claim, so that parsing it allocates only its strings.
 	namesBuf  [2]string
 	valuesBuf [2][]string
@@ -121,7 +127,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 	for _, a := range v.audRaw {
 		v.size += len(a)
 	}
-	v.size += len(v.query.encoded) + verifiedOverhead
+	v.size += len(v.query.encoded) + v.query.indexBytes + verifiedOverhead
 	return v, nil
 }
 
@@ -328,6 +334,7 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		}
 	}
 	q.encoded = enc.String()
+	q.indexNames()
 	return nil
 }
 

@@ -404,6 +404,7 @@ func FuzzMiddleware(f *testing.F) {
 	f.Add(fmt.Sprintf(`{"aud":["/v2/accounts/me/a","/v2/accounts/42/b"],"exp":%d}`, attackExp), "/v2/accounts/42/a", "", true)
 	f.Add(claimsWith(""), "/v2/accounts/me/search/%2e%2e", "a;b", false)
 	f.Add(claimsWith(`,"query":{"a b":"c&d"}`), "/v2/accounts/me/search", "a+b=x&a%20b=y", false)
+	f.Add(claimsWith(`,"query":{"experienceKey":"X","k":"1"}`), "/v2/accounts/me/search", "EXPERIENCEkey=Y&%E2%84%AA=2", false)
 	m, err := New(Config{Keys: testKeySet(f), Now: fixedClock, TokenQueryParam: "jwt"})
 	if err != nil {
 		f.Fatal(err)
@@ -460,6 +461,13 @@ func FuzzMiddleware(f *testing.F) {
 		for name, want := range seen.Query {
 			if !reflect.DeepEqual(q[name], want) {
 				t.Fatalf("query %q: handler sees %q, token binds %q", name, q[name], want)
+			}
+		}
+		for name := range q {
+			for b := range seen.Query {
+				if _, exact := seen.Query[name]; !exact && strings.EqualFold(name, b) {
+					t.Fatalf("case variant %q of bound %q reaches the handler", name, b)
+				}
 			}
 		}
 	})

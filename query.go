@@ -1,7 +1,6 @@
 package scopedtoken
 
 import (
-	"net/url"
 	"strings"
 )
 
@@ -10,10 +9,13 @@ type QueryMode int
 
 const (
 	// QueryOverride replaces the request's values of every bound parameter by
-	// the token's before the next handler runs. It is the default.
+	// the token's before the next handler runs, and removes the parameters
+	// whose names equal a bound name only under Unicode case folding (which
+	// case-insensitive binders would read). It is the default.
 	QueryOverride QueryMode = iota
 	// QueryRefuse refuses (403, query_mismatch) a request that sends a value
-	// different from the token's for a bound parameter; an absent one is filled in.
+	// different from the token's for a bound parameter, or any parameter whose
+	// name equals a bound one only under case folding; an absent one is filled in.
 	QueryRefuse
 	// QueryLeave leaves the URL alone; Token.Query still holds the claim.
 	QueryLeave
@@ -21,10 +23,12 @@ const (
 
 // rewriteQuery returns the query string the next handler sees. It removes the
 // token parameter (dropParam, "" for none) and binds q according to mode. It
-// refuses a query that cannot be read unambiguously (a ';' separator or a bad
-// escape) whenever it has to read it. The request's other parameters keep their
-// order and encoding; bound ones go at the end in claim order. When nothing
-// changes it returns raw itself and allocates nothing.
+// refuses a query that cannot be read unambiguously (a ';' separator, a bad
+// escape, or more parameters than net/url parses) whenever it has to read it.
+// The request's other parameters keep their order and encoding; bound ones go
+// at the end in claim order. When nothing changes it returns raw itself and
+// allocates nothing. Its cost is linear in len(raw) whatever the number of
+// bound names: each pair's name is decoded once into scratch and looked up.
 func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string, *Error) {
 	bind := len(q.names) > 0 && mode != QueryLeave
 	if dropParam == "" && len(q.names) == 0 {
@@ -32,6 +36,14 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 	}
 	if strings.IndexByte(raw, ';') >= 0 {
 		return "", ErrBadQuery
+	}
+	if len(q.names) > 0 && !urlParamLimit.parses(raw) {
+		return "", ErrBadQuery
+	}
+	var stack [256]byte
+	scratch := stack[:]
+	if need := q.scratchLen(); bind && need > len(scratch) {
+		scratch = make([]byte, need) // once per request, for very long bound names
 	}
 	// First pass: validate, and find whether anything must change.
 	var seen [maxTrackedParams]int // values of each bound name seen so far
@@ -51,7 +63,14 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 		if !bind {
 			continue
 		}
-		i := q.index(name)
+		i, variant := q.lookup(name, scratch)
+		if variant {
+			if mode == QueryRefuse {
+				return "", ErrQueryMismatch
+			}
+			changed = true
+			continue
+		}
 		if i < 0 {
 			continue
 		}
@@ -85,8 +104,13 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 			continue
 		}
 		name, _, _ := strings.Cut(pair, "=")
-		if dropParam != "" && unescapedEquals(name, dropParam) || bind && q.index(name) >= 0 {
+		if dropParam != "" && unescapedEquals(name, dropParam) {
 			continue
+		}
+		if bind {
+			if i, variant := q.lookup(name, scratch); i >= 0 || variant {
+				continue
+			}
 		}
 		if b.Len() > 0 {
 			b.WriteByte('&')
@@ -99,23 +123,16 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 		}
 		b.WriteString(q.encoded)
 	}
-	return b.String(), nil
+	out := b.String()
+	if len(q.names) > 0 && !urlParamLimit.parses(out) {
+		return "", ErrBadQuery
+	}
+	return out, nil
 }
 
 // maxTrackedParams bounds Config.MaxQueryParams so the first pass of
 // rewriteQuery can count on the stack.
 const maxTrackedParams = 64
-
-// index returns the position of the bound parameter whose name the escaped
-// name unescapes to, or -1.
-func (q *boundQuery) index(escapedName string) int {
-	for i, n := range q.names {
-		if unescapedEquals(escapedName, n) {
-			return i
-		}
-	}
-	return -1
-}
 
 // validEscapes reports whether every '%' in s starts a two-digit hex escape.
 func validEscapes(s string) bool {
@@ -130,16 +147,55 @@ func validEscapes(s string) bool {
 	return true
 }
 
-// unescapedEquals reports whether the query-escaped s decodes to want. It
-// allocates only when s contains an escape or '+'.
+// unescapedEquals reports whether the query-escaped s decodes to want as
+// url.QueryUnescape would decode it ('+' is a space; a bad escape matches
+// nothing). It decodes on the fly and never allocates.
 func unescapedEquals(s, want string) bool {
-	for i := 0; i < len(s); i++ { // one pass: names and values are short
-		if s[i] == '%' || s[i] == '+' {
-			u, err := url.QueryUnescape(s)
-			return err == nil && u == want
-		}
+	// A byte decodes from one to three bytes of s.
+	if len(s) < len(want) || len(s) > 3*len(want) {
+		return false
 	}
-	return s == want
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return false
+			}
+			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 2
+		}
+		if j == len(want) || want[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(want)
+}
+
+// unescapeInto decodes the query-escaped s, whose escapes validEscapes has
+// accepted, into buf. It reports false when the result does not fit.
+func unescapeInto(buf []byte, s string) ([]byte, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if n == len(buf) {
+			return nil, false
+		}
+		c := s[i]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 2
+		}
+		buf[n] = c
+		n++
+	}
+	return buf[:n], true
 }
 
 // queryToken finds the token in the query parameter name. It reports

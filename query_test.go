@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,6 +36,28 @@ func TestQueryBinding(t *testing.T) {
 			code: http.StatusOK, wantQuery: "experienceKey=Exp+One&v=1&v=2"},
 		{name: "override: other parameters keep order and encoding", query: bound, rawQuery: "b=%7E&a=1+2&experienceKey=x&c",
 			code: http.StatusOK, wantQuery: "b=%7E&a=1+2&c&experienceKey=Exp+One&v=1&v=2"},
+		{name: "override: lower-case variant removed", query: bound, rawQuery: "experiencekey=evil&input=x",
+			code: http.StatusOK, wantQuery: "input=x&experienceKey=Exp+One&v=1&v=2"},
+		{name: "override: upper-case variant removed beside the right values", query: bound, rawQuery: "experienceKey=Exp+One&EXPERIENCEKEY=evil&v=1&v=2",
+			code: http.StatusOK, wantQuery: "experienceKey=Exp+One&v=1&v=2"},
+		{name: "override: escaped variant removed", query: bound, rawQuery: "%65xperiencekey=evil&V=9",
+			code: http.StatusOK, wantQuery: "experienceKey=Exp+One&v=1&v=2"},
+		{name: "override: Kelvin sign variant removed", query: bound, rawQuery: "experience%E2%84%AAey=evil",
+			code: http.StatusOK, wantQuery: "experienceKey=Exp+One&v=1&v=2"},
+		{name: "override: longer names and look-alikes are not variants", query: bound, rawQuery: "experiencekeys=a&experiencek%D0%B5y=b&vv=c",
+			code: http.StatusOK, wantQuery: "experiencekeys=a&experiencek%D0%B5y=b&vv=c&experienceKey=Exp+One&v=1&v=2"},
+		{name: "refuse: case variant", mode: QueryRefuse, query: bound, rawQuery: "experienceKey=Exp+One&experiencekey=Exp+One&v=1&v=2",
+			code: http.StatusForbidden},
+		{name: "refuse: case variant alone", mode: QueryRefuse, query: bound, rawQuery: "EXPERIENCEKEY=x", code: http.StatusForbidden},
+		{name: "leave: case variant left", mode: QueryLeave, query: bound, rawQuery: "experiencekey=evil",
+			code: http.StatusOK, wantQuery: "experiencekey=evil"},
+		{name: "names differing only in case are both bound", query: map[string]any{"k": "1", "K": "2"}, rawQuery: "k=1&K=2",
+			code: http.StatusOK, wantQuery: "k=1&K=2"},
+		{name: "names differing only in case: Kelvin sign is a variant of both", query: map[string]any{"k": "1", "K": "2"},
+			rawQuery: "k=1&K=2&%E2%84%AA=3", code: http.StatusOK, wantQuery: "K=2&k=1"},
+		{name: "override: variant of a long name removed", query: map[string]any{strings.Repeat("long", 40): "x"},
+			rawQuery: strings.Repeat("LONG", 40) + "=evil&" + strings.Repeat("long", 41) + "=y", code: http.StatusOK,
+			wantQuery: strings.Repeat("long", 41) + "=y&" + strings.Repeat("long", 40) + "=x"},
 		{name: "refuse: different value", mode: QueryRefuse, query: bound, rawQuery: "experienceKey=Other", code: http.StatusForbidden},
 		{name: "refuse: fewer values", mode: QueryRefuse, query: bound, rawQuery: "experienceKey=Exp+One&v=1", code: http.StatusForbidden},
 		{name: "refuse: more values", mode: QueryRefuse, query: bound, rawQuery: "experienceKey=Exp+One&v=1&v=2&v=3", code: http.StatusForbidden},
@@ -54,24 +77,19 @@ func TestQueryBinding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newTestMiddleware(t, func(c *Config) { c.QueryMode = tc.mode })
-			claims := validClaims()
-			if tc.query != nil {
-				claims["query"] = tc.query
-			}
-			req := bearer("/v2/accounts/me/search?"+tc.rawQuery, hsToken(t, claims))
-			origURL := *req.URL
-			res := serve(t, m, req)
+			req, sent, res := serveQueryClaim(t, tc.mode, tc.query, tc.rawQuery)
 			require.Equal(t, tc.code, res.code, res.body)
-			assert.Equal(t, origURL, *req.URL, "the caller's URL is never mutated")
+			assert.Equal(t, sent, *req.URL, "the caller's URL is never mutated")
 			switch tc.code {
 			case http.StatusOK:
 				assert.Equal(t, tc.wantQuery, res.req.URL.RawQuery)
 				assert.Equal(t, res.req.URL.RequestURI(), res.req.RequestURI, "RequestURI follows the rewritten URL")
 				if tc.query != nil && tc.mode == QueryOverride {
+					seen := res.req.URL.Query()
 					for name, vals := range res.token.Query {
-						assert.Equal(t, vals, res.req.URL.Query()[name], "r.URL.Query() downstream sees the token's values")
+						assert.Equal(t, vals, seen[name], "r.URL.Query() downstream sees the token's values")
 					}
+					assertNoCaseVariant(t, seen, res.token.Query)
 				}
 			case http.StatusForbidden:
 				assert.Equal(t, "query_mismatch", res.reason)
@@ -104,4 +122,34 @@ func TestFormIsRecomputed(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	assert.Equal(t, "Bound", seen)
 	assert.Equal(t, "Sent", req.FormValue("experienceKey"), "the caller's request is not changed")
+}
+
+// serveQueryClaim sends a GET of the search endpoint with rawQuery through a
+// middleware in mode, with a token whose query claim is claim (nil: none). It
+// returns the request, a copy of its URL as sent, and the result.
+func serveQueryClaim(t *testing.T, mode QueryMode, claim map[string]any, rawQuery string) (*http.Request, url.URL, result) {
+	t.Helper()
+	m := newTestMiddleware(t, func(c *Config) { c.QueryMode = mode })
+	claims := validClaims()
+	if claim != nil {
+		claims["query"] = claim
+	}
+	req := bearer("/v2/accounts/me/search?"+rawQuery, hsToken(t, claims))
+	sent := *req.URL
+	return req, sent, serve(t, m, req)
+}
+
+// assertNoCaseVariant checks that seen has no parameter whose name equals a
+// bound one under case folding without being one, as case-insensitive binders
+// would read it.
+func assertNoCaseVariant(t *testing.T, seen, bound url.Values) {
+	t.Helper()
+	for name := range seen {
+		if _, ok := bound[name]; ok {
+			continue
+		}
+		for b := range bound {
+			assert.False(t, strings.EqualFold(name, b), "case variant %q of bound %q reaches the handler", name, b)
+		}
+	}
 }

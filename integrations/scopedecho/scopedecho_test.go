@@ -169,3 +169,61 @@ func (h headerWriter) WriteHeader(code int) {
 	h.Header().Set("X-Wrapped", "yes")
 	h.ResponseWriter.WriteHeader(code)
 }
+
+// TestBindersSeeTheTokensValue: echo's binders read case variants of a bound
+// name. DefaultBinder (c.Bind) looks the tag up exactly first and, when that
+// name is absent, takes any name equal under strings.EqualFold; so a handler
+// whose tag differs in case from the claim's name would bind ?experiencekey=
+// unless the middleware removes case variants. QueryParamsBinder looks names
+// up exactly.
+func TestBindersSeeTheTokensValue(t *testing.T) {
+	kit := demotest.NewKit(t)
+	tok, err := kit.Minter.Mint(scopedtoken.Claims{
+		Audience: []string{"/v2/accounts/me/search"},
+		Query:    url.Values{"experienceKey": {"bound"}},
+	})
+	require.NoError(t, err)
+	type sameCase struct {
+		ExperienceKey string `query:"experienceKey"`
+	}
+	type otherCase struct {
+		ExperienceKey string `query:"experiencekey"`
+	}
+	for _, sent := range []string{"experiencekey=evil", "EXPERIENCEKEY=evil", "%65xperiencekey=evil", "experience%E2%84%AAey=evil",
+		"experienceKey=evil&experiencekey=evil", "experiencekey=evil&experienceKey=bound"} {
+		t.Run(sent, func(t *testing.T) {
+			var (
+				bound, boundOther        string
+				exactBinder, otherBinder string
+			)
+			e := echo.New()
+			e.Use(scopedecho.Wrap(kit.Middleware.Handler))
+			e.GET("/v2/accounts/:businessId/:endpoint", func(c echo.Context) error {
+				var same sameCase
+				if err := c.Bind(&same); err != nil {
+					return err
+				}
+				var other otherCase
+				if err := c.Bind(&other); err != nil {
+					return err
+				}
+				bound, boundOther = same.ExperienceKey, other.ExperienceKey
+				if err := echo.QueryParamsBinder(c).
+					String("experienceKey", &exactBinder).
+					String("experiencekey", &otherBinder).BindError(); err != nil {
+					return err
+				}
+				return c.NoContent(http.StatusOK)
+			})
+			req := httptest.NewRequest(http.MethodGet, "/v2/accounts/me/search?"+sent, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			assert.Equal(t, "bound", bound, "c.Bind, tag as in the claim")
+			assert.Equal(t, "bound", boundOther, "c.Bind, tag in another case")
+			assert.Equal(t, "bound", exactBinder, "QueryParamsBinder, name as in the claim")
+			assert.Empty(t, otherBinder, "QueryParamsBinder, name in another case")
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package scopedtoken
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Finding the bound parameter a request's pair names costs one decoding of
+// the name into scratch and at most two lookups in a map built once per
+// verified token, so
+// that binding stays linear in the query's length whatever the number of bound
+// names, and allocates nothing per pair.
+//
+// Besides the exact name, the lookup recognises a case variant: a name equal
+// to a bound one under Unicode case folding (strings.EqualFold) but not byte
+// for byte. Binders such as echo's fall back to such a match when the exact
+// name is absent, and gorilla/schema-style decoders match names that way
+// always, so a variant could carry a value the token does not grant.
+
+// nameSlot is what one key of boundQuery.byName stands for: the exact name
+// of the bound parameter at index (-1 for none), and whether it is the
+// case-folded form of some bound name.
+type nameSlot struct {
+	index  int
+	folded bool
+}
+
+// indexNames builds q.byName and q.maxFolded from q.names.
+func (q *boundQuery) indexNames() {
+	q.byName = make(map[string]nameSlot, 2*len(q.names))
+	q.indexBytes = 2 * len(q.names) * mapSlotBytes
+	for i, name := range q.names {
+		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
+	}
+	var buf [64]byte
+	for _, name := range q.names {
+		b, _ := appendFolded(buf[:0], []byte(name), -1)
+		f := name // share the claim's string when it is already folded
+		if string(b) != name {
+			f = string(b)
+			q.indexBytes += len(f)
+		}
+		slot, ok := q.byName[f]
+		if !ok {
+			slot.index = -1
+		}
+		slot.folded = true
+		q.byName[f] = slot
+		q.maxFolded = max(q.maxFolded, len(f))
+	}
+}
+
+// mapSlotBytes approximates what one key of byName holds beyond its text: its
+// string header, its nameSlot and the map's control bytes.
+const mapSlotBytes = 40
+
+// scratchLen is the scratch lookup needs: room for a name decoded up to the
+// longest that can fold to a bound name, then for its folded form.
+func (q *boundQuery) scratchLen() int {
+	return q.maxRaw() + q.maxFolded
+}
+
+// maxRaw bounds the decoded length of a name that folds to at most maxFolded
+// bytes: every rune (or invalid byte) of at most utf8.UTFMax bytes folds to
+// at least one byte. A longer name cannot match, even exactly.
+func (q *boundQuery) maxRaw() int { return utf8.UTFMax * q.maxFolded }
+
+// lookup finds the bound parameter the query-escaped name (escapes already
+// validated) decodes to: its position, or -1. variant reports a name that is
+// not a bound one but equals one under case folding. scratch has at least
+// scratchLen bytes.
+func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant bool) {
+	maxRaw := q.maxRaw()
+	raw, ok := unescapeInto(scratch[:maxRaw], escapedName)
+	if !ok {
+		return -1, false
+	}
+	if slot, ok := q.byName[string(raw)]; ok && slot.index >= 0 {
+		return slot.index, false
+	}
+	folded, ok := appendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)
+	if !ok {
+		return -1, false
+	}
+	return -1, q.byName[string(folded)].folded
+}
+
+// appendFolded appends the case-folded form of s to dst: each rune replaced by
+// the smallest rune of its unicode.SimpleFold orbit, an invalid byte by
+// U+FFFD as strings.EqualFold reads it. Two strings are equal under
+// strings.EqualFold exactly when their folded forms are equal. It reports
+// false when the folded form would exceed limit bytes (limit < 0: no limit),
+// so that it never grows dst beyond limit.
+func appendFolded(dst, s []byte, limit int) ([]byte, bool) {
+	start := len(dst)
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(s[i:])
+			r = foldRune(r)
+		} else if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A' // an ASCII letter's orbit starts with its upper case
+		}
+		i += size
+		if limit >= 0 && len(dst)-start+utf8.RuneLen(r) > limit {
+			return nil, false
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst, true
+}
+
+// foldRune returns the smallest rune that r equals under simple case folding.
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
+}

@@ -1,0 +1,157 @@
+package scopedtoken
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// foldCases are names that strings.EqualFold matches or tells apart in ways a
+// byte-wise or ASCII-only comparison would get wrong.
+var foldCases = []string{
+	"experienceKey", "experiencekey", "EXPERIENCEKEY", "experience\u212Aey", // Kelvin sign K
+	"s", "S", "\u017F", // long s
+	"σ", "ς", "Σ", // a three-rune orbit
+	"ß", "\u1E9E", "ss", // capital sharp s folds with ß only
+	"\xff", "\xfe", "\uFFFD", // invalid bytes read as U+FFFD
+	"é", "É", "e\u0301", // no normalisation: combining accent is another name
+	"", "a b", "A B", "ǅ", "Ǆ", "ǆ",
+}
+
+// TestFoldedMatchesEqualFold: two names have the same folded form exactly
+// when strings.EqualFold says they are equal.
+func TestFoldedMatchesEqualFold(t *testing.T) {
+	for _, a := range foldCases {
+		for _, b := range foldCases {
+			fa, _ := appendFolded(nil, []byte(a), -1)
+			fb, _ := appendFolded(nil, []byte(b), -1)
+			assert.Equal(t, strings.EqualFold(a, b), string(fa) == string(fb), "%q vs %q", a, b)
+		}
+	}
+}
+
+// FuzzFolded checks the same property on arbitrary strings.
+func FuzzFolded(f *testing.F) {
+	for i, a := range foldCases {
+		f.Add(a, foldCases[(i+1)%len(foldCases)])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		fa, _ := appendFolded(nil, []byte(a), -1)
+		fb, _ := appendFolded(nil, []byte(b), -1)
+		if strings.EqualFold(a, b) != (string(fa) == string(fb)) {
+			t.Fatalf("EqualFold(%q, %q) = %v, folded %q and %q", a, b, strings.EqualFold(a, b), fa, fb)
+		}
+		if len(fa) > 3*len(a) {
+			t.Fatalf("folded %q grew past three bytes a byte: %q", a, fa)
+		}
+		if len(a) > 4*len(fa) {
+			t.Fatalf("folded %q shrank past maxRaw's bound: %q", a, fa)
+		}
+	})
+}
+
+// TestLookupFindsCaseVariants: a request's escaped name is the bound
+// parameter when it decodes to its name, and a variant when it equals one
+// under case folding only.
+func TestLookupFindsCaseVariants(t *testing.T) {
+	q := verifiedQuery(t, map[string]any{"experienceKey": "x", "σ": "y", "ss": "z"})
+	tests := []struct {
+		escaped string
+		bound   string // the bound name it is, "" for none
+		variant bool
+	}{
+		{escaped: "experienceKey", bound: "experienceKey"},
+		{escaped: "experience%4Bey", bound: "experienceKey"},
+		{escaped: "experiencekey", variant: true},
+		{escaped: "%65xperiencekey", variant: true},
+		{escaped: "EXPERIENCEKEY", variant: true},
+		{escaped: "experience%E2%84%AAey", variant: true},
+		{escaped: "%CF%83", bound: "σ"},
+		{escaped: "%CF%82", variant: true},
+		{escaped: "%CE%A3", variant: true},
+		{escaped: "SS", variant: true},
+		{escaped: "%C5%BF%C5%BF", variant: true}, // long s twice
+		{escaped: "%C3%9F"},                      // ß does not fold to ss
+		{escaped: "experiencekeys"},
+		{escaped: "experiencekey%00"},
+		{escaped: strings.Repeat("%41", 200)},
+		{escaped: ""},
+	}
+	scratch := make([]byte, q.scratchLen())
+	for _, tc := range tests {
+		t.Run(tc.escaped, func(t *testing.T) {
+			i, variant := q.lookup(tc.escaped, scratch)
+			got := ""
+			if i >= 0 {
+				got = q.names[i]
+			}
+			assert.Equal(t, tc.bound, got)
+			assert.Equal(t, tc.variant, variant)
+			name, err := url.QueryUnescape(tc.escaped)
+			require.NoError(t, err)
+			for _, b := range q.names {
+				assert.Equal(t, strings.EqualFold(name, b) && name != b, variant && strings.EqualFold(name, b), "oracle vs %q", b)
+			}
+		})
+	}
+}
+
+// verifiedQuery returns the bound query of a verified token with the claim.
+func verifiedQuery(t testing.TB, claim map[string]any) *boundQuery {
+	t.Helper()
+	m := newTestMiddleware(t, func(c *Config) { c.MaxQueryParams = maxTrackedParams; c.CacheSize = -1 })
+	claims := validClaims()
+	claims["query"] = claim
+	v, _, _, e := m.verify(t.Context(), hsToken(t, claims))
+	require.Nil(t, e)
+	return &v.query
+}
+
+// TestQueryBindingAllocations: binding allocates nothing per pair. A request
+// that already carries the token's values costs no allocation at all, one to
+// rewrite costs one (the new query), whatever the number of escaped pairs and
+// bound names; finding the token in the query allocates nothing.
+func TestQueryBindingAllocations(t *testing.T) {
+	// Escaped names near the bound ones: same length, other case, longer.
+	const others = "%62ound%30%30%41=%76%61&%45%58%50=x&%62%6F%75%6E%64%30=%41&"
+	const variant = "BOUND%30%30=1&"
+	for _, bound := range []int{1, 16, 64} {
+		claim := map[string]any{}
+		for i := range bound {
+			claim[fmt.Sprintf("bound%02d", i)] = "v a"
+		}
+		q := verifiedQuery(t, claim)
+		tests := []struct {
+			name   string
+			mode   QueryMode
+			raw    string
+			allocs float64
+		}{
+			{name: "already bound", raw: strings.Repeat(others, 1000) + q.encoded},
+			{name: "already bound, escaped", raw: strings.Repeat(others, 1000) + strings.ReplaceAll(q.encoded, "+", "%20")},
+			{name: "refuse mode, already bound", mode: QueryRefuse, raw: strings.Repeat(others, 1000) + q.encoded},
+			{name: "rewritten", raw: "bound00=%77&" + strings.Repeat(others, 1000), allocs: 1},
+			{name: "case variants removed", raw: strings.Repeat(others+variant, 1000) + q.encoded, allocs: 1},
+		}
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%d names/%s", bound, tc.name), func(t *testing.T) {
+				out, e := rewriteQuery(tc.raw, "jwt", q, tc.mode)
+				require.Nil(t, e)
+				require.Equal(t, tc.allocs == 0, out == tc.raw, "left untouched exactly when nothing changes")
+				allocs := testing.AllocsPerRun(10, func() { _, _ = rewriteQuery(tc.raw, "jwt", q, tc.mode) })
+				assert.Equal(t, tc.allocs, allocs)
+			})
+		}
+	}
+	t.Run("queryToken", func(t *testing.T) {
+		raw := strings.Repeat("%6Awt%31=x&j%77=&", 1000) + "jwt=a.b.c"
+		tok, found, multiple := queryToken(raw, "jwt")
+		require.Equal(t, "a.b.c", tok)
+		require.True(t, found && !multiple)
+		assert.Zero(t, testing.AllocsPerRun(10, func() { queryToken(raw, "jwt") }))
+	})
+}
