@@ -26,7 +26,7 @@ var (
 func sameOriginRedirects(configured *url.URL, user func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	want := origin(configured)
 	return func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxJWKSRedirects {
+		if len(via) > maxJWKSRedirects { // via holds the requests made so far
 			return errRedirectCount
 		}
 		if origin(req.URL) != want {

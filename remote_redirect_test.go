@@ -74,7 +74,8 @@ func TestJWKSRedirectSameOrigin(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) { w.Write(set) })
 	mux.Handle("/old", redirectTo("/jwks"))
-	mux.Handle("/loop", redirectTo("/loop"))
+	var loops atomic.Int32
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { loops.Add(1); redirectTo("/loop")(w, r) })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -90,7 +91,9 @@ func TestJWKSRedirectSameOrigin(t *testing.T) {
 	})
 	t.Run("at most 10 redirects", func(t *testing.T) {
 		rs := newFaultRemote(t, srv.URL+"/loop", nil)
+		before := loops.Load()
 		assert.ErrorIs(t, rs.Refresh(context.Background()), errRedirectCount)
+		assert.EqualValues(t, 1+maxJWKSRedirects, loops.Load()-before, "the request and 10 redirects")
 	})
 	t.Run("the client's CheckRedirect is kept", func(t *testing.T) {
 		var asked atomic.Int32
