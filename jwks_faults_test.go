@@ -64,7 +64,7 @@ func jwkOf(t testing.TB, kid string, pub any) json.RawMessage {
 // hostileJWKS joins JWKs into a JWK Set document.
 func hostileJWKS(t testing.TB, jwks ...json.RawMessage) []byte {
 	t.Helper()
-	raw, err := json.Marshal(map[string][]json.RawMessage{"keys": jwks})
+	raw, err := json.Marshal(map[string][]json.RawMessage{"keys": append([]json.RawMessage{}, jwks...)}) // [] when empty, not null
 	require.NoError(t, err)
 	return raw
 }
