@@ -305,10 +305,10 @@ func TestCombineKeysKnownFirst(t *testing.T) {
 	}
 }
 
-// TestCombineKeysRemoteDoesNotStallStatic: with a remote set listed before a
-// static one and its endpoint hanging, the static kids (and the remote kids
-// already held) answer at once, without any request to the endpoint; a kid
-// no set holds still makes exactly one fetch.
+// TestCombineKeysRemoteDoesNotStallStatic: with a remote set listed before
+// another remote set and a static one, and its endpoint hanging, the static
+// kids and the remote kids already held answer at once, without any request
+// to the endpoint; a kid no set holds still makes exactly one fetch.
 func TestCombineKeysRemoteDoesNotStallStatic(t *testing.T) {
 	r := newECSigner(t, "remote")
 	srv := newFaultServer(t, hostileJWKS(t, r.jwk(t)))
@@ -317,13 +317,15 @@ func TestCombineKeysRemoteDoesNotStallStatic(t *testing.T) {
 	})
 	require.EqualValues(t, 1, srv.hits.Load(), "the first fetch")
 	srv.serveJWKS(hostileJWKS(t, r.jwk(t)), http.StatusOK, time.Hour) // every later fetch hangs until Close
-	ks := CombineKeys(rs, testKeySet(t))
+	r2 := newECSigner(t, "remote2")
+	rs2 := newFaultRemote(t, newFaultServer(t, hostileJWKS(t, r2.jwk(t))).URL, nil)
+	ks := CombineKeys(rs, rs2, testKeySet(t))
 
 	// A lookup that waited for the hanging fetch would end with this
 	// context; the bound is generous so that a loaded machine cannot flake.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	for _, kid := range []string{"hs", "es", "ed", "remote"} {
+	for _, kid := range []string{"hs", "es", "ed", "remote", "remote2"} {
 		vk, err := ks.LookupKey(ctx, kid)
 		require.NoError(t, err, kid)
 		assert.Equal(t, kid, vk.ID())
