@@ -182,13 +182,21 @@ func (m mapKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, err
 	return nil, ErrUnknownKID
 }
 
+// combineTestKeys returns key a, another key with kid a, and key b.
+func combineTestKeys(t *testing.T) (a, shadow, b *VerificationKey) {
+	t.Helper()
+	var err error
+	a, err = NewVerificationKey(Key{ID: "a", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(t, err)
+	shadow, err = NewVerificationKey(Key{ID: "a", Algorithm: "HS384", Secret: make([]byte, 48)})
+	require.NoError(t, err)
+	b, err = NewVerificationKey(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(t, err)
+	return a, shadow, b
+}
+
 func TestCombineKeys(t *testing.T) {
-	a, err := NewVerificationKey(Key{ID: "a", Algorithm: "HS256", Secret: testSecret})
-	require.NoError(t, err)
-	shadow, err := NewVerificationKey(Key{ID: "a", Algorithm: "HS384", Secret: make([]byte, 48)})
-	require.NoError(t, err)
-	b, err := NewVerificationKey(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
-	require.NoError(t, err)
+	a, shadow, b := combineTestKeys(t)
 	tests := []struct {
 		name string
 		sets []KeySet
@@ -257,12 +265,7 @@ func (m knownMapKeys) KnownKey(kid string) (*VerificationKey, bool) {
 // TestCombineKeysKnownFirst: the keys every set holds now are asked before
 // any set fetches; plain KeySets keep their turn; nesting keeps the order.
 func TestCombineKeysKnownFirst(t *testing.T) {
-	a, err := NewVerificationKey(Key{ID: "a", Algorithm: "HS256", Secret: testSecret})
-	require.NoError(t, err)
-	shadow, err := NewVerificationKey(Key{ID: "a", Algorithm: "HS384", Secret: make([]byte, 48)})
-	require.NoError(t, err)
-	b, err := NewVerificationKey(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
-	require.NoError(t, err)
+	a, shadow, b := combineTestKeys(t)
 	tests := []struct {
 		name    string
 		sets    func(f *fetchingKeys) []KeySet

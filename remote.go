@@ -22,7 +22,9 @@ import (
 // RemoteConfig configures a key set fetched from a JWKS URL. Only URL is
 // required; every other field's zero value means the documented default.
 type RemoteConfig struct {
-	// URL of the JWK Set, http or https. Required.
+	// URL of the JWK Set, http or https. Required. Its userinfo, query
+	// values and fragment (credentials, often) never appear in a log line or
+	// an error: they are replaced by REDACTED.
 	URL string
 	// Client makes the requests; it is copied, never changed. Default: a new
 	// client. Either way the response body is capped at MaxBodyBytes, and a
