@@ -183,7 +183,7 @@ func (m mapKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, err
 }
 
 // combineTestKeys returns key a, another key with kid a, and key b.
-func combineTestKeys(t *testing.T) (a, shadow, b *VerificationKey) {
+func combineTestKeys(t testing.TB) (a, shadow, b *VerificationKey) {
 	t.Helper()
 	var err error
 	a, err = NewVerificationKey(Key{ID: "a", Algorithm: "HS256", Secret: testSecret})
@@ -342,4 +342,20 @@ func TestCombineKeysRemoteDoesNotStallStatic(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnknownKID)
 	assert.Eventually(t, func() bool { return srv.hits.Load() == 2 }, 2*time.Second, 5*time.Millisecond,
 		"an unknown kid makes one fetch")
+}
+
+// BenchmarkCombineKeys looks up a kid held by the second of two sets, the
+// hot path of static keys combined with a remote set.
+func BenchmarkCombineKeys(b *testing.B) {
+	a, _, _ := combineTestKeys(b)
+	static, err := StaticKeys(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(b, err)
+	ks := CombineKeys(knownMapKeys{mapKeys{"a": a}}, static)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ks.LookupKey(ctx, "b"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
