@@ -215,10 +215,10 @@ func (r *RemoteKeySet) KnownKey(kid string) (*VerificationKey, bool) {
 	return k, ok
 }
 
-// Refresh fetches the set now and returns that fetch's error (redacted, like
-// every error and log line of the set: the URL's credentials never appear). A fetch already
-// under way is waited for first and not taken as the answer, since it may
-// have started before a key the caller just published.
+// Refresh fetches the set now and returns that fetch's error, redacted like
+// every error and log line of the set (the URL's credentials never appear).
+// A fetch already under way is waited for first and not taken as the answer,
+// since it may have started before a key the caller just published.
 func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	for {
 		call, started := r.startFetch(true)
