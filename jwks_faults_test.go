@@ -64,7 +64,7 @@ func jwkOf(t testing.TB, kid string, pub any) json.RawMessage {
 // hostileJWKS joins JWKs into a JWK Set document.
 func hostileJWKS(t testing.TB, jwks ...json.RawMessage) []byte {
 	t.Helper()
-	raw, err := json.Marshal(map[string][]json.RawMessage{"keys": jwks})
+	raw, err := json.Marshal(map[string][]json.RawMessage{"keys": append([]json.RawMessage{}, jwks...)}) // [] when empty, not null
 	require.NoError(t, err)
 	return raw
 }
@@ -215,6 +215,10 @@ func TestJWKSRefreshFailureKeepsKeys(t *testing.T) {
 		{name: "garbage", body: []byte("<html>"), status: http.StatusOK},
 		{name: "truncated JSON", body: hostileJWKS(t, a.jwk(t))[:20], status: http.StatusOK},
 		{name: "keys not an array", body: []byte(`{"keys":{}}`), status: http.StatusOK},
+		{name: "no keys member", body: []byte(`{}`), status: http.StatusOK},
+		{name: "keys null", body: []byte(`{"keys":null}`), status: http.StatusOK},
+		{name: "not an object", body: []byte(`[{"keys":[]}]`), status: http.StatusOK},
+		{name: "data after the set", body: append(hostileJWKS(t), "{}"...), status: http.StatusOK},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,15 +328,15 @@ func TestJWKSSetContents(t *testing.T) {
 		want map[string]int
 	}{
 		{name: "empty set", set: []byte(`{"keys":[]}`), want: map[string]int{a.token(t, ""): 401}},
-		{name: "no keys member", set: []byte(`{}`), want: map[string]int{a.token(t, ""): 401}},
-		// jwkset refuses the whole document when one key cannot be parsed.
-		// Accepted: it fails closed (503 at start, the last good set kept
-		// afterwards) and the publisher sees the error in the log; silently
-		// dropping a key it meant to publish would hide the mistake.
+		// A document without "keys" is not a JWK Set (RFC 7517 §5): the
+		// fetch fails, so there is no set yet.
+		{name: "no keys member", set: []byte(`{}`), want: map[string]int{a.token(t, ""): 503}},
+		// A key that cannot be parsed is skipped (and logged) on its own:
+		// refusing the whole document would keep removed keys in force.
 		{name: "one malformed key among good ones", set: hostileJWKS(t, a.jwk(t), raw(`{"kty":"EC","crv":"P-256","kid":"bad","x":"!!","y":"AA"}`)),
-			want: map[string]int{a.token(t, ""): 503}},
+			want: map[string]int{a.token(t, ""): 200}},
 		{name: "one off-curve key among good ones", set: hostileJWKS(t, a.jwk(t), raw(`{"kty":"EC","crv":"P-256","kid":"bad","x":"AQ","y":"AQ"}`)),
-			want: map[string]int{a.token(t, ""): 503}},
+			want: map[string]int{a.token(t, ""): 200}},
 		// Key types jwkset does not support are skipped, not fatal.
 		{name: "one unsupported key among good ones", set: hostileJWKS(t, a.jwk(t), raw(`{"kty":"OKP","crv":"Ed448","kid":"x448","x":"AA"}`)),
 			want: map[string]int{a.token(t, ""): 200}},

@@ -38,6 +38,17 @@ type KeySet interface {
 	LookupKey(ctx context.Context, kid string) (*VerificationKey, error)
 }
 
+// KnownKeySet is an optional interface of a KeySet: KnownKey answers from the
+// keys the set holds now, without fetching, waiting or any I/O, and returns
+// the same pointer that LookupKey would. ok false means only "not held now";
+// LookupKey gives the set's real answer. CombineKeys uses it to find a kid
+// that some set already knows before any set fetches. StaticKeys, the
+// RemoteKeySet and the set that CombineKeys returns implement it.
+type KnownKeySet interface {
+	KeySet
+	KnownKey(kid string) (vk *VerificationKey, ok bool)
+}
+
 // ErrBadKey is wrapped by every error that key validation returns.
 var ErrBadKey = errors.New("scopedtoken: bad key")
 
@@ -378,29 +389,82 @@ func (s staticKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, 
 	return nil, ErrUnknownKID
 }
 
-// CombineKeys returns a KeySet that asks each set in order and uses the first
-// that knows the kid, so static keys listed first cannot be shadowed by a
-// remote set. When no set knows it, the result is ErrKeysUnavailable if any set
-// said so (the request might succeed later) and ErrUnknownKID otherwise.
-func CombineKeys(sets ...KeySet) KeySet {
-	return combinedKeys(append([]KeySet(nil), sets...))
+// KnownKey returns the key with ID kid, if any (see KnownKeySet).
+func (s staticKeys) KnownKey(kid string) (*VerificationKey, bool) {
+	vk, ok := s[kid]
+	return vk, ok
 }
 
-type combinedKeys []KeySet
+// CombineKeys returns a KeySet that looks a kid up in two rounds. First,
+// without fetching, it asks the sets in order for the keys they hold now
+// (KnownKeySet); a set that does not implement KnownKeySet is asked with
+// LookupKey in its turn, as it may fetch. The first set that holds the kid
+// wins, so static keys listed first cannot be shadowed by a remote set, and
+// a kid of one set never waits for another set's fetch. Only when no set
+// holds it are the KnownKeySet sets asked with LookupKey, in order, which
+// lets a remote set fetch for an unknown kid. When no set knows it, the
+// result is ErrKeysUnavailable if any set said so (the request might succeed
+// later) and ErrUnknownKID otherwise. The result implements KnownKeySet, so
+// combined sets can be nested.
+func CombineKeys(sets ...KeySet) KeySet {
+	c := &combinedKeys{sets: append([]KeySet(nil), sets...), known: make([]KnownKeySet, len(sets))}
+	for i, s := range c.sets {
+		c.known[i], _ = s.(KnownKeySet)
+	}
+	return c
+}
 
-func (c combinedKeys) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
+type combinedKeys struct {
+	sets  []KeySet
+	known []KnownKeySet // known[i] is sets[i] when it implements KnownKeySet, else nil
+}
+
+func (c *combinedKeys) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
 	var unavailable error
-	for _, s := range c {
+	note := func(err error) {
+		if !errors.Is(err, ErrUnknownKID) && unavailable == nil {
+			unavailable = err
+		}
+	}
+	for i, s := range c.sets {
+		if k := c.known[i]; k != nil {
+			if vk, ok := k.KnownKey(kid); ok {
+				return vk, nil
+			}
+			continue
+		}
 		vk, err := s.LookupKey(ctx, kid)
 		if err == nil {
 			return vk, nil
 		}
-		if !errors.Is(err, ErrUnknownKID) && unavailable == nil {
-			unavailable = err
+		note(err)
+	}
+	for _, k := range c.known {
+		if k == nil {
+			continue
 		}
+		vk, err := k.LookupKey(ctx, kid)
+		if err == nil {
+			return vk, nil
+		}
+		note(err)
 	}
 	if unavailable != nil {
 		return nil, unavailable
 	}
 	return nil, ErrUnknownKID
+}
+
+// KnownKey asks the KnownKeySet sets in order for the keys they hold now;
+// the other sets cannot answer without possibly fetching and are skipped.
+func (c *combinedKeys) KnownKey(kid string) (*VerificationKey, bool) {
+	for _, k := range c.known {
+		if k == nil {
+			continue
+		}
+		if vk, ok := k.KnownKey(kid); ok {
+			return vk, true
+		}
+	}
+	return nil, false
 }

@@ -11,7 +11,9 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -180,13 +182,21 @@ func (m mapKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, err
 	return nil, ErrUnknownKID
 }
 
+// combineTestKeys returns key a, another key with kid a, and key b.
+func combineTestKeys(t testing.TB) (a, shadow, b *VerificationKey) {
+	t.Helper()
+	var err error
+	a, err = NewVerificationKey(Key{ID: "a", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(t, err)
+	shadow, err = NewVerificationKey(Key{ID: "a", Algorithm: "HS384", Secret: make([]byte, 48)})
+	require.NoError(t, err)
+	b, err = NewVerificationKey(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(t, err)
+	return a, shadow, b
+}
+
 func TestCombineKeys(t *testing.T) {
-	a, err := NewVerificationKey(Key{ID: "a", Algorithm: "HS256", Secret: testSecret})
-	require.NoError(t, err)
-	shadow, err := NewVerificationKey(Key{ID: "a", Algorithm: "HS384", Secret: make([]byte, 48)})
-	require.NoError(t, err)
-	b, err := NewVerificationKey(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
-	require.NoError(t, err)
+	a, shadow, b := combineTestKeys(t)
 	tests := []struct {
 		name string
 		sets []KeySet
@@ -227,5 +237,125 @@ func TestBuggyKeySetFailsClosed(t *testing.T) {
 		require.NoError(t, err)
 		_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
 		assert.ErrorIs(t, err, ErrUnknownKID)
+	}
+}
+
+// fetchingKeys is a KnownKeySet that holds no key until asked with
+// LookupKey, which stands for a fetch and is counted.
+type fetchingKeys struct {
+	after   mapKeys // what a fetch would find
+	fetches atomic.Int32
+}
+
+func (f *fetchingKeys) KnownKey(string) (*VerificationKey, bool) { return nil, false }
+
+func (f *fetchingKeys) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
+	f.fetches.Add(1)
+	return f.after.LookupKey(ctx, kid)
+}
+
+// knownMapKeys is mapKeys that also answers KnownKey.
+type knownMapKeys struct{ mapKeys }
+
+func (m knownMapKeys) KnownKey(kid string) (*VerificationKey, bool) {
+	k, ok := m.mapKeys[kid]
+	return k, ok
+}
+
+// TestCombineKeysKnownFirst: the keys every set holds now are asked before
+// any set fetches; plain KeySets keep their turn; nesting keeps the order.
+func TestCombineKeysKnownFirst(t *testing.T) {
+	a, shadow, b := combineTestKeys(t)
+	tests := []struct {
+		name    string
+		sets    func(f *fetchingKeys) []KeySet
+		kid     string
+		want    *VerificationKey
+		err     error
+		fetches int32
+	}{
+		{name: "a held kid never waits for a fetch of an earlier set", kid: "b", want: b,
+			sets: func(f *fetchingKeys) []KeySet { return []KeySet{f, knownMapKeys{mapKeys{"b": b}}} }},
+		{name: "a kid no set holds is fetched once", kid: "a", want: shadow, fetches: 1,
+			sets: func(f *fetchingKeys) []KeySet { return []KeySet{f, knownMapKeys{mapKeys{"b": b}}} }},
+		{name: "unknown after the fetch", kid: "c", err: ErrUnknownKID, fetches: 1,
+			sets: func(f *fetchingKeys) []KeySet { return []KeySet{f, knownMapKeys{mapKeys{"b": b}}} }},
+		{name: "a plain set first keeps its turn", kid: "a", want: a,
+			sets: func(f *fetchingKeys) []KeySet { return []KeySet{mapKeys{"a": a}, knownMapKeys{mapKeys{"a": shadow}}} }},
+		{name: "unavailable still reported", kid: "c", err: ErrKeysUnavailable, fetches: 1,
+			sets: func(f *fetchingKeys) []KeySet { return []KeySet{f, unavailableKeys{}} }},
+		{name: "nested: a held kid wins over a fetch", kid: "a", want: a,
+			sets: func(f *fetchingKeys) []KeySet {
+				return []KeySet{CombineKeys(f, knownMapKeys{mapKeys{"a": a}}), knownMapKeys{mapKeys{"a": shadow}}}
+			}},
+		{name: "nested: static keys do not wait for a nested fetch", kid: "b", want: b,
+			sets: func(f *fetchingKeys) []KeySet {
+				return []KeySet{CombineKeys(f), knownMapKeys{mapKeys{"b": b}}}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fetchingKeys{after: mapKeys{"a": shadow}}
+			got, err := CombineKeys(tc.sets(f)...).LookupKey(t.Context(), tc.kid)
+			assert.Equal(t, tc.fetches, f.fetches.Load(), "fetches")
+			if tc.err != nil {
+				assert.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Same(t, tc.want, got)
+		})
+	}
+}
+
+// TestCombineKeysRemoteDoesNotStallStatic: with a remote set listed before
+// another remote set and a static one, and its endpoint hanging, the static
+// kids and the remote kids already held answer at once, without any request
+// to the endpoint; a kid no set holds still makes exactly one fetch.
+func TestCombineKeysRemoteDoesNotStallStatic(t *testing.T) {
+	r := newECSigner(t, "remote")
+	srv := newFaultServer(t, hostileJWKS(t, r.jwk(t)))
+	rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) {
+		c.MinRefreshInterval, c.RefreshWait, c.HTTPTimeout = time.Hour, time.Minute, time.Minute
+	})
+	require.EqualValues(t, 1, srv.hits.Load(), "the first fetch")
+	srv.serveJWKS(hostileJWKS(t, r.jwk(t)), http.StatusOK, time.Hour) // every later fetch hangs until Close
+	r2 := newECSigner(t, "remote2")
+	rs2 := newFaultRemote(t, newFaultServer(t, hostileJWKS(t, r2.jwk(t))).URL, nil)
+	ks := CombineKeys(rs, rs2, testKeySet(t))
+
+	// A lookup that waited for the hanging fetch would end with this
+	// context; the bound is generous so that a loaded machine cannot flake.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	for _, kid := range []string{"hs", "es", "ed", "remote", "remote2"} {
+		vk, err := ks.LookupKey(ctx, kid)
+		require.NoError(t, err, kid)
+		assert.Equal(t, kid, vk.ID())
+	}
+	assert.NoError(t, ctx.Err(), "answered without waiting for a fetch")
+	assert.EqualValues(t, 1, srv.hits.Load(), "no fetch for a kid that a set holds")
+
+	short, cancelShort := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancelShort()
+	_, err := ks.LookupKey(short, "nobody")
+	assert.ErrorIs(t, err, ErrUnknownKID)
+	assert.Eventually(t, func() bool { return srv.hits.Load() == 2 }, 2*time.Second, 5*time.Millisecond,
+		"an unknown kid makes one fetch")
+}
+
+// BenchmarkCombineKeys looks up a kid held by the second of two sets, the
+// hot path of static keys combined with a remote set.
+func BenchmarkCombineKeys(b *testing.B) {
+	a, _, _ := combineTestKeys(b)
+	static, err := StaticKeys(Key{ID: "b", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(b, err)
+	ks := CombineKeys(knownMapKeys{mapKeys{"a": a}}, static)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ks.LookupKey(ctx, "b"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -22,10 +22,15 @@ import (
 // RemoteConfig configures a key set fetched from a JWKS URL. Only URL is
 // required; every other field's zero value means the documented default.
 type RemoteConfig struct {
-	// URL of the JWK Set, http or https. Required.
+	// URL of the JWK Set, http or https. Required. Its userinfo, query
+	// values and fragment (credentials, often) never appear in a log line or
+	// an error: they are replaced by REDACTED.
 	URL string
 	// Client makes the requests; it is copied, never changed. Default: a new
-	// client. Either way the response body is capped at MaxBodyBytes.
+	// client. Either way the response body is capped at MaxBodyBytes, and a
+	// redirect is followed only to the scheme, host and port of URL (never
+	// from https to http), at most 10 times: the package checks that first
+	// and only then calls the client's own CheckRedirect, if it has one.
 	Client *http.Client
 	// HTTPTimeout bounds one fetch. Default 10 seconds.
 	HTTPTimeout time.Duration
@@ -63,15 +68,16 @@ const (
 )
 
 // RemoteKeySet is a KeySet fetched from a JWKS URL, refreshed periodically and
-// when an unknown kid arrives. The fetching and JWK parsing are done by
-// github.com/MicahParks/jwkset through a keyfunc storage; which keys are used,
-// and with which algorithm, is decided here (see LookupKey). Call Close to stop
-// its background refresh.
+// when an unknown kid arrives. The set is fetched here and taken key by key:
+// each JWK is parsed by github.com/MicahParks/jwkset, the parsed keys are kept
+// in a keyfunc storage, and which keys are used, and with which algorithm, is
+// decided here (see LookupKey). Call Close to stop its background refresh.
 type RemoteKeySet struct {
 	cfg    RemoteConfig
 	client *http.Client
 	kf     keyfunc.Keyfunc
 	logger *slog.Logger
+	redact urlRedactor
 	ctx    context.Context // lives until Close; fetches never use a request's context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -119,7 +125,7 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 	if cfg.BusinessID != "" && (cfg.BusinessID == meSegment || !validSegment(cfg.BusinessID)) {
 		return nil, errors.New("scopedtoken: RemoteConfig.BusinessID is not a valid business")
 	}
-	r := &RemoteKeySet{cfg: cfg, logger: cfg.Logger, done: make(chan struct{})}
+	r := &RemoteKeySet{cfg: cfg, logger: cfg.Logger, redact: newURLRedactor(u), done: make(chan struct{})}
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}
@@ -132,6 +138,7 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 		base = http.DefaultTransport
 	}
 	r.client.Transport = limitTransport{base: base, max: cfg.MaxBodyBytes}
+	r.client.CheckRedirect = sameOriginRedirects(u, r.client.CheckRedirect)
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	store := &notifyStorage{MemoryJWKSet: jwkset.NewMemoryStorage(), onReplace: r.rebuild}
 	r.kf, err = keyfunc.New(keyfunc.Options{Ctx: r.ctx, Storage: store})
@@ -201,9 +208,17 @@ func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*Verification
 	return nil, ErrUnknownKID
 }
 
-// Refresh fetches the set now and returns that fetch's error. A fetch already
-// under way is waited for first and not taken as the answer, since it may
-// have started before a key the caller just published.
+// KnownKey returns the key for kid if the last successful fetch had it,
+// without fetching (see KnownKeySet).
+func (r *RemoteKeySet) KnownKey(kid string) (*VerificationKey, bool) {
+	k, ok := r.snapshot.Load().keys[kid]
+	return k, ok
+}
+
+// Refresh fetches the set now and returns that fetch's error, redacted like
+// every error and log line of the set (the URL's credentials never appear).
+// A fetch already under way is waited for first and not taken as the answer,
+// since it may have started before a key the caller just published.
 func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	for {
 		call, started := r.startFetch(true)
@@ -248,36 +263,31 @@ func (r *RemoteKeySet) startFetch(force bool) (call *fetchCall, started bool) {
 // fetch downloads and parses the set once; on success the storage calls
 // rebuild with the new keys, on failure the last good set stays.
 func (r *RemoteKeySet) fetch() error {
-	_, err := jwkset.NewStorageFromHTTP(r.cfg.URL, jwkset.HTTPClientStorageOptions{
-		Client:      r.client,
-		Ctx:         r.ctx,
-		HTTPTimeout: r.cfg.HTTPTimeout,
-		Storage:     r.kf.Storage(),
-	})
+	body, err := r.download()
+	var jwks []jwkset.JWK
+	if err == nil {
+		jwks, err = r.parseJWKSet(body)
+	}
+	if err == nil {
+		err = r.kf.Storage().KeyReplaceAll(r.ctx, jwks)
+	}
 	if err != nil {
 		old := r.snapshot.Load()
 		r.snapshot.Store(&remoteSnapshot{keys: old.keys, healthy: false})
-		r.logger.Warn("scopedtoken: JWK Set refresh failed; keeping the last good keys", "url", r.cfg.URL, "error", err)
+		r.logger.Warn("scopedtoken: JWK Set refresh failed; keeping the last good keys", "url", r.redact.url, "error", err)
 	}
 	return err
 }
 
-// rebuild turns the fetched JWKs into verification keys, keeping the old
-// *VerificationKey of every unchanged key so that cached verifications stay
-// valid, and dropping every key that SPEC §4 does not allow.
+// rebuild turns the fetched JWKs (kids unique, see parseJWKSet) into
+// verification keys, keeping the old *VerificationKey of every unchanged key
+// so that cached verifications stay valid, and dropping every key that
+// convert refuses.
 func (r *RemoteKeySet) rebuild(jwks []jwkset.JWK) {
-	count := make(map[string]int, len(jwks))
-	for _, j := range jwks {
-		count[j.Marshal().KID]++
-	}
 	old := r.snapshot.Load().keys
 	keys := make(map[string]*VerificationKey, len(jwks))
 	for _, j := range jwks {
 		m := j.Marshal()
-		if count[m.KID] > 1 {
-			r.logger.Warn("scopedtoken: JWK skipped", "kid", m.KID, "reason", "duplicated kid")
-			continue
-		}
 		vk, reason := r.convert(j)
 		if vk == nil {
 			r.logger.Warn("scopedtoken: JWK skipped", "kid", m.KID, "reason", reason)
@@ -287,6 +297,9 @@ func (r *RemoteKeySet) rebuild(jwks []jwkset.JWK) {
 			vk = prev
 		}
 		keys[vk.id] = vk
+	}
+	if len(keys) == 0 {
+		r.logger.Warn("scopedtoken: the JWK Set has no usable key; every token of this set is refused", "url", r.redact.url)
 	}
 	r.snapshot.Store(&remoteSnapshot{keys: keys, healthy: true})
 }

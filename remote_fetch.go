@@ -1,0 +1,113 @@
+package scopedtoken
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/MicahParks/jwkset"
+)
+
+var (
+	errJWKSStatus   = errors.New("scopedtoken: JWK Set response status is not 2xx")
+	errJWKSDocument = errors.New("scopedtoken: JWK Set response is not a JSON object with a keys array")
+)
+
+// download fetches the JWK Set document through the set's client, bounded by
+// HTTPTimeout and by the set's own context (never a request's, so that a
+// cancelled request cannot abort a fetch others wait for). The body is capped
+// by the client's limitTransport. Errors are redacted.
+func (r *RemoteKeySet) download() ([]byte, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.URL, nil)
+	if err != nil {
+		return nil, r.redact.error(err)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, r.redact.error(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, fmt.Errorf("%w: %d", errJWKSStatus, resp.StatusCode)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, r.redact.error(err)
+	}
+	return body, nil
+}
+
+// jwkMembers are the members of one JWK that are read before jwkset parses
+// it: the kid, to log skips and find duplicates even among keys that do not
+// parse, and the private members, whose presence alone refuses the key.
+type jwkMembers struct {
+	KID string `json:"kid"`
+	// Private and symmetric members (RFC 7518 §6.3.2, §6.2.2, §6.4). jwkset
+	// keeps "d" of an RSA key only when every CRT member is there too, so
+	// their presence is checked on the raw JSON.
+	D   json.RawMessage `json:"d"`
+	P   json.RawMessage `json:"p"`
+	Q   json.RawMessage `json:"q"`
+	DP  json.RawMessage `json:"dp"`
+	DQ  json.RawMessage `json:"dq"`
+	QI  json.RawMessage `json:"qi"`
+	OTH json.RawMessage `json:"oth"`
+}
+
+func (m *jwkMembers) private() bool {
+	return m.D != nil || m.P != nil || m.Q != nil || m.DP != nil || m.DQ != nil || m.QI != nil || m.OTH != nil
+}
+
+// parseJWKSet reads a JWK Set (RFC 7517 §5) key by key. The document must be
+// one JSON object whose "keys" member is an array, or the fetch fails and the
+// last good set stays. Each member is parsed and validated by jwkset on its
+// own: one that cannot be parsed (an unknown kty, use or key_ops, bad
+// parameters, a kid that is not a string), that carries private material, or
+// whose kid appears more than once in the document, is skipped and logged
+// with its kid and the reason, and the others are used. A document with no
+// usable key is a successful fetch: it removes every key, as a publisher
+// revoking all of its keys expects.
+func (r *RemoteKeySet) parseJWKSet(body []byte) ([]jwkset.JWK, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Keys == nil {
+		return nil, errJWKSDocument
+	}
+	members := make([]jwkMembers, len(doc.Keys))
+	count := make(map[string]int, len(doc.Keys))
+	for i, raw := range doc.Keys {
+		// An error here (a kid that is not a string, a member that is not an
+		// object) leaves the kid empty; jwkset refuses the key below.
+		json.Unmarshal(raw, &members[i])
+		count[members[i].KID]++
+	}
+	jwks := make([]jwkset.JWK, 0, len(doc.Keys))
+	for i, raw := range doc.Keys {
+		m := &members[i]
+		var reason string
+		switch {
+		case m.KID != "" && count[m.KID] > 1:
+			reason = "duplicated kid"
+		case m.private():
+			reason = "the JWK holds private material"
+		default:
+			// Private: true so that jwkset keeps any private or symmetric
+			// material it finds, and convert refuses the key for it.
+			j, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{Private: true}, jwkset.JWKValidateOptions{})
+			if err == nil {
+				jwks = append(jwks, j)
+				continue
+			}
+			reason = err.Error()
+		}
+		r.logger.Warn("scopedtoken: JWK skipped", "kid", m.KID, "reason", reason)
+	}
+	return jwks, nil
+}

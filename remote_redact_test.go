@@ -1,0 +1,102 @@
+package scopedtoken
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Credentials of the JWKS URLs below; none may appear in a log or an error.
+var urlSecrets = []string{"alice-user", "s3cret-pass", "k3y-value-123", "tok-456", "frag-789", "sig-target-000", "bob-user", "bob-pass"}
+
+// withCredentials returns base (a test server's URL) with userinfo, query
+// values and a fragment that are all secrets.
+func withCredentials(t testing.TB, base, path string) string {
+	t.Helper()
+	u, err := url.Parse(base + path)
+	require.NoError(t, err)
+	u.User = url.UserPassword("alice-user", "s3cret-pass")
+	u.RawQuery = "api_key=k3y-value-123&token=tok-456"
+	u.Fragment = "frag-789"
+	return u.String()
+}
+
+// assertNoSecrets fails if any credential appears in text.
+func assertNoSecrets(t testing.TB, what, text string) {
+	t.Helper()
+	for _, s := range urlSecrets {
+		assert.NotContains(t, text, s, "%s reveals a credential", what)
+	}
+}
+
+// TestJWKSURLCredentialsRedacted: a failing fetch never logs or returns the
+// JWKS URL's userinfo, query values or fragment, whatever failed.
+func TestJWKSURLCredentialsRedacted(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // connection refused from now on
+	other := newFaultServer(t, hostileJWKS(t))
+	handler := func(status int, body, location string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			if location != "" {
+				w.Header().Set("Location", location)
+			}
+			w.WriteHeader(status)
+			w.Write([]byte(body))
+		}
+	}
+	otherWithSecrets := strings.Replace(other.URL, "//", "//bob-user:bob-pass@", 1) + "/jwks?sig=sig-target-000&api_key=k3y-value-123"
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc // nil: connection refused
+	}{
+		{name: "connection refused"},
+		{name: "500", handler: handler(http.StatusInternalServerError, "internal error", "")},
+		{name: "bad JSON", handler: handler(http.StatusOK, "<html>", "")},
+		{name: "redirect refused", handler: handler(http.StatusFound, "", otherWithSecrets)},
+		{name: "Location that does not parse", handler: handler(http.StatusFound, "", "http://alice-user:s3cret-pass@x/%zz?api_key=k3y-value-123")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := closed.URL
+			if tt.handler != nil {
+				srv := httptest.NewServer(tt.handler)
+				t.Cleanup(srv.Close)
+				base = srv.URL
+			}
+			var logs logRecorder
+			rs := newFaultRemote(t, withCredentials(t, base, "/jwks"), func(c *RemoteConfig) { c.Logger = logs.logger() })
+			err := rs.Refresh(context.Background())
+			require.Error(t, err)
+			assertNoSecrets(t, "the error of Refresh", err.Error())
+			_, err = rs.LookupKey(context.Background(), "a")
+			require.Error(t, err)
+			assertNoSecrets(t, "the error of LookupKey", err.Error())
+			failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+			require.NotEmpty(t, failures, "the failure is logged")
+			assert.Equal(t, strings.TrimPrefix(base, "http://")+"/jwks?api_key=REDACTED&token=REDACTED#REDACTED",
+				strings.TrimPrefix(failures[0]["url"].(string), "http://"), "the log still names the endpoint")
+			assertNoSecrets(t, "the log", logs.String())
+		})
+	}
+	assert.Zero(t, other.hits.Load(), "the refused redirect was not followed")
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{in: "https://u:p@h/jwks?a=1&b=2#f", want: "https://h/jwks?a=REDACTED&b=REDACTED#REDACTED"},
+		{in: "https://h:8443/jwks?token", want: "https://h:8443/jwks?REDACTED"},
+		{in: "https://u@h/jwks", want: "https://h/jwks"},
+		{in: "https://h/jwks", want: "https://h/jwks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, redactURLString(tt.in))
+		})
+	}
+}

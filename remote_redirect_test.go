@@ -1,0 +1,115 @@
+package scopedtoken
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// redirectTo answers every request with a 302 to target.
+func redirectTo(target string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, target, http.StatusFound) }
+}
+
+// TestJWKSRedirectToAnotherOrigin: a JWKS endpoint that redirects to another
+// host (another loopback port), or from https to http, is not followed, the
+// refusal is logged (redacted), and the keys served there are never trusted.
+func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
+	attacker := newECSigner(t, "evil")
+	tests := []struct {
+		name  string
+		start func(t *testing.T, target string) (url string, client *http.Client)
+	}{
+		{name: "http to another host", start: func(t *testing.T, target string) (string, *http.Client) {
+			srv := httptest.NewServer(redirectTo(target + "/jwks"))
+			t.Cleanup(srv.Close)
+			return srv.URL, nil
+		}},
+		{name: "https to http", start: func(t *testing.T, target string) (string, *http.Client) {
+			srv := httptest.NewTLSServer(redirectTo(target + "/jwks"))
+			t.Cleanup(srv.Close)
+			return srv.URL, srv.Client()
+		}},
+		{name: "a client whose own CheckRedirect allows everything", start: func(t *testing.T, target string) (string, *http.Client) {
+			srv := httptest.NewServer(redirectTo(target + "/jwks"))
+			t.Cleanup(srv.Close)
+			return srv.URL, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evil := newFaultServer(t, hostileJWKS(t, attacker.jwk(t)))
+			start, client := tt.start(t, strings.Replace(evil.URL, "//", "//bob-user:bob-pass@", 1))
+			var logs logRecorder
+			rs := newFaultRemote(t, withCredentials(t, start, "/jwks"), func(c *RemoteConfig) {
+				c.Client, c.Logger = client, logs.logger()
+			})
+			err := rs.Refresh(context.Background())
+			assert.ErrorIs(t, err, errRedirectOrigin)
+			code, _ := quickStatus(remoteMiddleware(t, rs), attacker.token(t, ""))
+			assert.Equal(t, http.StatusServiceUnavailable, code, "the keys behind the redirect are not trusted")
+			assert.Zero(t, evil.hits.Load(), "the redirect was not followed")
+			failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+			require.NotEmpty(t, failures)
+			assert.Contains(t, failures[0]["error"], "redirect")
+			assertNoSecrets(t, "the log", logs.String())
+		})
+	}
+}
+
+// TestJWKSRedirectSameOrigin: redirects within the configured scheme, host
+// and port are followed (at most 10), and a client's own CheckRedirect is
+// still asked after the package's rule.
+func TestJWKSRedirectSameOrigin(t *testing.T) {
+	a := newECSigner(t, "a")
+	set := hostileJWKS(t, a.jwk(t))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) { w.Write(set) })
+	mux.Handle("/old", redirectTo("/jwks"))
+	var loops atomic.Int32
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { loops.Add(1); redirectTo("/loop")(w, r) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	t.Run("followed", func(t *testing.T) {
+		rs := newFaultRemote(t, srv.URL+"/old", nil)
+		require.NoError(t, rs.Refresh(context.Background()))
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, ""))
+		assert.Equal(t, http.StatusOK, code)
+	})
+	t.Run("the scheme's default port is the same origin", func(t *testing.T) {
+		assert.Equal(t, origin(mustParseURL(t, "https://H/x")), origin(mustParseURL(t, "https://h:443/y")))
+		assert.NotEqual(t, origin(mustParseURL(t, "http://h/x")), origin(mustParseURL(t, "https://h/x")))
+	})
+	t.Run("at most 10 redirects", func(t *testing.T) {
+		rs := newFaultRemote(t, srv.URL+"/loop", nil)
+		before := loops.Load()
+		assert.ErrorIs(t, rs.Refresh(context.Background()), errRedirectCount)
+		assert.EqualValues(t, 1+maxJWKSRedirects, loops.Load()-before, "the request and 10 redirects")
+	})
+	t.Run("the client's CheckRedirect is kept", func(t *testing.T) {
+		var asked atomic.Int32
+		refuse := errors.New("refused by the application")
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { asked.Add(1); return refuse }}
+		rs := newFaultRemote(t, srv.URL+"/old", func(c *RemoteConfig) { c.Client = client })
+		assert.ErrorIs(t, rs.Refresh(context.Background()), refuse)
+		assert.Positive(t, asked.Load())
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, ""))
+		assert.Equal(t, http.StatusServiceUnavailable, code)
+	})
+}
+
+func mustParseURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
+}
