@@ -3,6 +3,8 @@ package scopedtoken
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -261,4 +263,49 @@ func TestWebSocketProtocol(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzWebSocketProtocol: on any Sec-WebSocket-Protocol lines, FindToken never
+// panics, and when it finds a token the handler's view keeps every offered
+// subprotocol but exactly that one element.
+func FuzzWebSocketProtocol(f *testing.F) {
+	f.Add("access_token, a.b.c", "chat")
+	f.Add("chat,access_token", "a.b.c, x")
+	f.Add("ACCESS_TOKEN,,a", "")
+	f.Add(" , access_token ,\ta.b.c\t,", "access_token")
+	src := WebSocketProtocol{}
+	f.Fuzz(func(t *testing.T, line1, line2 string) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header["Sec-Websocket-Protocol"] = []string{line1, line2}
+		before := req.Header.Clone()
+		token, found, err := src.FindToken(req)
+		if err != nil || !found {
+			assert.Empty(t, token)
+			return
+		}
+		require.True(t, isB64Token(token))
+		all := offered(req.Header)
+		kept := offered(src.WithoutToken(req).Header)
+		assert.Equal(t, before, req.Header, "the caller's request is never changed")
+		require.Len(t, kept, len(all)-1)
+		rest := slices.Clone(all)
+		rest = slices.Delete(rest, slices.Index(rest, token), slices.Index(rest, token)+1)
+		slices.Sort(rest)
+		slices.Sort(kept)
+		assert.Equal(t, rest, kept)
+	})
+}
+
+// offered lists the non-empty subprotocols of h, as a WebSocket library reads
+// them.
+func offered(h http.Header) []string {
+	var out []string
+	for _, line := range h["Sec-Websocket-Protocol"] {
+		for p := range strings.SplitSeq(line, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
