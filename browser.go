@@ -43,9 +43,12 @@ func isToken(s string) bool {
 // with an unsafe method: a browser attaches the cookie to a form post or fetch
 // from any site, so the token proves nothing about who made the request
 // (cross-site request forgery). Tokens from the Authorization header or the
-// query are never sent by the browser on its own and are not checked.
+// query are never sent by the browser on its own and are not checked. A custom
+// TokenSource may read a place the browser fills by itself (a cookie of its
+// own), which the middleware cannot tell: its tokens are checked like cookie
+// tokens (fail closed).
 func (m *Middleware) checkCrossOrigin(r *http.Request, src tokenSource) *Error {
-	if src != fromCookie || m.crossOrigin == nil {
+	if src < fromCookie || m.crossOrigin == nil {
 		return nil
 	}
 	if m.crossOrigin.Check(r) != nil {

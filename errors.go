@@ -44,8 +44,9 @@ var (
 	ErrAudienceMismatch  = newReason(ErrInsufficientScope, "audience_mismatch", "The request path is outside every audience of the token.")
 	ErrQueryMismatch     = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
 	ErrCrossOrigin       = newReason(ErrInsufficientScope, "cross_origin", "A token from a cookie does not authorize a cross-origin request with an unsafe method.")
+	ErrCheckFailed       = newReason(ErrInsufficientScope, "check_failed", "The request is not allowed for this token.")
 	ErrBadPath           = newReason(ErrInvalidRequest, "bad_path", "The request path is ambiguous (empty, dot or encoded separator segments).")
-	ErrBadCredentials    = newReason(ErrInvalidRequest, "bad_credentials", "The Authorization header is not valid Bearer credentials.")
+	ErrBadCredentials    = newReason(ErrInvalidRequest, "bad_credentials", "The request's credentials are malformed (not valid Bearer credentials).")
 	ErrMultipleTokens    = newReason(ErrInvalidRequest, "multiple_tokens", "The request carries more than one token or Authorization header.")
 	ErrBadQuery          = newReason(ErrInvalidRequest, "bad_query", "The request query string cannot be parsed unambiguously.")
 	errKeysUnavailable   = newReason(ErrKeysUnavailable, "keys_unavailable", "The verification keys cannot be fetched right now.")
@@ -124,7 +125,7 @@ var reasons = []*Error{
 	errMissingToken, ErrTokenTooLarge, ErrMalformedToken, ErrDuplicateMember, ErrAmbiguousMember,
 	ErrUnsupportedHeader, ErrAlgMismatch, ErrMissingKID, ErrUnknownKID, ErrBadSignature, ErrInvalidClaims,
 	ErrMissingExp, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrLifetimeTooLong, ErrBadAudience,
-	ErrBadQueryClaim, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
+	ErrBadQueryClaim, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrCheckFailed, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
 	ErrBadQuery, errKeysUnavailable,
 }
 

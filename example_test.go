@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -208,4 +209,169 @@ func ExampleMiddleware_Verify() {
 	_, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
 	fmt.Println(errors.Is(err, scopedtoken.ErrExpired), errors.Is(err, scopedtoken.ErrInvalidToken))
 	// Output: true true
+}
+
+// With optional credentials, a request without a token reaches the handler as
+// anonymous; a request with a token is checked as always.
+func ExampleConfig_credentialsOptional() {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	mw, _ := scopedtoken.New(scopedtoken.Config{
+		Keys:                keys,
+		Now:                 exampleNow,
+		CredentialsOptional: true,
+		OnDecision: func(d scopedtoken.Decision) {
+			fmt.Printf("allowed=%t anonymous=%t reason=%q\n", d.Allowed, d.Anonymous, d.Reason)
+		},
+	})
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok, ok := scopedtoken.FromContext(r.Context()); ok {
+			fmt.Fprintln(w, "results for the token of", tok.KeyID)
+			return
+		}
+		fmt.Fprintln(w, "public results only")
+	}))
+
+	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+		Now: exampleNow,
+	})
+	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	for _, auth := range []string{"", "Basic dXNlcjpwYXNz", "Bearer " + token, "Bearer " + token + "x"} {
+		req := httptest.NewRequest(http.MethodGet, "/v2/accounts/me/search", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Print(rec.Code, " ", rec.Body.String())
+	}
+	// Output:
+	// allowed=true anonymous=true reason=""
+	// 200 public results only
+	// allowed=true anonymous=true reason=""
+	// 200 public results only
+	// allowed=true anonymous=false reason=""
+	// 200 results for the token of k1
+	// allowed=false anonymous=false reason="bad_signature"
+	// 401 {"error":"invalid_token","reason":"bad_signature","message":"The token signature does not verify."}
+}
+
+// A check of the API's own lets tokens for the search endpoint only read:
+// any other method is refused with a reason of its own.
+func ExampleConfig_check() {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	readOnly := &scopedtoken.Error{Reason: "read_only", Message: "Search tokens may only read."}
+	mw, _ := scopedtoken.New(scopedtoken.Config{
+		Keys: keys,
+		Now:  exampleNow,
+		Check: func(r *http.Request, t *scopedtoken.Token) error {
+			if slices.Contains(t.Audience, "/v2/accounts/me/search") && r.Method != http.MethodGet {
+				return readOnly
+			}
+			return nil
+		},
+	})
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "searched")
+	}))
+
+	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+		Now: exampleNow,
+	})
+	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req := httptest.NewRequest(method, "/v2/accounts/me/search", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Print(method, " ", rec.Code, " ", rec.Body.String())
+	}
+	// Output:
+	// GET 200 searched
+	// POST 403 {"error":"insufficient_scope","reason":"read_only","message":"Search tokens may only read."}
+}
+
+// A check reads a custom claim: only tokens of the "pro" plan may export. Its
+// plain error is answered as check_failed; the text stays for the logs.
+func ExampleConfig_checkCustomClaim() {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	mw, _ := scopedtoken.New(scopedtoken.Config{
+		Keys: keys,
+		Now:  exampleNow,
+		Check: func(r *http.Request, t *scopedtoken.Token) error {
+			var claims struct {
+				Plan string `json:"plan"`
+			}
+			if err := t.DecodeClaims(&claims); err != nil {
+				return err
+			}
+			if r.URL.Query().Get("format") == "csv" && claims.Plan != "pro" {
+				return fmt.Errorf("plan %q cannot export", claims.Plan)
+			}
+			return nil
+		},
+		OnDecision: func(d scopedtoken.Decision) {
+			if d.Err != nil {
+				fmt.Println("log:", d.Reason, errors.Unwrap(d.Err))
+			}
+		},
+	})
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "exported")
+	}))
+
+	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+		Now: exampleNow,
+	})
+	for _, plan := range []string{"pro", "free"} {
+		token, _ := minter.Mint(scopedtoken.Claims{
+			Audience: []string{"/v2/accounts/me/search"},
+			Extra:    map[string]any{"plan": plan},
+		})
+		req := httptest.NewRequest(http.MethodGet, "/v2/accounts/me/search?format=csv", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Print(plan, " ", rec.Code, " ", rec.Body.String())
+	}
+	// Output:
+	// pro 200 exported
+	// log: check_failed plan "free" cannot export
+	// free 403 {"error":"insufficient_scope","reason":"check_failed","message":"The request is not allowed for this token."}
+}
+
+// A browser's WebSocket API cannot set the Authorization header, so the page
+// offers the token as a subprotocol after the marker:
+// new WebSocket(url, ["access_token", token]). The handler, and the WebSocket
+// library it uses, sees the offered subprotocols without the token.
+func ExampleWebSocketProtocol() {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	mw, _ := scopedtoken.New(scopedtoken.Config{
+		Keys:         keys,
+		Now:          exampleNow,
+		TokenSources: []scopedtoken.TokenSource{scopedtoken.WebSocketProtocol{}},
+	})
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := scopedtoken.FromContext(r.Context())
+		// Accept the WebSocket here, with "access_token" among its subprotocols.
+		fmt.Println("token of", tok.KeyID, "offered:", r.Header.Get("Sec-WebSocket-Protocol"))
+	}))
+
+	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+		Now: exampleNow,
+	})
+	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/stream"}})
+	req := httptest.NewRequest(http.MethodGet, "/v2/accounts/me/stream", nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Protocol", "chat.v1, access_token, "+token)
+	handler.ServeHTTP(httptest.NewRecorder(), req)
+	// Output: token of k1 offered: chat.v1, access_token
 }

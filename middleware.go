@@ -68,6 +68,39 @@ type Config struct {
 	// an API that defends against cross-site request forgery itself.
 	// Default false.
 	AllowCrossOriginCookie bool
+	// TokenSources are more places where a request may carry the token, such
+	// as WebSocketProtocol, for clients that can set neither the
+	// Authorization header nor a cookie. They are asked in order after the
+	// header, TokenQueryParam and TokenCookie; as there, a token found in more
+	// than one place (or twice by one source) is a malformed request (400,
+	// multiple_tokens). A token a source finds is checked by
+	// CrossOriginProtection like a cookie token, since the middleware cannot
+	// know whether a browser sends it by itself; the check refuses only unsafe
+	// methods, so a WebSocket handshake (GET) always passes it. Default nil:
+	// none.
+	TokenSources []TokenSource
+	// CredentialsOptional lets a request that carries no token at all reach
+	// the next handler, with no token in its context (FromContext returns
+	// false): for an API that also serves anonymous callers. A request that
+	// carries one, valid or not, is checked as always, and malformed
+	// credentials are still refused (400). An Authorization header with
+	// another scheme than Bearer counts as no token, as it always does, and
+	// reaches the next handler as sent. Default false: a token is required.
+	CredentialsOptional bool
+	// Check, when set, is the API's own rule on top of the built-in ones. It
+	// runs only for a request whose token passed every built-in check, just
+	// before the next handler, with the request as that handler will see it
+	// and its token (the one FromContext returns); never for a refused
+	// request, nor for one without a token (CredentialsOptional). A nil
+	// error lets the request through. An *Error refuses it as that error: one
+	// of the package's reasons (say ErrAudienceMismatch), or one of your own,
+	// &Error{Reason: "read_only", Message: "..."}, answered as 403
+	// insufficient_scope with your reason and message (which must then be
+	// safe to show). Any other error refuses it with ErrCheckFailed (403,
+	// insufficient_scope, check_failed), its text never sent to the client
+	// but reachable with errors.Unwrap in the ErrorHandler and OnDecision.
+	// Default nil.
+	Check func(r *http.Request, t *Token) error
 	// AllowPreflight lets real CORS preflight requests (OPTIONS with one
 	// non-empty Origin and one valid Access-Control-Request-Method) through
 	// without a token or a path check, so that a CORS handler behind the
@@ -98,6 +131,10 @@ type Decision struct {
 	Path    string // the request's escaped path
 	Cached  bool   // the verification came from the cache
 	Err     error  // the refusal; nil when allowed
+
+	// Anonymous says the request was allowed without a token, under
+	// Config.CredentialsOptional. Status and Reason are then empty.
+	Anonymous bool
 }
 
 // Defaults of Config.
@@ -129,6 +166,11 @@ type Middleware struct {
 	cookieName      string
 	allowPreflight  bool
 	crossOrigin     *http.CrossOriginProtection // nil: no check
+	sources         []TokenSource
+	optional        bool
+	check           func(*http.Request, *Token) error
+	realm           string
+	retryAfter      int // seconds
 	errorHandler    func(http.ResponseWriter, *http.Request, error)
 	onDecision      func(Decision)
 	responses       map[*Error]*response
@@ -157,6 +199,9 @@ func New(cfg Config) (*Middleware, error) {
 		allowPreflight:  cfg.AllowPreflight,
 		errorHandler:    cfg.ErrorHandler,
 		onDecision:      cfg.OnDecision,
+		sources:         append([]TokenSource(nil), cfg.TokenSources...),
+		optional:        cfg.CredentialsOptional,
+		check:           cfg.Check,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -210,11 +255,15 @@ func New(cfg Config) (*Middleware, error) {
 	if retry <= 0 {
 		retry = DefaultRetryAfter
 	}
-	m.responses = buildResponses(realm, int((retry+time.Second-1)/time.Second))
+	m.realm, m.retryAfter = realm, int((retry+time.Second-1)/time.Second)
+	m.responses = buildResponses(m.realm, m.retryAfter)
 	if m.errorHandler == nil {
 		m.errorHandler = m.WriteError
 	}
-	if m.cookieName != "" && !cfg.AllowCrossOriginCookie {
+	if err := checkTokenSources(m.sources); err != nil {
+		return nil, err
+	}
+	if (m.cookieName != "" || len(m.sources) > 0) && !cfg.AllowCrossOriginCookie {
 		m.crossOrigin = cfg.CrossOriginProtection
 		if m.crossOrigin == nil {
 			m.crossOrigin = http.NewCrossOriginProtection()
@@ -262,6 +311,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	token, src, e := m.extract(r)
+	if e == errMissingToken && m.optional {
+		m.passAnonymous(w, r, next)
+		return
+	}
 	if e != nil {
 		m.refuse(w, r, e, "", false)
 		return
@@ -292,13 +345,17 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	st := newRequestState(ctx, v, business)
-	r2 := r.WithContext(st)
+	r2 := m.withoutToken(r, src).WithContext(st)
 	if query != r.URL.RawQuery {
 		u := *r.URL
 		u.RawQuery = query
 		r2.URL = &u
 		r2.RequestURI = u.RequestURI()
 		r2.Form = nil // recomputed from the new URL (and PostForm) on demand
+	}
+	if e := m.runCheck(r2, &st.tok); e != nil {
+		m.refuse(w, r, e, kid, cached)
+		return
 	}
 	if m.onDecision != nil {
 		m.onDecision(Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached})

@@ -27,22 +27,40 @@ var (
 func buildResponses(realm string, retryAfter int) map[*Error]*response {
 	out := make(map[*Error]*response, len(reasons))
 	for _, e := range reasons {
-		challenge := `Bearer realm=` + quote(realm)
-		if e != errMissingToken {
-			challenge += `, error=` + quote(e.oauthCode()) + `, error_description=` + quote(e.Message)
-		}
-		body, _ := json.Marshal(struct {
-			Error   string `json:"error"`
-			Reason  string `json:"reason"`
-			Message string `json:"message"`
-		}{e.oauthCode(), e.Reason, e.Message})
-		resp := &response{status: e.Status(), wwwAuthenticate: []string{challenge}, body: append(body, '\n')}
-		if resp.status == http.StatusServiceUnavailable {
-			resp.retryAfter = []string{strconv.Itoa(retryAfter)}
-		}
-		out[e] = resp
+		out[e] = buildResponse(e, realm, retryAfter)
 	}
 	return out
+}
+
+// buildResponse makes e's response. Only a refusal of the user's own making
+// (see Config.Check) is built per request: its message goes into the
+// challenge as RFC 6750 §3 allows, any other byte replaced.
+func buildResponse(e *Error, realm string, retryAfter int) *response {
+	challenge := `Bearer realm=` + quote(realm)
+	if e != errMissingToken {
+		challenge += `, error=` + quote(e.oauthCode()) + `, error_description=` + quote(descriptionSafe(e.Message))
+	}
+	body, _ := json.Marshal(struct {
+		Error   string `json:"error"`
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
+	}{e.oauthCode(), e.Reason, e.Message})
+	resp := &response{status: e.Status(), wwwAuthenticate: []string{challenge}, body: append(body, '\n')}
+	if resp.status == http.StatusServiceUnavailable {
+		resp.retryAfter = []string{strconv.Itoa(retryAfter)}
+	}
+	return resp
+}
+
+// descriptionSafe replaces every character that RFC 6750 §3 does not allow
+// in error_description (%x20-21 / %x23-5B / %x5D-7E) with '?'.
+func descriptionSafe(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return '?'
+		}
+		return c
+	}, s)
 }
 
 // quote makes an RFC 7230 quoted-string; the texts here are fixed ASCII.
@@ -56,7 +74,11 @@ func quote(s string) string {
 // it does not handle itself. An err that is not from this package is answered
 // as an invalid token.
 func (m *Middleware) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	resp := m.responses[reasonOf(err)]
+	e := asPackageError(err)
+	resp := m.responses[reasonOf(e)]
+	if resp == nil { // a refusal of the user's own making
+		resp = buildResponse(e, m.realm, m.retryAfter)
+	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["X-Content-Type-Options"] = noSniff

@@ -12,11 +12,13 @@ const (
 	fromHeader tokenSource = iota
 	fromQuery
 	fromCookie
+	fromCustom // Config.TokenSources[i] is fromCustom+i
 )
 
 // extract finds the request's token: the Authorization header, then the opt-in
-// query parameter and cookie. More than one token, or two Authorization
-// headers, is a malformed request (RFC 6750 §2: one method per request).
+// query parameter, cookie and custom sources. More than one token, or two
+// Authorization headers, is a malformed request (RFC 6750 §2: one method per
+// request).
 func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, e *Error) {
 	have := false
 	if hdrs := r.Header["Authorization"]; len(hdrs) > 0 {
@@ -44,6 +46,15 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, e 
 			return "", fromHeader, ErrMultipleTokens
 		case len(cs) == 1:
 			token, have, src = cs[0].Value, true, fromCookie
+		}
+	}
+	if len(m.sources) > 0 {
+		t, s, found, e := m.customToken(r, have)
+		if e != nil {
+			return "", fromHeader, e
+		}
+		if found {
+			token, have, src = t, true, s
 		}
 	}
 	if !have {

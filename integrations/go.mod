@@ -5,6 +5,7 @@ go 1.25.0
 replace github.com/scopedtoken/scopedtoken => ../
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.0

@@ -13,6 +13,7 @@ targets=(
 	FuzzPathMatching
 	FuzzJSONScanner
 	FuzzMiddleware
+	FuzzWebSocketProtocol
 )
 for target in "${targets[@]}"; do
 	echo "== ${target} (${fuzztime})"

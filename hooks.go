@@ -1,0 +1,55 @@
+package scopedtoken
+
+import (
+	"errors"
+	"net/http"
+)
+
+// runCheck runs Config.Check, if any, on the request as the next handler will
+// see it and on that request's own token. It runs only once every built-in
+// check has passed.
+func (m *Middleware) runCheck(r *http.Request, t *Token) *Error {
+	if m.check == nil {
+		return nil
+	}
+	if err := m.check(r, t); err != nil {
+		return adoptError(err, ErrCheckFailed)
+	}
+	return nil
+}
+
+// adoptError turns what a user's function (Config.Check, a TokenSource)
+// returned into the refusal. An *Error in err's chain is the refusal: as it
+// is when err is that *Error, and otherwise a copy whose cause is err, so that
+// the ErrorHandler and OnDecision can still reach err's text. One of the
+// user's own, &Error{Reason: ..., Message: ...}, has no category: it takes
+// fallback's, and fallback's reason or message when it has none. Any other
+// error becomes fallback wrapping err: its text may hold anything, so it is
+// never sent to the client, only reachable with errors.Unwrap.
+func adoptError(err error, fallback *Error) *Error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return fallback.withCause(err)
+	}
+	if e == nil { // a typed nil *Error: a refusal all the same, with nothing to say
+		return fallback
+	}
+	if e.category == nil {
+		adopted := &Error{Reason: e.Reason, Message: e.Message, category: fallback.category, reason: e, cause: err}
+		if adopted.Reason == "" {
+			adopted.Reason = fallback.Reason
+		}
+		if adopted.Message == "" {
+			adopted.Message = fallback.Message
+		}
+		return adopted
+	}
+	if err == error(e) {
+		return e
+	}
+	sentinel := e
+	if e.reason != nil {
+		sentinel = e.reason
+	}
+	return &Error{Reason: e.Reason, Message: e.Message, category: e.category, reason: sentinel, cause: err}
+}
