@@ -43,7 +43,7 @@ var (
 	ErrBadQueryClaim     = newReason(ErrInvalidToken, "bad_query_claim", "The token query claim has a wrong type or exceeds the limits.")
 	ErrAudienceMismatch  = newReason(ErrInsufficientScope, "audience_mismatch", "The request path is outside every audience of the token.")
 	ErrQueryMismatch     = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
-	ErrCrossOrigin       = newReason(ErrInsufficientScope, "cross_origin", "A token from a cookie does not authorize a cross-origin request with an unsafe method.")
+	ErrCrossOrigin       = newReason(ErrInsufficientScope, "cross_origin", "A token the browser may send by itself (a cookie) does not authorize a cross-origin request with an unsafe method.")
 	ErrCheckFailed       = newReason(ErrInsufficientScope, "check_failed", "The request is not allowed for this token.")
 	ErrBadPath           = newReason(ErrInvalidRequest, "bad_path", "The request path is ambiguous (empty, dot or encoded separator segments).")
 	ErrBadCredentials    = newReason(ErrInvalidRequest, "bad_credentials", "The request's credentials are malformed (not valid Bearer credentials).")
