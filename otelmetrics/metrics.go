@@ -34,14 +34,17 @@ const ScopeName = "github.com/scopedtoken/scopedtoken/otelmetrics"
 
 // Names of the instruments.
 const (
-	RequestsName     = "scopedtoken.requests"
-	DurationName     = "scopedtoken.decision.duration"
-	FetchesName      = "scopedtoken.keyset.fetches"
-	KeysName         = "scopedtoken.keyset.keys"
-	HealthyName      = "scopedtoken.keyset.healthy"
-	KeySetAgeName    = "scopedtoken.keyset.age"
-	maxAttributeSets = 1024 // attribute sets kept ready; beyond, they are built per call
+	RequestsName  = "scopedtoken.requests"
+	DurationName  = "scopedtoken.decision.duration"
+	FetchesName   = "scopedtoken.keyset.fetches"
+	KeysName      = "scopedtoken.keyset.keys"
+	HealthyName   = "scopedtoken.keyset.healthy"
+	KeySetAgeName = "scopedtoken.keyset.age"
 )
+
+// maxAttributeSets bounds the attribute sets kept ready for OnDecision;
+// beyond it, the sets of new combinations are built on each call.
+const maxAttributeSets = 1024
 
 // Attribute keys.
 const (
