@@ -1,6 +1,10 @@
 package scopedtoken
 
 import (
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -121,5 +125,30 @@ func TestRemoteEd25519Alg(t *testing.T) {
 			}
 			assertRefused(t, res, http.StatusUnauthorized, tc.reason)
 		})
+	}
+}
+
+// TestRemoteEd25519AlgWithX5C records a limit of jwkset v0.11.4: a JWK whose
+// x5c certificate holds an Ed25519 key must say alg "EdDSA", so one that says
+// "Ed25519" fails jwkset's validation and is skipped (never used), while the
+// other keys of the set are used. The same JWK with alg EdDSA is used.
+func TestRemoteEd25519AlgWithX5C(t *testing.T) {
+	k := genKeys(t)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.ed.Public(), k.ed)
+	require.NoError(t, err)
+	withX5C := func(kid, alg string) map[string]any {
+		j := jwk(kid, alg, "sig", k.ed.Public())
+		j["x5c"] = []string{base64.StdEncoding.EncodeToString(der)}
+		return j
+	}
+	srv := newJWKSServer(t, withX5C("x5c-ed25519", "Ed25519"), withX5C("x5c-eddsa", "EdDSA"), jwk("plain", "Ed25519", "sig", k.ed.Public()))
+	remote := newRemote(t, RemoteConfig{URL: srv.URL, MinRefreshInterval: time.Hour})
+	_, err = remote.LookupKey(t.Context(), "x5c-ed25519")
+	assert.ErrorIs(t, err, ErrUnknownKID, "jwkset refuses alg Ed25519 next to an Ed25519 certificate")
+	for kid, alg := range map[string]string{"x5c-eddsa": "EdDSA", "plain": "Ed25519"} {
+		vk, err := remote.LookupKey(t.Context(), kid)
+		require.NoError(t, err, kid)
+		assert.Equal(t, alg, vk.Algorithm(), kid)
 	}
 }

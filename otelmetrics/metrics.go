@@ -48,7 +48,7 @@ const maxAttributeSets = 1024
 
 // Attribute keys.
 const (
-	OutcomeKey     = attribute.Key("scopedtoken.outcome")       // "allowed" or "refused"
+	OutcomeKey     = attribute.Key("scopedtoken.outcome")       // "allowed", "refused" or "anonymous"
 	StatusKey      = attribute.Key("http.response.status_code") // the refusal's status; refusals only
 	ReasonKey      = attribute.Key("scopedtoken.reason")        // the refusal's reason code; refusals only
 	CacheHitKey    = attribute.Key("scopedtoken.cache_hit")     // the verification came from the cache
@@ -95,11 +95,12 @@ type Metrics struct {
 
 // attrKey is what a decision's attributes depend on.
 type attrKey struct {
-	allowed bool
-	cached  bool
-	status  int
-	reason  string
-	kid     string
+	allowed   bool
+	anonymous bool
+	cached    bool
+	status    int
+	reason    string
+	kid       string
 }
 
 // measureOpts are the options of one attribute set, built once so that
@@ -158,7 +159,7 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 //
 //	OnDecision: func(d scopedtoken.Decision) { m.OnDecision(d); logDecision(d) },
 func (m *Metrics) OnDecision(d scopedtoken.Decision) {
-	k := attrKey{allowed: d.Allowed, cached: d.Cached}
+	k := attrKey{allowed: d.Allowed, anonymous: d.Anonymous, cached: d.Cached}
 	if d.Allowed {
 		if m.withKeyID {
 			k.kid = d.KeyID
@@ -182,6 +183,9 @@ func (m *Metrics) optsFor(k attrKey) *measureOpts {
 	}
 	outcome := OutcomeKey.String("allowed")
 	attrs := []attribute.KeyValue{CacheHitKey.Bool(k.cached)}
+	if k.anonymous {
+		outcome = OutcomeKey.String("anonymous")
+	}
 	if !k.allowed {
 		outcome = OutcomeKey.String("refused")
 		attrs = append(attrs, StatusKey.Int(k.status), ReasonKey.String(k.reason))

@@ -185,6 +185,29 @@ func TestWithKeyID(t *testing.T) {
 	}, sums[int64](t, collect(t, reader)[otelmetrics.RequestsName]))
 }
 
+// TestAnonymousOutcome checks that a request let through without a token
+// (Config.CredentialsOptional) is counted apart from those with a valid token.
+func TestAnonymousOutcome(t *testing.T) {
+	reader, m := newReader(t)
+	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow))
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: iss.KeySet(), Now: iss.Now, CredentialsOptional: true, OnDecision: m.OnDecision})
+	require.NoError(t, err)
+	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, token := range []string{"", iss.Mint()} {
+		req := httptest.NewRequest(http.MethodGet, searchPath, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+	}
+	assert.Equal(t, map[string]int64{
+		"scopedtoken.cache_hit=false,scopedtoken.outcome=anonymous": 1,
+		"scopedtoken.cache_hit=false,scopedtoken.outcome=allowed":   1,
+	}, sums[int64](t, collect(t, reader)[otelmetrics.RequestsName]))
+}
+
 func TestObserveKeySetRefusals(t *testing.T) {
 	_, m := newReader(t)
 	set := newRemote(t, scopedtokentest.NewIssuer(t).JWKSServer().URL)
