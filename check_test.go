@@ -92,7 +92,7 @@ func TestCheck(t *testing.T) {
 			var e *Error
 			require.ErrorAs(t, handled, &e, "the error handler receives an *Error")
 			assert.Equal(t, tc.code, e.Status())
-			assert.Equal(t, Decision{Status: tc.code, Reason: tc.reason, KeyID: "hs", Path: "/v2/accounts/me/search", Err: decided.Err}, decided)
+			assert.Equal(t, Decision{Status: tc.code, Reason: tc.reason, KeyID: "hs", Path: "/v2/accounts/me/search", Err: decided.Err, Duration: decided.Duration}, decided)
 			if tc.notInAnswer != "" {
 				assert.NotContains(t, res.body, tc.notInAnswer)
 				assert.NotContains(t, res.header.Get("WWW-Authenticate"), tc.notInAnswer)

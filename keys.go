@@ -104,6 +104,9 @@ var algSpecs = map[string]*algSpec{
 	"ES384": {name: "ES384", family: familyECDSA, hash: crypto.SHA384, curve: elliptic.P384()},
 	"ES512": {name: "ES512", family: familyECDSA, hash: crypto.SHA512, curve: elliptic.P521()},
 	"EdDSA": {name: "EdDSA", family: familyEdDSA},
+	// RFC 9864 §2.2: the fully-specified name of Ed25519 signatures, an
+	// algorithm of its own that a key is bound to instead of EdDSA.
+	"Ed25519": {name: "Ed25519", family: familyEdDSA},
 }
 
 // minRSABits is the smallest RSA modulus accepted for signing or verifying.
@@ -192,7 +195,7 @@ func checkPublicKey(spec *algSpec, pub crypto.PublicKey) error {
 	case familyEdDSA:
 		k, ok := pub.(ed25519.PublicKey)
 		if !ok || len(k) != ed25519.PublicKeySize {
-			return fmt.Errorf("EdDSA needs an Ed25519 key, got %s", keyKind(pub))
+			return fmt.Errorf("%s needs an Ed25519 key, got %s", spec.name, keyKind(pub))
 		}
 	}
 	return nil
@@ -227,7 +230,8 @@ func rocaFingerprint(n *big.Int) bool {
 // DefaultAlgorithm is the one algorithm a public key is used with when none is
 // named: RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for
 // Ed25519, "" otherwise. A remote JWK without alg accepts only this algorithm,
-// and minting and the CLI pick it for keys given without one.
+// and minting and the CLI pick it for keys given without one. An Ed25519 key
+// is bound to the RFC 9864 name "Ed25519" only when that alg is named.
 func DefaultAlgorithm(pub crypto.PublicKey) string {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:

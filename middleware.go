@@ -131,6 +131,12 @@ type Decision struct {
 	Path    string // the request's escaped path
 	Cached  bool   // the verification came from the cache
 	Err     error  // the refusal; nil when allowed
+	// Duration is the time from the start of the middleware's work on the
+	// request to this decision, on the monotonic clock (never Config.Now): the
+	// extraction, the key lookup (with any fetch it waited for) and every
+	// check (Check included), not the next handler nor the writing of a
+	// refusal. It is measured only when OnDecision is set.
+	Duration time.Duration
 
 	// Anonymous says the request was allowed without a token, under
 	// Config.CredentialsOptional. Status and Reason are then empty.
@@ -306,33 +312,37 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 }
 
 func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	var start time.Time
+	if m.onDecision != nil {
+		start = time.Now() // only then: requests without OnDecision pay nothing
+	}
 	if m.allowPreflight && isPreflight(r) {
 		next.ServeHTTP(w, r)
 		return
 	}
 	token, src, e := m.extract(r)
 	if e == errMissingToken && m.optional {
-		m.passAnonymous(w, r, next)
+		m.passAnonymous(w, r, next, start)
 		return
 	}
 	if e != nil {
-		m.refuse(w, r, e, "", false)
+		m.refuse(w, r, e, "", false, start)
 		return
 	}
 	ctx := r.Context()
 	v, kid, cached, e := m.verify(ctx, token)
 	if e != nil {
-		m.refuse(w, r, e, kid, cached)
+		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	if e := m.checkCrossOrigin(r, src); e != nil {
-		m.refuse(w, r, e, kid, cached)
+		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	path := requestPath(r.URL)
 	business, e := m.authorize(v, path)
 	if e != nil {
-		m.refuse(w, r, e, kid, cached)
+		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	drop := ""
@@ -341,7 +351,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	query, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode)
 	if e != nil {
-		m.refuse(w, r, e, kid, cached)
+		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	st := newRequestState(ctx, v, business)
@@ -354,18 +364,19 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		r2.Form = nil // recomputed from the new URL (and PostForm) on demand
 	}
 	if e := m.runCheck(r2, &st.tok); e != nil {
-		m.refuse(w, r, e, kid, cached)
+		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	if m.onDecision != nil {
-		m.onDecision(Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached})
+		m.onDecision(Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached, Duration: time.Since(start)})
 	}
 	next.ServeHTTP(w, r2)
 }
 
-func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, kid string, cached bool) {
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, kid string, cached bool, start time.Time) {
 	if m.onDecision != nil {
-		m.onDecision(Decision{Status: e.Status(), Reason: e.Reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e})
+		m.onDecision(Decision{Status: e.Status(), Reason: e.Reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e,
+			Duration: time.Since(start)})
 	}
 	m.errorHandler(w, r, e)
 }

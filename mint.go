@@ -19,7 +19,7 @@ import (
 )
 
 // SigningKey is a key that mints tokens: its kid, its one algorithm and either
-// an HMAC secret (HS*) or a private key (RS*, PS*, ES*, EdDSA).
+// an HMAC secret (HS*) or a private key (RS*, PS*, ES*, EdDSA, Ed25519).
 type SigningKey struct {
 	ID         string
 	Algorithm  string
@@ -78,8 +78,9 @@ var ErrMint = errors.New("scopedtoken: cannot mint")
 
 // NewMinter checks the key and builds a Minter. The key must fit its
 // algorithm exactly: a secret of at least the hash length for HS*, an RSA key
-// of 2048 bits or more for RS*/PS*, the matching curve for ES*, Ed25519 for
-// EdDSA. Errors name the mismatch and never include key material.
+// of 2048 bits or more for RS*/PS*, the matching curve for ES*, an Ed25519
+// key for EdDSA and for its RFC 9864 name Ed25519. Errors name the mismatch
+// and never include key material.
 func NewMinter(cfg MinterConfig) (*Minter, error) {
 	k := cfg.Key
 	if k.ID == "" {

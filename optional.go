@@ -3,17 +3,18 @@ package scopedtoken
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // passAnonymous lets a request that carries no token at all reach next, with
 // Config.CredentialsOptional. Its context holds no token: not even one that an
 // outer middleware verified from a place this one does not read.
-func (m *Middleware) passAnonymous(w http.ResponseWriter, r *http.Request, next http.Handler) {
+func (m *Middleware) passAnonymous(w http.ResponseWriter, r *http.Request, next http.Handler, start time.Time) {
 	if _, ok := FromContext(r.Context()); ok {
 		r = r.WithContext(context.WithValue(r.Context(), contextKey{}, (*Token)(nil)))
 	}
 	if m.onDecision != nil {
-		m.onDecision(Decision{Allowed: true, Anonymous: true, Path: r.URL.EscapedPath()})
+		m.onDecision(Decision{Allowed: true, Anonymous: true, Path: r.URL.EscapedPath(), Duration: time.Since(start)})
 	}
 	next.ServeHTTP(w, r)
 }

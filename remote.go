@@ -83,6 +83,7 @@ type RemoteKeySet struct {
 	done   chan struct{}
 
 	snapshot atomic.Pointer[remoteSnapshot]
+	stats    remoteStats // see Stats
 
 	mu          sync.Mutex
 	inflight    *fetchCall
@@ -271,6 +272,7 @@ func (r *RemoteKeySet) fetch() error {
 	if err == nil {
 		err = r.kf.Storage().KeyReplaceAll(r.ctx, jwks)
 	}
+	r.stats.record(err)
 	if err != nil {
 		old := r.snapshot.Load()
 		r.snapshot.Store(&remoteSnapshot{keys: old.keys, healthy: false})

@@ -352,6 +352,7 @@ func TestWycheproofSignatures(t *testing.T) {
 		{name: "rsa_signature_2048_sha256_test.json", alg: "RS256", sha: "SHA-256", wantRun: 259},
 		{name: "rsa_pss_2048_sha256_mgf1_32_test.json", alg: "PS256", sha: "SHA-256", wantRun: 108},
 		{name: "ed25519_test.json", alg: "EdDSA", wantRun: 151},
+		{name: "ed25519_test.json", alg: "Ed25519", wantRun: 151},
 	}
 	for _, file := range files {
 		t.Run(file.alg, func(t *testing.T) {
@@ -368,7 +369,7 @@ func TestWycheproofSignatures(t *testing.T) {
 					require.Equal(t, 32, g.SLen)
 				}
 				var pub any
-				if file.alg == "EdDSA" {
+				if file.alg == "EdDSA" || file.alg == "Ed25519" {
 					pub = ed25519.PublicKey(unhexT(t, g.PublicKey.PK))
 				} else {
 					var err error

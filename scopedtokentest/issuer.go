@@ -97,7 +97,7 @@ func WithAudience(paths ...string) Option {
 }
 
 // WithAlgorithm sets the algorithm of the issuer's asymmetric key: RS*, PS*,
-// ES* or EdDSA. Default ES256.
+// ES*, EdDSA or Ed25519 (the RFC 9864 name). Default ES256.
 func WithAlgorithm(alg string) Option { return func(i *Issuer) { i.alg = alg } }
 
 // NewIssuer generates fresh keys for one test.
@@ -277,7 +277,7 @@ func generateKey(alg string) (*issuerKey, error) {
 		k.private, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	case "ES512":
 		k.private, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case "EdDSA":
+	case "EdDSA", "Ed25519":
 		_, k.private, err = ed25519.GenerateKey(rand.Reader)
 	default:
 		return nil, fmt.Errorf("unsupported algorithm %q", alg)

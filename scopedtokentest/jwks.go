@@ -96,13 +96,21 @@ func (i *Issuer) jwksJSON() ([]byte, error) {
 		if !k.published || k.private == nil {
 			continue
 		}
+		// jwkset refuses any alg but EdDSA for an Ed25519 key, so the RFC 9864
+		// name is written into the JWK after it is built.
+		built := jwkset.ALG(k.alg)
+		if k.alg == "Ed25519" {
+			built = jwkset.AlgEdDSA
+		}
 		jwk, err := jwkset.NewJWKFromKey(k.private.Public(), jwkset.JWKOptions{
-			Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: jwkset.ALG(k.alg), USE: jwkset.UseSig},
+			Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: built, USE: jwkset.UseSig},
 		})
 		if err != nil {
 			return nil, err
 		}
-		set.Keys = append(set.Keys, jwk.Marshal())
+		m := jwk.Marshal()
+		m.ALG = jwkset.ALG(k.alg)
+		set.Keys = append(set.Keys, m)
 	}
 	return json.Marshal(set)
 }

@@ -70,7 +70,7 @@ func TestMintDefaultsVerify(t *testing.T) {
 func TestMintEveryAlgorithm(t *testing.T) {
 	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow))
 	mw := newMiddleware(t, iss, nil)
-	for _, alg := range []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
+	for _, alg := range []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"} {
 		t.Run(alg, func(t *testing.T) {
 			kid := iss.AddKey(alg)
 			tok, err := mw.Verify(context.Background(), iss.Mint(scopedtokentest.SignWith(kid)), searchPath)
@@ -619,3 +619,27 @@ func assertTime(t *testing.T, want, got time.Time) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestJWKSServerEd25519 checks that a key of the RFC 9864 algorithm Ed25519 is
+// served with that alg and that a RemoteKeySet binds it to Ed25519.
+func TestJWKSServerEd25519(t *testing.T) {
+	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow), scopedtokentest.WithAlgorithm("Ed25519"))
+	srv := iss.JWKSServer()
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal(srv.JSON(), &set))
+	require.Len(t, set.Keys, 1)
+	assert.Equal(t, "Ed25519", set.Keys[0]["alg"])
+
+	remote, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{URL: srv.URL, Logger: discardLogger()})
+	require.NoError(t, err)
+	t.Cleanup(remote.Close)
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: remote, Now: iss.Now})
+	require.NoError(t, err)
+	tok, err := mw.Verify(context.Background(), iss.Mint(), searchPath)
+	require.NoError(t, err)
+	assert.Equal(t, "Ed25519", tok.Algorithm)
+	_, err = mw.Verify(context.Background(), iss.Mint(scopedtokentest.Alg("EdDSA")), searchPath)
+	assert.ErrorIs(t, err, scopedtoken.ErrAlgMismatch)
+}

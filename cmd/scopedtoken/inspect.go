@@ -394,7 +394,7 @@ func knownAlg(alg string) bool { return sigSize(alg) != 0 }
 // key (256 for 2048 bits).
 func sigSize(alg string) int {
 	return map[string]int{
-		"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64,
+		"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64, "Ed25519": 64,
 		"RS256": 256, "RS384": 256, "RS512": 256, "PS256": 256, "PS384": 256, "PS512": 256,
 	}[alg]
 }

@@ -32,11 +32,14 @@ Generates a signing key in DIR (default: the current directory):
   HS256/384/512     K.secret    the secret (0600): a random base64url string
                                 whose bytes are the secret, as tokens use it
   RS*, PS*, ES*,    K.pem       the private key, PKCS#8 PEM (0600)
-  EdDSA             K.pub.pem   the public key, PKIX PEM (for verify --key)
+  EdDSA, Ed25519    K.pub.pem   the public key, PKIX PEM (for verify --key)
                     jwks.json   the public JWK Set: the key is added, with kid,
                                 alg and use "sig", to the keys already there
 
-HMAC secrets are never put in jwks.json: a JWKS is public. Existing key files
+Ed25519 is the RFC 9864 name of EdDSA with an Ed25519 key: the key accepts
+only tokens with alg "Ed25519", so mint and verify --key need --alg Ed25519
+(without it they take EdDSA). HMAC secrets are never put in jwks.json: a JWKS
+is public. Existing key files
 are never overwritten. The written paths are printed to stdout. The files
 match "scopedtoken mint --config ... --keys DIR" (K.pem / K.secret).
 `
@@ -46,7 +49,7 @@ var hmacBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
 
 func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keygen")
-	alg := fs.String("alg", "", "algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA (required)")
+	alg := fs.String("alg", "", "algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA or Ed25519 (required)")
 	kid := fs.String("kid", "", "key ID, also the file name: letters, digits, '-', '_', '.' (required)")
 	out := fs.String("out", ".", "directory to write to (created 0700 if missing)")
 	bits := fs.Int("bits", 2048, "RSA modulus size for RS*/PS*: 2048, 3072 or 4096")
@@ -86,7 +89,7 @@ func generate(alg string, bits int) (crypto.Signer, error) {
 		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	case "ES512":
 		return ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case "EdDSA":
+	case "EdDSA", "Ed25519":
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		return k, err
 	}
@@ -168,13 +171,21 @@ func addToJWKS(path, kid, alg string, pub crypto.PublicKey) ([]byte, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}
+	// jwkset refuses any alg but EdDSA for an Ed25519 key, so the RFC 9864
+	// name is written into the JWK after it is built.
+	built := jwkset.ALG(alg)
+	if alg == "Ed25519" {
+		built = jwkset.AlgEdDSA
+	}
 	jwk, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{
-		Metadata: jwkset.JWKMetadataOptions{KID: kid, ALG: jwkset.ALG(alg), USE: jwkset.UseSig},
+		Metadata: jwkset.JWKMetadataOptions{KID: kid, ALG: built, USE: jwkset.UseSig},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the JWK: %w", err)
 	}
-	raw, err := json.Marshal(jwk.Marshal())
+	m := jwk.Marshal()
+	m.ALG = jwkset.ALG(alg)
+	raw, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func TestKeygen(t *testing.T) {
 			assert.NoFileExists(t, filepath.Join(dir, "jwks.json"), "a secret is never published")
 		})
 	}
-	for _, alg := range []string{"RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA"} {
+	for _, alg := range []string{"RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"} {
 		t.Run(alg, func(t *testing.T) {
 			dir := t.TempDir()
 			r := cli("keygen", "--alg", alg, "--kid", "k-"+alg, "--out", dir)

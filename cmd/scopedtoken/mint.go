@@ -20,7 +20,8 @@ const mintSynopsis = `Usage:
 
 The first form mints one token and prints it (or, with --url, the link that
 carries it as ?jwt=) as the last line of stdout. The algorithm is --alg, or
-HS256 for a secret and RS256/ES256/ES384/ES512/EdDSA from the private key.
+HS256 for a secret and RS256/ES256/ES384/ES512/EdDSA from the private key
+(an Ed25519 key bound to the RFC 9864 name needs --alg Ed25519).
 A secret is used as the raw bytes given (a secret file less one final line
 ending). Prefer --secret-file to --secret: command lines are visible to other
 users of the machine. --verify checks the minted token with the verifier

@@ -1,0 +1,90 @@
+package scopedtoken
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRemoteStats follows Stats through a good fetch, a failed one that keeps
+// the last good keys, and a recovery.
+func TestRemoteStats(t *testing.T) {
+	a, b := newECSigner(t, "a"), newECSigner(t, "b")
+	// A symmetric key is never used, so never counted.
+	skipped := json.RawMessage(`{"kty":"oct","kid":"oct","alg":"HS256","k":"` + b64(string(testSecret)) + `"}`)
+	good := hostileJWKS(t, a.jwk(t), b.jwk(t), skipped)
+	srv := newFaultServer(t, good)
+	before := time.Now()
+	rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) { c.MinRefreshInterval = time.Hour })
+
+	st := rs.Stats()
+	assert.Equal(t, RemoteStats{Fetches: 1, Healthy: true, Keys: 2, LastSuccess: st.LastSuccess}, st)
+	assert.False(t, st.LastSuccess.Before(before), "LastSuccess is the time of the fetch")
+
+	srv.serveJWKS([]byte("oops"), http.StatusInternalServerError, 0)
+	require.Error(t, rs.Refresh(t.Context()))
+	st = rs.Stats()
+	assert.Equal(t, RemoteStats{Fetches: 2, Failures: 1, Keys: 2, LastSuccess: st.LastSuccess, LastFailure: st.LastFailure}, st,
+		"unhealthy, and the last good keys stay in use")
+	assert.False(t, st.LastFailure.Before(st.LastSuccess))
+
+	srv.serveJWKS(hostileJWKS(t, a.jwk(t)), http.StatusOK, 0)
+	require.NoError(t, rs.Refresh(t.Context()))
+	st = rs.Stats()
+	assert.Equal(t, RemoteStats{Fetches: 3, Failures: 1, Healthy: true, Keys: 1, LastSuccess: st.LastSuccess, LastFailure: st.LastFailure}, st,
+		"a key removed from the set is no longer counted")
+	assert.True(t, st.LastSuccess.After(st.LastFailure))
+}
+
+// TestRemoteStatsDownAtStart checks the stats of a set that never fetched.
+func TestRemoteStatsDownAtStart(t *testing.T) {
+	srv := newFaultServer(t, nil)
+	srv.serveJWKS([]byte("down"), http.StatusServiceUnavailable, 0)
+	rs := newFaultRemote(t, srv.URL, nil)
+	st := rs.Stats()
+	assert.Equal(t, RemoteStats{Fetches: 1, Failures: 1, LastFailure: st.LastFailure}, st)
+	assert.False(t, st.LastFailure.IsZero())
+}
+
+// TestRemoteStatsConcurrent reads Stats while fetches fail and succeed, for
+// the race detector, and checks that a reader never sees more failures than
+// fetches.
+func TestRemoteStatsConcurrent(t *testing.T) {
+	a := newECSigner(t, "a")
+	good := hostileJWKS(t, a.jwk(t))
+	srv := newFaultServer(t, good)
+	rs := newFaultRemote(t, srv.URL, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			st := rs.Stats()
+			if st.Failures > st.Fetches {
+				t.Errorf("failures %d > fetches %d", st.Failures, st.Fetches)
+				return
+			}
+		}
+	}()
+	for i := range 20 {
+		if i%2 == 0 {
+			srv.serveJWKS([]byte("x"), http.StatusInternalServerError, 0)
+		} else {
+			srv.serveJWKS(good, http.StatusOK, 0)
+		}
+		_ = rs.Refresh(t.Context())
+	}
+	cancel()
+	wg.Wait()
+	st := rs.Stats()
+	assert.Equal(t, uint64(21), st.Fetches)
+	assert.Equal(t, uint64(10), st.Failures)
+	assert.True(t, st.Healthy)
+}
