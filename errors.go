@@ -41,6 +41,7 @@ var (
 	ErrLifetimeTooLong   = newReason(ErrInvalidToken, "lifetime_too_long", "The token expires later than the maximum lifetime allows.")
 	ErrBadAudience       = newReason(ErrInvalidToken, "bad_audience", "The token aud is missing or is not a valid list of API paths.")
 	ErrBadQueryClaim     = newReason(ErrInvalidToken, "bad_query_claim", "The token query claim has a wrong type or exceeds the limits.")
+	ErrIssuerMismatch    = newReason(ErrInvalidToken, "issuer_mismatch", "The token iss is missing or is not the issuer of its key.")
 	ErrAudienceMismatch  = newReason(ErrInsufficientScope, "audience_mismatch", "The request path is outside every audience of the token.")
 	ErrQueryMismatch     = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
 	ErrCrossOrigin       = newReason(ErrInsufficientScope, "cross_origin", "A token the browser may send by itself (a cookie) does not authorize a cross-origin request with an unsafe method.")
@@ -125,7 +126,7 @@ var reasons = []*Error{
 	errMissingToken, ErrTokenTooLarge, ErrMalformedToken, ErrDuplicateMember, ErrAmbiguousMember,
 	ErrUnsupportedHeader, ErrAlgMismatch, ErrMissingKID, ErrUnknownKID, ErrBadSignature, ErrInvalidClaims,
 	ErrMissingExp, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrLifetimeTooLong, ErrBadAudience,
-	ErrBadQueryClaim, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrCheckFailed, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
+	ErrBadQueryClaim, ErrIssuerMismatch, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrCheckFailed, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
 	ErrBadQuery, errKeysUnavailable,
 }
 

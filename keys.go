@@ -25,6 +25,7 @@ type Key struct {
 	Secret     []byte           // HMAC secret, for HS*
 	PublicKey  crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 	BusinessID string           // the business that `me` stands for; "" when the key has none
+	Issuer     string           // when set, the exact iss every token of this key must carry
 }
 
 // KeySet finds verification keys by kid. Implementations must be safe for
@@ -57,6 +58,7 @@ var ErrBadKey = errors.New("scopedtoken: bad key")
 // concurrent use.
 type VerificationKey struct {
 	id, alg, business string
+	issuer            string // "" when the key is bound to no issuer
 	spec              *algSpec
 	secret            []byte
 	rsaKey            *rsa.PublicKey
@@ -115,8 +117,10 @@ const minRSABits = 2048
 // NewVerificationKey validates k (SPEC §4) and prepares it for verification:
 // a non-empty ID, a supported algorithm, material of the type that algorithm
 // needs, HMAC secrets at least as long as the hash, RSA keys of 2048 bits or
-// more, EC points on the named curve, and a BusinessID that is a valid path
-// segment other than "me". The secret is copied.
+// more, EC points on the named curve, a BusinessID that is a valid path
+// segment other than "me", and an Issuer that is valid UTF-8 without control
+// characters or surrounding white space (see Key.Issuer). The secret is
+// copied.
 func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if k.ID == "" {
 		return nil, fmt.Errorf("%w: key has an empty ID", ErrBadKey)
@@ -128,7 +132,10 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if k.BusinessID != "" && (k.BusinessID == meSegment || !validSegment(k.BusinessID)) {
 		return nil, fmt.Errorf("%w: key %q: BusinessID %q is not a valid path segment (and may not be %q)", ErrBadKey, k.ID, k.BusinessID, meSegment)
 	}
-	vk := &VerificationKey{id: k.ID, alg: k.Algorithm, business: k.BusinessID, spec: spec}
+	if err := checkIssuerName(k.Issuer); err != nil {
+		return nil, fmt.Errorf("%w: key %q: Issuer %w", ErrBadKey, k.ID, err)
+	}
+	vk := &VerificationKey{id: k.ID, alg: k.Algorithm, business: k.BusinessID, issuer: k.Issuer, spec: spec}
 	if spec.family == familyHMAC {
 		if k.PublicKey != nil {
 			return nil, fmt.Errorf("%w: key %q: %s takes a Secret, not a PublicKey", ErrBadKey, k.ID, k.Algorithm)
@@ -299,7 +306,7 @@ func (k *VerificationKey) PublicKey() crypto.PublicKey {
 // sameMaterial reports whether two keys verify exactly the same signatures,
 // so that a refreshed key set can keep the old pointer (and cached results).
 func (k *VerificationKey) sameMaterial(o *VerificationKey) bool {
-	if k.id != o.id || k.alg != o.alg || k.business != o.business {
+	if k.id != o.id || k.alg != o.alg || k.business != o.business || k.issuer != o.issuer {
 		return false
 	}
 	switch {

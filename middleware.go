@@ -436,6 +436,11 @@ func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid
 	if e != nil {
 		return nil, j.kid, false, e
 	}
+	// Before the cache stores v: a hit is trusted only while the same key
+	// serves the kid, and a key's issuer never changes.
+	if e := checkIssuer(v); e != nil {
+		return nil, j.kid, false, e
+	}
 	if e := m.checkTimes(v, now); e != nil {
 		return nil, j.kid, false, e // not cached: an entry never outlives its token's exp
 	}

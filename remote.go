@@ -19,28 +19,58 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 )
 
-// RemoteConfig configures a key set fetched from a JWKS URL. Only URL is
-// required; every other field's zero value means the documented default.
+// RemoteConfig configures a key set fetched from a JWKS URL, given or
+// discovered from an OpenID Connect issuer. URL or Issuer is required; every
+// other field's zero value means the documented default.
 type RemoteConfig struct {
-	// URL of the JWK Set, http or https. Required. Its userinfo, query
-	// values and fragment (credentials, often) never appear in a log line or
-	// an error: they are replaced by REDACTED.
+	// URL of the JWK Set, http or https. Required unless Issuer is set. Its
+	// userinfo, query values and fragment (credentials, often) never appear
+	// in a log line or an error: they are replaced by REDACTED.
 	URL string
+	// Issuer, when set, binds every key of the set to it: a token verified
+	// by one of them must carry exactly this iss (compared byte for byte,
+	// case-sensitively), or it is refused with ErrIssuerMismatch (401,
+	// issuer_mismatch). Default "": no binding.
+	//
+	// With Issuer set and URL empty, the JWK Set URL is discovered (OpenID
+	// Connect Discovery 1.0 §4): the jwks_uri of the document at Issuer,
+	// without one trailing '/', + "/.well-known/openid-configuration". The
+	// document's issuer must equal Issuer exactly (§4.3), or none of its keys
+	// is ever used; jwks_uri must be an absolute https URL (http only when
+	// Issuer is http), on any host. Issuer must then be an http or https URL
+	// without userinfo, query or fragment. The document is fetched like the
+	// set (Client, HTTPTimeout, MaxBodyBytes; redirects only within its own
+	// scheme, host and port). Discovery runs before the first fetch and again
+	// before every fetch while the set is unhealthy (the last fetch failed);
+	// once a fetch succeeds its jwks_uri is kept. Until then every lookup
+	// reports ErrKeysUnavailable (503), and each failure is logged.
+	Issuer string
 	// Client makes the requests; it is copied, never changed. Default: a new
 	// client. Either way the response body is capped at MaxBodyBytes, and a
-	// redirect is followed only to the scheme, host and port of URL (never
-	// from https to http), at most 10 times: the package checks that first
-	// and only then calls the client's own CheckRedirect, if it has one.
+	// redirect is followed only to the scheme, host and port of the URL the
+	// request was made to (never from https to http), at most 10 times: the
+	// package checks that first and only then calls the client's own
+	// CheckRedirect, if it has one.
 	Client *http.Client
 	// HTTPTimeout bounds one fetch. Default 10 seconds.
 	HTTPTimeout time.Duration
-	// RefreshInterval is how often the set is fetched in the background.
+	// RefreshInterval is the longest time between two background fetches.
+	// After a successful fetch the next one is due when the response's
+	// Cache-Control max-age (or Expires, less Age) says it goes stale, but
+	// never later than RefreshInterval and never sooner than
+	// MinRefreshInterval; no-store, no-cache and max-age=0 mean "as often as
+	// MinRefreshInterval allows". A response without these headers, or with
+	// a malformed max-age, waits RefreshInterval. A failed fetch keeps the
+	// interval the last successful response set (RefreshInterval before the
+	// first). When MinRefreshInterval is the larger, RefreshInterval wins.
 	// Default 1 hour.
 	RefreshInterval time.Duration
 	// MinRefreshInterval is the least time between two fetches caused by
 	// unknown kids: a flood of random kids causes at most one fetch per
 	// interval. A new key therefore works at the latest MinRefreshInterval
-	// (plus one fetch) after it is published. Default 30 seconds.
+	// (plus one fetch) after it is published. It is also the least time
+	// between background fetches that Cache-Control can ask for. Default 30
+	// seconds.
 	MinRefreshInterval time.Duration
 	// RefreshWait is the longest a request waits for a fetch caused by its
 	// unknown kid (less if its own context ends first). Default 2 seconds.
@@ -77,7 +107,11 @@ type RemoteKeySet struct {
 	client *http.Client
 	kf     keyfunc.Keyfunc
 	logger *slog.Logger
-	redact urlRedactor
+	// discovery is the OpenID configuration's URL; nil when URL was given.
+	discovery *endpoint
+	// jwks is the JWK Set URL: the configured one, or the last discovered
+	// one (nil until discovery succeeds).
+	jwks   atomic.Pointer[endpoint]
 	ctx    context.Context // lives until Close; fetches never use a request's context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -88,6 +122,11 @@ type RemoteKeySet struct {
 	mu          sync.Mutex
 	inflight    *fetchCall
 	lastUnknown time.Time // start of the last fetch caused by an unknown kid
+	// The background schedule: next is when the loop fetches, interval the
+	// wait the last successful response asked for (see RefreshInterval).
+	next        time.Time
+	interval    time.Duration
+	rescheduled chan struct{} // wakes the loop after next changed
 }
 
 type remoteSnapshot struct {
@@ -103,15 +142,32 @@ type fetchCall struct {
 // errRemoteUnavailable is what LookupKey returns when the set cannot tell.
 var errRemoteUnavailable = fmt.Errorf("%w: the JWK Set could not be fetched", ErrKeysUnavailable)
 
-// NewRemoteKeySet starts a key set for cfg.URL. It fetches once before
-// returning (bounded by HTTPTimeout) but does not fail when that fetch fails:
-// until a fetch succeeds, lookups report ErrKeysUnavailable (503), and the set
+// NewRemoteKeySet starts a key set for cfg.URL, or for the URL discovered
+// from cfg.Issuer. It fetches once before returning (bounded by HTTPTimeout,
+// twice that with discovery) but does not fail when that fetch fails: until
+// a fetch succeeds, lookups report ErrKeysUnavailable (503), and the set
 // keeps trying in the background and on unknown kids. ctx ends the background
 // work, as Close does.
 func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("scopedtoken: RemoteConfig.URL must be an absolute http or https URL")
+	if err := checkIssuerName(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("scopedtoken: RemoteConfig.Issuer %w", err)
+	}
+	r := &RemoteKeySet{cfg: cfg, logger: cfg.Logger, done: make(chan struct{}), rescheduled: make(chan struct{}, 1)}
+	switch {
+	case cfg.URL != "":
+		u, err := url.Parse(cfg.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errors.New("scopedtoken: RemoteConfig.URL must be an absolute http or https URL")
+		}
+		r.jwks.Store(newEndpoint(u))
+	case cfg.Issuer != "":
+		u, err := discoveryURL(cfg.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		r.discovery = newEndpoint(u)
+	default:
+		return nil, errors.New("scopedtoken: RemoteConfig needs a URL or an Issuer")
 	}
 	setDefault(&cfg.HTTPTimeout, DefaultHTTPTimeout)
 	setDefault(&cfg.RefreshInterval, DefaultRefreshInterval)
@@ -126,7 +182,8 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 	if cfg.BusinessID != "" && (cfg.BusinessID == meSegment || !validSegment(cfg.BusinessID)) {
 		return nil, errors.New("scopedtoken: RemoteConfig.BusinessID is not a valid business")
 	}
-	r := &RemoteKeySet{cfg: cfg, logger: cfg.Logger, redact: newURLRedactor(u), done: make(chan struct{})}
+	r.cfg = cfg // with the defaults
+	r.interval = cfg.RefreshInterval
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}
@@ -139,9 +196,10 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 		base = http.DefaultTransport
 	}
 	r.client.Transport = limitTransport{base: base, max: cfg.MaxBodyBytes}
-	r.client.CheckRedirect = sameOriginRedirects(u, r.client.CheckRedirect)
+	r.client.CheckRedirect = sameOriginRedirects(r.client.CheckRedirect)
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	store := &notifyStorage{MemoryJWKSet: jwkset.NewMemoryStorage(), onReplace: r.rebuild}
+	var err error
 	r.kf, err = keyfunc.New(keyfunc.Options{Ctx: r.ctx, Storage: store})
 	if err != nil {
 		return nil, fmt.Errorf("scopedtoken: %w", err)
@@ -164,21 +222,6 @@ func setDefault[T int64 | time.Duration](v *T, def T) {
 func (r *RemoteKeySet) Close() {
 	r.cancel()
 	<-r.done
-}
-
-func (r *RemoteKeySet) refreshLoop() {
-	defer close(r.done)
-	t := time.NewTicker(r.cfg.RefreshInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-t.C:
-			call, _ := r.startFetch(true)
-			<-call.done
-		}
-	}
 }
 
 // LookupKey returns the key for kid. Only keys that passed every check of
@@ -264,7 +307,7 @@ func (r *RemoteKeySet) startFetch(force bool) (call *fetchCall, started bool) {
 // fetch downloads and parses the set once; on success the storage calls
 // rebuild with the new keys, on failure the last good set stays.
 func (r *RemoteKeySet) fetch() error {
-	body, err := r.download()
+	body, header, err := r.download()
 	var jwks []jwkset.JWK
 	if err == nil {
 		jwks, err = r.parseJWKSet(body)
@@ -276,8 +319,9 @@ func (r *RemoteKeySet) fetch() error {
 	if err != nil {
 		old := r.snapshot.Load()
 		r.snapshot.Store(&remoteSnapshot{keys: old.keys, healthy: false})
-		r.logger.Warn("scopedtoken: JWK Set refresh failed; keeping the last good keys", "url", r.redact.url, "error", err)
+		r.logger.Warn("scopedtoken: JWK Set refresh failed; keeping the last good keys", "url", r.logURL(), "error", err)
 	}
+	r.schedule(header, err == nil)
 	return err
 }
 
@@ -301,7 +345,7 @@ func (r *RemoteKeySet) rebuild(jwks []jwkset.JWK) {
 		keys[vk.id] = vk
 	}
 	if len(keys) == 0 {
-		r.logger.Warn("scopedtoken: the JWK Set has no usable key; every token of this set is refused", "url", r.redact.url)
+		r.logger.Warn("scopedtoken: the JWK Set has no usable key; every token of this set is refused", "url", r.logURL())
 	}
 	r.snapshot.Store(&remoteSnapshot{keys: keys, healthy: true})
 }
@@ -343,11 +387,20 @@ func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
 	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {
 		business = b
 	}
-	vk, err := NewVerificationKey(Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business})
+	vk, err := NewVerificationKey(Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business, Issuer: r.cfg.Issuer})
 	if err != nil {
 		return nil, err.Error()
 	}
 	return vk, ""
+}
+
+// logURL is the redacted URL that log lines name: the JWK Set's, or the
+// OpenID configuration's while no jwks_uri is known.
+func (r *RemoteKeySet) logURL() string {
+	if e := r.jwks.Load(); e != nil {
+		return e.redact.url
+	}
+	return r.discovery.redact.url
 }
 
 // notifyStorage is jwkset's memory storage that tells the key set about every

@@ -12,35 +12,52 @@ import (
 )
 
 var (
-	errJWKSStatus   = errors.New("scopedtoken: JWK Set response status is not 2xx")
+	errJWKSStatus   = errors.New("scopedtoken: response status is not 2xx")
 	errJWKSDocument = errors.New("scopedtoken: JWK Set response is not a JSON object with a keys array")
 )
 
-// download fetches the JWK Set document through the set's client, bounded by
-// HTTPTimeout and by the set's own context (never a request's, so that a
-// cancelled request cannot abort a fetch others wait for). The body is capped
-// by the client's limitTransport. Errors are redacted.
-func (r *RemoteKeySet) download() ([]byte, error) {
+// download fetches the JWK Set document and returns it with its response
+// header. With discovery (RemoteConfig.Issuer and no URL), the jwks_uri is
+// discovered first whenever none is known or the set is unhealthy (the last
+// fetch failed), and kept once a fetch succeeds.
+func (r *RemoteKeySet) download() ([]byte, http.Header, error) {
+	e := r.jwks.Load()
+	if r.discovery != nil && (e == nil || !r.snapshot.Load().healthy) {
+		var err error
+		if e, err = r.discover(); err != nil {
+			return nil, nil, err
+		}
+		r.jwks.Store(e)
+	}
+	return r.get(e, "application/jwk-set+json, application/json")
+}
+
+// get fetches e through the set's client, bounded by HTTPTimeout and by the
+// set's own context (never a request's, so that a cancelled request cannot
+// abort a fetch others wait for). The body is capped by the client's
+// limitTransport and redirects are checked by sameOriginRedirects. Errors are
+// redacted with e's redactor.
+func (r *RemoteKeySet) get(e *endpoint, accept string) ([]byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HTTPTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url, nil)
 	if err != nil {
-		return nil, r.redact.error(err)
+		return nil, nil, e.redact.error(err)
 	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	req.Header.Set("Accept", accept)
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return nil, r.redact.error(err)
+		return nil, nil, e.redact.error(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("%w: %d", errJWKSStatus, resp.StatusCode)
+		return nil, nil, fmt.Errorf("%w: %d", errJWKSStatus, resp.StatusCode)
 	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, r.redact.error(err)
+		return nil, nil, e.redact.error(err)
 	}
-	return body, nil
+	return body, resp.Header, nil
 }
 
 // jwkMembers are the members of one JWK that are read before jwkset parses

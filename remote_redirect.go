@@ -17,19 +17,19 @@ var (
 )
 
 // sameOriginRedirects returns the CheckRedirect of a key set's client: a
-// redirect is followed only to the scheme, host and port of the configured
-// URL (so never from https to http, nor to a host that the operator did not
-// name), at most maxJWKSRedirects times, and only then is the user's own
-// CheckRedirect (if any) asked. The keys are the root of trust of every
-// token, so where they may come from is not left to the client's default,
-// which follows redirects anywhere.
-func sameOriginRedirects(configured *url.URL, user func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	want := origin(configured)
+// redirect is followed only to the scheme, host and port of the URL the fetch
+// started from (the configured or discovered JWKS URL, or the OpenID
+// configuration URL), so never from https to http, nor to a host that the
+// operator or the issuer did not name; at most maxJWKSRedirects times; and
+// only then is the user's own CheckRedirect (if any) asked. The keys are the
+// root of trust of every token, so where they may come from is not left to
+// the client's default, which follows redirects anywhere.
+func sameOriginRedirects(user func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxJWKSRedirects { // via holds the requests made so far
 			return errRedirectCount
 		}
-		if origin(req.URL) != want {
+		if origin(req.URL) != origin(via[0].URL) {
 			return errRedirectOrigin
 		}
 		if user != nil {

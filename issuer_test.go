@@ -1,0 +1,194 @@
+package scopedtoken
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const testIssuer = "https://issuer.example/"
+
+// issuerKeys holds "bound" (HS256, Issuer testIssuer) and "free" (HS256, no
+// issuer).
+func issuerKeys(t testing.TB) KeySet {
+	t.Helper()
+	ks, err := StaticKeys(
+		Key{ID: "bound", Algorithm: "HS256", Secret: testSecret, Issuer: testIssuer},
+		Key{ID: "free", Algorithm: "HS256", Secret: testSecret},
+	)
+	require.NoError(t, err)
+	return ks
+}
+
+// hsIssToken signs claimsWith(extra) under kid with the HS256 test secret.
+func hsIssToken(t testing.TB, kid, extra string) string {
+	return signRaw(t, "HS256", testSecret, `{"alg":"HS256","kid":"`+kid+`"}`, claimsWith(extra))
+}
+
+// TestIssuerBinding: a key with an Issuer accepts only tokens whose iss is
+// exactly that string; a key without one accepts any iss.
+func TestIssuerBinding(t *testing.T) {
+	m, err := New(Config{Keys: issuerKeys(t), Now: fixedClock})
+	require.NoError(t, err)
+	tests := []struct {
+		name, kid, extra string
+		reason           string // "" when accepted
+	}{
+		{name: "exact iss", kid: "bound", extra: `,"iss":"https://issuer.example/"`},
+		{name: "exact iss written with JSON escapes", kid: "bound", extra: `,"iss":"https:\/\/issuer.example\u002f"`},
+		{name: "no iss", kid: "bound", reason: "issuer_mismatch"},
+		{name: "empty iss", kid: "bound", extra: `,"iss":""`, reason: "issuer_mismatch"},
+		{name: "without the trailing slash", kid: "bound", extra: `,"iss":"https://issuer.example"`, reason: "issuer_mismatch"},
+		{name: "another case", kid: "bound", extra: `,"iss":"https://Issuer.example/"`, reason: "issuer_mismatch"},
+		{name: "upper-case scheme", kid: "bound", extra: `,"iss":"HTTPS://issuer.example/"`, reason: "issuer_mismatch"},
+		{name: "a trailing space", kid: "bound", extra: `,"iss":"https://issuer.example/ "`, reason: "issuer_mismatch"},
+		{name: "a prefix of it", kid: "bound", extra: `,"iss":"https://issuer.example/x"`, reason: "issuer_mismatch"},
+		{name: "another issuer", kid: "bound", extra: `,"iss":"https://evil.example/"`, reason: "issuer_mismatch"},
+		{name: "iss not a string", kid: "bound", extra: `,"iss":["https://issuer.example/"]`, reason: "invalid_claims"},
+		{name: "unbound key, any iss", kid: "free", extra: `,"iss":"https://evil.example/"`},
+		{name: "unbound key, no iss", kid: "free"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := serve(t, m, bearer(attackPath, hsIssToken(t, tc.kid, tc.extra)))
+			if tc.reason == "" {
+				require.Equal(t, http.StatusOK, res.code, res.body)
+				return
+			}
+			assertRefused(t, res, http.StatusUnauthorized, tc.reason)
+		})
+	}
+	t.Run("errors.Is and the token's Issuer", func(t *testing.T) {
+		_, err := m.Verify(t.Context(), hsIssToken(t, "bound", `,"iss":"other"`), attackPath)
+		assert.ErrorIs(t, err, ErrIssuerMismatch)
+		assert.ErrorIs(t, err, ErrInvalidToken)
+		tok, err := m.Verify(t.Context(), hsIssToken(t, "bound", `,"iss":"https://issuer.example/"`), attackPath)
+		require.NoError(t, err)
+		assert.Equal(t, testIssuer, tok.Issuer)
+	})
+}
+
+// TestIssuerNameValidation: Key.Issuer and RemoteConfig.Issuer refuse
+// strings no token could match by mistake.
+func TestIssuerNameValidation(t *testing.T) {
+	for _, iss := range []string{"a\x00b", "a\x7fb", "https://x/\n", "a\u0085b", "\xff", " https://x", "https://x ", "https://x\t"} {
+		_, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: iss})
+		assert.ErrorIs(t, err, ErrBadKey, "%q", iss)
+		_, err = NewRemoteKeySet(t.Context(), RemoteConfig{URL: "http://127.0.0.1:1/jwks", Issuer: iss})
+		assert.Error(t, err, "%q", iss)
+	}
+	for _, iss := range []string{"", "https://x", "https://x/", "urn:example:issuer", "accounts.google.com", "émetteur un"} {
+		vk, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: iss})
+		require.NoError(t, err, "%q", iss)
+		assert.Equal(t, iss, vk.Issuer())
+	}
+	a, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: "a"})
+	require.NoError(t, err)
+	b, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: "b"})
+	require.NoError(t, err)
+	assert.False(t, a.sameMaterial(b), "keys of different issuers accept different tokens")
+}
+
+// swapKeys is a KeySet with one key that the test replaces.
+type swapKeys struct {
+	key atomic.Pointer[VerificationKey]
+}
+
+func (s *swapKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, error) {
+	if k := s.key.Load(); k.ID() == kid {
+		return k, nil
+	}
+	return nil, ErrUnknownKID
+}
+
+// TestIssuerCacheCannotBypass: the issuer is checked before a verification
+// is cached, so a refused token never becomes a hit, and a hit of a key that
+// is replaced by one bound to an issuer is verified afresh.
+func TestIssuerCacheCannotBypass(t *testing.T) {
+	t.Run("a refused token is refused again, never from the cache", func(t *testing.T) {
+		ch := newCTHarness(t, Config{Keys: issuerKeys(t), Now: fixedClock})
+		tok := hsIssToken(t, "bound", `,"iss":"https://evil.example/"`)
+		for i := range 3 {
+			out := ch.serve(t, attackPath, tok)
+			assert.Equal(t, http.StatusUnauthorized, out.status, "request %d", i)
+			assert.Equal(t, "issuer_mismatch", out.reason, "request %d", i)
+			assert.False(t, out.decision.Cached, "request %d", i)
+		}
+	})
+	t.Run("the key gains an issuer after the token was cached", func(t *testing.T) {
+		free, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret})
+		require.NoError(t, err)
+		bound, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: testIssuer})
+		require.NoError(t, err)
+		ks := &swapKeys{}
+		ks.key.Store(free)
+		ch := newCTHarness(t, Config{Keys: ks, Now: fixedClock})
+		tok := hsIssToken(t, "k", `,"iss":"https://evil.example/"`)
+		ch.warm(t, attackPath, tok)
+		ks.key.Store(bound)
+		out := ch.serve(t, attackPath, tok)
+		assert.Equal(t, http.StatusUnauthorized, out.status)
+		assert.Equal(t, "issuer_mismatch", out.reason)
+		assert.False(t, out.decision.Cached)
+	})
+}
+
+// TestRemoteIssuerBinding: RemoteConfig.Issuer binds every key of a set
+// whose URL is given (no discovery).
+func TestRemoteIssuerBinding(t *testing.T) {
+	a := newECSigner(t, "a")
+	srv := newFaultServer(t, hostileJWKS(t, a.jwk(t)))
+	rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) { c.Issuer = "https://idp.example" })
+	vk, ok := rs.KnownKey("a")
+	require.True(t, ok)
+	assert.Equal(t, "https://idp.example", vk.Issuer())
+	m := remoteMiddleware(t, rs)
+	for extra, want := range map[string]int{
+		`,"iss":"https://idp.example"`:  http.StatusOK,
+		`,"iss":"https://idp.example/"`: http.StatusUnauthorized,
+		``:                              http.StatusUnauthorized,
+	} {
+		code, reason := quickStatus(m, a.token(t, extra))
+		assert.Equal(t, want, code, extra)
+		if want != http.StatusOK {
+			assert.Equal(t, "issuer_mismatch", reason, extra)
+		}
+	}
+}
+
+// TestIssuerCombinedSets: two issuers are served by combining their sets;
+// each key accepts only its own issuer's tokens. When both publish the same
+// kid, the first set that holds it wins and the second issuer's token with
+// that kid is refused.
+func TestIssuerCombinedSets(t *testing.T) {
+	a, b, bSame := newECSigner(t, "a"), newECSigner(t, "b"), newECSigner(t, "a")
+	srvA := newFaultServer(t, hostileJWKS(t, a.jwk(t)))
+	srvB := newFaultServer(t, hostileJWKS(t, b.jwk(t), bSame.jwk(t)))
+	setA := newFaultRemote(t, srvA.URL, func(c *RemoteConfig) { c.Issuer = "https://a.example" })
+	setB := newFaultRemote(t, srvB.URL, func(c *RemoteConfig) { c.Issuer = "https://b.example" })
+	require.NoError(t, setB.Refresh(t.Context()))
+	m := remoteMiddleware(t, CombineKeys(setA, setB))
+	tests := []struct {
+		name   string
+		token  string
+		code   int
+		reason string
+	}{
+		{name: "issuer A's key and iss", token: a.token(t, `,"iss":"https://a.example"`), code: http.StatusOK},
+		{name: "issuer B's key and iss", token: b.token(t, `,"iss":"https://b.example"`), code: http.StatusOK},
+		{name: "issuer A's key with B's iss", token: a.token(t, `,"iss":"https://b.example"`), code: http.StatusUnauthorized, reason: "issuer_mismatch"},
+		{name: "issuer B's key with A's iss", token: b.token(t, `,"iss":"https://a.example"`), code: http.StatusUnauthorized, reason: "issuer_mismatch"},
+		{name: "B's key under a kid that A also publishes", token: bSame.token(t, `,"iss":"https://b.example"`), code: http.StatusUnauthorized, reason: "bad_signature"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, reason := quickStatus(m, tc.token)
+			assert.Equal(t, tc.code, code)
+			assert.Equal(t, tc.reason, reason)
+		})
+	}
+}

@@ -1,0 +1,297 @@
+package scopedtoken
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// oidcProvider is an OpenID provider on loopback: its configuration at
+// /.well-known/openid-configuration (by default naming its own URL as issuer
+// and /jwks as jwks_uri) and a JWK Set at /jwks, both changeable.
+type oidcProvider struct {
+	*httptest.Server
+	mu        sync.Mutex
+	doc       map[string]any // nil: the default document
+	rawDoc    []byte         // when set, served instead of doc
+	docStatus int
+	jwks      []byte
+	docHits   atomic.Int32
+	jwksHits  atomic.Int32
+	docPaths  []string
+}
+
+func newOIDCProvider(t testing.TB, tls bool, jwks []byte) *oidcProvider {
+	t.Helper()
+	p := &oidcProvider{jwks: jwks, docStatus: http.StatusOK}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, discoveryPath):
+			p.docHits.Add(1)
+			p.docPaths = append(p.docPaths, r.URL.Path)
+			body := p.rawDoc
+			if body == nil {
+				doc := p.doc
+				if doc == nil {
+					doc = map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/jwks"}
+				}
+				body, _ = json.Marshal(doc)
+			}
+			w.WriteHeader(p.docStatus)
+			w.Write(body)
+		case r.URL.Path == "/jwks":
+			p.jwksHits.Add(1)
+			w.Write(p.jwks)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	if tls {
+		p.Server = httptest.NewTLSServer(h)
+	} else {
+		p.Server = httptest.NewServer(h)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// serveDoc changes the configuration document and its status.
+func (p *oidcProvider) serveDoc(doc map[string]any, status int) {
+	p.mu.Lock()
+	p.doc, p.docStatus = doc, status
+	p.mu.Unlock()
+}
+
+// discoveryRemote builds a RemoteKeySet that discovers its keys from issuer
+// through p's client, logging into logs.
+func discoveryRemote(t testing.TB, p *oidcProvider, issuer string, logs *logRecorder) *RemoteKeySet {
+	t.Helper()
+	return newFaultRemote(t, "", func(c *RemoteConfig) {
+		c.Issuer, c.Client = issuer, p.Client()
+		if logs != nil {
+			c.Logger = logs.logger()
+		}
+	})
+}
+
+// TestDiscovery: the JWK Set is found through the issuer's configuration
+// document, and every key of it is bound to the issuer.
+func TestDiscovery(t *testing.T) {
+	a := newECSigner(t, "a")
+	t.Run("a good document", func(t *testing.T) {
+		p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		rs := discoveryRemote(t, p, p.URL, nil)
+		m := remoteMiddleware(t, rs)
+		code, _ := quickStatus(m, a.token(t, `,"iss":"`+p.URL+`"`))
+		assert.Equal(t, http.StatusOK, code)
+		for _, extra := range []string{``, `,"iss":"` + p.URL + `/"`, `,"iss":"https://evil.example"`} {
+			code, reason := quickStatus(m, a.token(t, extra))
+			assert.Equal(t, http.StatusUnauthorized, code, extra)
+			assert.Equal(t, "issuer_mismatch", reason, extra)
+		}
+		assert.Equal(t, []string{discoveryPath}, p.docPaths)
+	})
+	t.Run("an issuer with a trailing slash loses only that slash", func(t *testing.T) {
+		p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		p.serveDoc(map[string]any{"issuer": p.URL + "/tenant/", "jwks_uri": p.URL + "/jwks"}, http.StatusOK)
+		rs := discoveryRemote(t, p, p.URL+"/tenant/", nil)
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`/tenant/"`))
+		assert.Equal(t, http.StatusOK, code)
+		assert.Equal(t, []string{"/tenant" + discoveryPath}, p.docPaths)
+	})
+	t.Run("jwks_uri on another host", func(t *testing.T) {
+		keys := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		p := newOIDCProvider(t, true, nil)
+		p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": keys.URL + "/jwks"}, http.StatusOK)
+		rs := discoveryRemote(t, p, p.URL, nil)
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`"`))
+		assert.Equal(t, http.StatusOK, code)
+		assert.EqualValues(t, 1, keys.jwksHits.Load())
+	})
+	t.Run("http issuer, http jwks_uri", func(t *testing.T) {
+		p := newOIDCProvider(t, false, hostileJWKS(t, a.jwk(t)))
+		rs := discoveryRemote(t, p, p.URL, nil)
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`"`))
+		assert.Equal(t, http.StatusOK, code)
+	})
+}
+
+// TestDiscoveryRefused: a document that names another issuer, has no usable
+// jwks_uri or cannot be fetched leaves the set unavailable (503, logged), and
+// no key it points to is ever fetched.
+func TestDiscoveryRefused(t *testing.T) {
+	a := newECSigner(t, "a")
+	plain := newOIDCProvider(t, false, hostileJWKS(t, a.jwk(t))) // an http JWKS endpoint
+	tests := []struct {
+		name   string
+		issuer func(p *oidcProvider) string
+		doc    func(p *oidcProvider) map[string]any
+		raw    string
+		status int
+		log    string
+	}{
+		{name: "document issuer with a trailing slash", doc: func(p *oidcProvider) map[string]any {
+			return map[string]any{"issuer": p.URL + "/", "jwks_uri": p.URL + "/jwks"}
+		}, log: "another issuer"},
+		{name: "configured issuer with a trailing slash", issuer: func(p *oidcProvider) string { return p.URL + "/" }, log: "another issuer"},
+		{name: "document issuer in upper case", doc: func(p *oidcProvider) map[string]any {
+			return map[string]any{"issuer": strings.ToUpper(p.URL), "jwks_uri": p.URL + "/jwks"}
+		}, log: "another issuer"},
+		{name: "another issuer", doc: func(p *oidcProvider) map[string]any {
+			return map[string]any{"issuer": "https://evil.example", "jwks_uri": p.URL + "/jwks"}
+		}, log: "another issuer"},
+		{name: "no issuer", doc: func(p *oidcProvider) map[string]any { return map[string]any{"jwks_uri": p.URL + "/jwks"} }, log: "not a JSON object"},
+		{name: "issuer not a string", doc: func(p *oidcProvider) map[string]any {
+			return map[string]any{"issuer": []string{p.URL}, "jwks_uri": p.URL + "/jwks"}
+		}, log: "not a JSON object"},
+		{name: "no jwks_uri", doc: func(p *oidcProvider) map[string]any { return map[string]any{"issuer": p.URL} }, log: "not a JSON object"},
+		{name: "jwks_uri null", doc: func(p *oidcProvider) map[string]any { return map[string]any{"issuer": p.URL, "jwks_uri": nil} }, log: "jwks_uri"},
+		{name: "relative jwks_uri", doc: func(p *oidcProvider) map[string]any { return map[string]any{"issuer": p.URL, "jwks_uri": "/jwks"} }, log: "jwks_uri"},
+		{name: "http jwks_uri under an https issuer", doc: func(p *oidcProvider) map[string]any {
+			return map[string]any{"issuer": p.URL, "jwks_uri": plain.URL + "/jwks"}
+		}, log: "jwks_uri"},
+		{name: "not JSON", raw: "<html>", log: "not a JSON object"},
+		{name: "not an object", raw: "[]", log: "not a JSON object"},
+		{name: "404", status: http.StatusNotFound, log: "not 2xx"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+			if tc.doc != nil {
+				p.serveDoc(tc.doc(p), http.StatusOK)
+			}
+			if tc.raw != "" {
+				p.rawDoc = []byte(tc.raw)
+			}
+			if tc.status != 0 {
+				p.serveDoc(nil, tc.status)
+			}
+			issuer := p.URL
+			if tc.issuer != nil {
+				issuer = tc.issuer(p)
+			}
+			before := plain.jwksHits.Load()
+			var logs logRecorder
+			rs := discoveryRemote(t, p, issuer, &logs)
+			m := remoteMiddleware(t, rs)
+			for _, iss := range []string{issuer, p.URL, p.URL + "/", "https://evil.example"} {
+				code, reason := quickStatus(m, a.token(t, `,"iss":"`+iss+`"`))
+				assert.Equal(t, http.StatusServiceUnavailable, code, iss)
+				assert.Equal(t, "keys_unavailable", reason, iss)
+			}
+			assert.Zero(t, p.jwksHits.Load(), "no key of the document is fetched")
+			assert.Equal(t, before, plain.jwksHits.Load(), "no key of the document is fetched")
+			failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+			require.NotEmpty(t, failures, "the failure is logged")
+			assert.Contains(t, failures[0]["error"], tc.log)
+			assert.Equal(t, p.URL+discoveryPath, failures[0]["url"], "the log names the configuration URL")
+		})
+	}
+}
+
+// TestDiscoveryDownAtStart: an issuer unreachable at start gives 503 until
+// its configuration can be fetched; then its keys work.
+func TestDiscoveryDownAtStart(t *testing.T) {
+	a := newECSigner(t, "a")
+	p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+	p.serveDoc(nil, http.StatusInternalServerError)
+	rs := discoveryRemote(t, p, p.URL, nil)
+	m := remoteMiddleware(t, rs)
+	tok := a.token(t, `,"iss":"`+p.URL+`"`)
+	res := serve(t, m, bearer(attackPath, tok))
+	assertRefused(t, res, http.StatusServiceUnavailable, "keys_unavailable")
+
+	p.serveDoc(nil, http.StatusOK)
+	require.Eventually(t, func() bool {
+		code, _ := quickStatus(m, tok)
+		return code == http.StatusOK
+	}, 5*time.Second, 10*time.Millisecond, "the set must recover once the issuer does")
+	code, reason := quickStatus(m, a.token(t, `,"iss":"https://evil.example"`))
+	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Equal(t, "issuer_mismatch", reason)
+}
+
+// TestDiscoveryKeepsJWKSURI: once a fetch succeeded, refreshes reuse the
+// jwks_uri; after a failed fetch the next one discovers it again, so a
+// provider that moves its keys is followed.
+func TestDiscoveryKeepsJWKSURI(t *testing.T) {
+	a := newECSigner(t, "a")
+	p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+	moved := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+	rs := discoveryRemote(t, p, p.URL, nil)
+	for range 3 {
+		require.NoError(t, rs.Refresh(t.Context()))
+	}
+	assert.EqualValues(t, 1, p.docHits.Load(), "discovered once")
+	assert.EqualValues(t, 4, p.jwksHits.Load())
+
+	p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": moved.URL + "/jwks"}, http.StatusOK)
+	p.mu.Lock()
+	p.jwks = []byte("gone")
+	p.mu.Unlock()
+	assert.Error(t, rs.Refresh(t.Context()), "the old jwks_uri fails")
+	require.NoError(t, rs.Refresh(t.Context()), "discovered again")
+	assert.EqualValues(t, 2, p.docHits.Load())
+	assert.EqualValues(t, 1, moved.jwksHits.Load())
+	code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`"`))
+	assert.Equal(t, http.StatusOK, code)
+}
+
+// TestDiscoveryFetchRules: the configuration is fetched like the JWK Set:
+// body cap, redirects only within its own origin, credentials of the
+// discovered jwks_uri redacted.
+func TestDiscoveryFetchRules(t *testing.T) {
+	a := newECSigner(t, "a")
+	t.Run("body cap", func(t *testing.T) {
+		p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/jwks", "pad": strings.Repeat("x", 8192)}, http.StatusOK)
+		rs := newFaultRemote(t, "", func(c *RemoteConfig) { c.Issuer, c.Client, c.MaxBodyBytes = p.URL, p.Client(), 4096 })
+		assert.ErrorIs(t, rs.Refresh(t.Context()), errBodyTooLarge)
+	})
+	t.Run("redirect to another origin", func(t *testing.T) {
+		evil := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		srv := httptest.NewTLSServer(redirectTo(evil.URL + discoveryPath))
+		t.Cleanup(srv.Close)
+		rs := newFaultRemote(t, "", func(c *RemoteConfig) { c.Issuer, c.Client = srv.URL, srv.Client() })
+		assert.ErrorIs(t, rs.Refresh(t.Context()), errRedirectOrigin)
+		assert.Zero(t, evil.docHits.Load())
+	})
+	t.Run("jwks_uri credentials redacted", func(t *testing.T) {
+		p := newOIDCProvider(t, true, nil)
+		p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": withCredentials(t, p.URL, "/missing")}, http.StatusOK)
+		var logs logRecorder
+		rs := discoveryRemote(t, p, p.URL, &logs)
+		err := rs.Refresh(t.Context())
+		require.Error(t, err)
+		assertNoSecrets(t, "the error", err.Error())
+		assertNoSecrets(t, "the log", logs.String())
+		failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+		require.NotEmpty(t, failures)
+		assert.Contains(t, failures[0]["url"], "/missing?api_key=REDACTED")
+	})
+}
+
+// TestDiscoveryConfigValidation: discovery needs an issuer URL without
+// userinfo, query or fragment; a set needs a URL or an Issuer.
+func TestDiscoveryConfigValidation(t *testing.T) {
+	for _, iss := range []string{"accounts.example", "/relative", "ftp://x", "https://", "https://u:p@x", "https://x?tenant=1", "https://x?", "https://x#f", "https://x#"} {
+		_, err := NewRemoteKeySet(t.Context(), RemoteConfig{Issuer: iss})
+		assert.Error(t, err, iss)
+	}
+	_, err := NewRemoteKeySet(t.Context(), RemoteConfig{})
+	assert.ErrorContains(t, err, "URL or an Issuer")
+	rs, err := NewRemoteKeySet(t.Context(), RemoteConfig{URL: "http://127.0.0.1:1/jwks", Issuer: "accounts.example", Logger: discardLogger()})
+	require.NoError(t, err, "with a URL, Issuer only binds and may be any string")
+	rs.Close()
+}
