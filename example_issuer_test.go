@@ -1,0 +1,130 @@
+package scopedtoken_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/scopedtoken/scopedtoken"
+)
+
+// A key bound to an issuer accepts only tokens whose iss is exactly that
+// issuer; any other iss, or none, is refused with issuer_mismatch.
+func ExampleKey_issuer() {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{
+		ID: "k1", Algorithm: "HS256", Secret: secret,
+		Issuer: "https://auth.example.com",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: exampleNow})
+	if err != nil {
+		log.Fatal(err)
+	}
+	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+		Now: exampleNow,
+	})
+	for _, iss := range []string{"https://auth.example.com", "https://auth.example.com/", ""} {
+		token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
+		tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
+		var e *scopedtoken.Error
+		switch {
+		case err == nil:
+			fmt.Printf("%q: accepted, Token.Issuer %q\n", iss, tok.Issuer)
+		case errors.As(err, &e):
+			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason)
+		}
+	}
+	// Output:
+	// "https://auth.example.com": accepted, Token.Issuer "https://auth.example.com"
+	// "https://auth.example.com/": 401 issuer_mismatch
+	// "": 401 issuer_mismatch
+}
+
+// Two OpenID Connect providers are trusted side by side: each set discovers
+// its keys from its issuer and binds them to it, and CombineKeys serves both.
+// A token signed by one provider's key but naming the other as iss is refused.
+func ExampleCombineKeys_issuers() {
+	alice, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	bob, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	providerA := exampleOIDCProvider(&alice.PublicKey, "alice-1")
+	defer providerA.Close()
+	providerB := exampleOIDCProvider(&bob.PublicKey, "bob-1")
+	defer providerB.Close()
+
+	var sets []scopedtoken.KeySet
+	for _, issuer := range []string{providerA.URL, providerB.URL} {
+		set, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{
+			Issuer: issuer, // no URL: discovered from issuer + "/.well-known/openid-configuration"
+			Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer set.Close()
+		sets = append(sets, set)
+	}
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: scopedtoken.CombineKeys(sets...), Now: exampleNow})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mint := func(kid string, key *ecdsa.PrivateKey, iss string) string {
+		minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+			Key: scopedtoken.SigningKey{ID: kid, Algorithm: "ES256", PrivateKey: key},
+			Now: exampleNow,
+		})
+		token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
+		return token
+	}
+	for _, tc := range []struct{ name, token string }{
+		{"A's key, A's iss", mint("alice-1", alice, providerA.URL)},
+		{"B's key, B's iss", mint("bob-1", bob, providerB.URL)},
+		{"B's key, A's iss", mint("bob-1", bob, providerA.URL)},
+	} {
+		_, err := mw.Verify(context.Background(), tc.token, "/v2/accounts/me/search")
+		fmt.Println(tc.name+":", err == nil, errors.Is(err, scopedtoken.ErrIssuerMismatch))
+	}
+	// Output:
+	// A's key, A's iss: true false
+	// B's key, B's iss: true false
+	// B's key, A's iss: false true
+}
+
+// exampleOIDCProvider serves an OpenID configuration naming its own URL as
+// issuer, and one public key at its jwks_uri. (A real issuer is https; an
+// http issuer may name an http jwks_uri, as this test server does.)
+func exampleOIDCProvider(pub *ecdsa.PublicKey, kid string) *httptest.Server {
+	key, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
+		KID: kid, ALG: jwkset.AlgES256, USE: jwkset.UseSig,
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	jwks, _ := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{key.Marshal()}})
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux) // Start sets srv.URL before serving
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/keys"})
+	})
+	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=3600") // the set refreshes when this says
+		w.Write(jwks)
+	})
+	srv.Start()
+	return srv
+}
