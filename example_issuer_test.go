@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/MicahParks/jwkset"
 	"github.com/scopedtoken/scopedtoken"
 )
 
@@ -59,13 +58,13 @@ func ExampleKey_issuer() {
 func ExampleCombineKeys_issuers() {
 	alice, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	bob, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	providerA := exampleOIDCProvider(&alice.PublicKey, "alice-1")
-	defer providerA.Close()
-	providerB := exampleOIDCProvider(&bob.PublicKey, "bob-1")
-	defer providerB.Close()
+	issuerA, stopA := exampleOIDCProvider(&alice.PublicKey, "alice-1")
+	defer stopA()
+	issuerB, stopB := exampleOIDCProvider(&bob.PublicKey, "bob-1")
+	defer stopB()
 
 	var sets []scopedtoken.KeySet
-	for _, issuer := range []string{providerA.URL, providerB.URL} {
+	for _, issuer := range []string{issuerA, issuerB} {
 		set, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{
 			Issuer: issuer, // no URL: discovered from issuer + "/.well-known/openid-configuration"
 			Logger: slog.New(slog.DiscardHandler),
@@ -90,9 +89,9 @@ func ExampleCombineKeys_issuers() {
 		return token
 	}
 	for _, tc := range []struct{ name, token string }{
-		{"A's key, A's iss", mint("alice-1", alice, providerA.URL)},
-		{"B's key, B's iss", mint("bob-1", bob, providerB.URL)},
-		{"B's key, A's iss", mint("bob-1", bob, providerA.URL)},
+		{"A's key, A's iss", mint("alice-1", alice, issuerA)},
+		{"B's key, B's iss", mint("bob-1", bob, issuerB)},
+		{"B's key, A's iss", mint("bob-1", bob, issuerA)},
 	} {
 		_, err := mw.Verify(context.Background(), tc.token, "/v2/accounts/me/search")
 		fmt.Println(tc.name+":", err == nil, errors.Is(err, scopedtoken.ErrIssuerMismatch))
@@ -104,27 +103,17 @@ func ExampleCombineKeys_issuers() {
 }
 
 // exampleOIDCProvider serves an OpenID configuration naming its own URL as
-// issuer, and one public key at its jwks_uri. (A real issuer is https; an
-// http issuer may name an http jwks_uri, as this test server does.)
-func exampleOIDCProvider(pub *ecdsa.PublicKey, kid string) *httptest.Server {
-	key, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{
-		KID: kid, ALG: jwkset.AlgES256, USE: jwkset.UseSig,
-	}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	jwks, _ := json.Marshal(jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{key.Marshal()}})
+// issuer and, as jwks_uri, a JWKS server on another host with one public
+// key. (A real issuer is https; an http issuer may name an http jwks_uri, as
+// these test servers do.) stop shuts both servers down.
+func exampleOIDCProvider(pub *ecdsa.PublicKey, kid string) (issuer string, stop func()) {
+	keys := exampleJWKSServer(pub, kid)
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux) // Start sets srv.URL before serving
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/keys"})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=3600") // the set refreshes when this says
-		w.Write(jwks)
+		json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": keys.URL})
 	})
 	srv.Start()
-	return srv
+	return srv.URL, func() { srv.Close(); keys.Close() }
 }

@@ -18,14 +18,15 @@ import (
 )
 
 // Key is one verification key: the kid that selects it, the one algorithm it
-// accepts, its material and the business that the path word "me" stands for.
+// accepts, its material, the business that the path word "me" stands for and,
+// optionally, the issuer whose tokens it verifies.
 type Key struct {
 	ID         string           // the kid that selects this key
 	Algorithm  string           // the only alg accepted with this key
 	Secret     []byte           // HMAC secret, for HS*
 	PublicKey  crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 	BusinessID string           // the business that `me` stands for; "" when the key has none
-	Issuer     string           // when set, the exact iss every token of this key must carry
+	Issuer     string           // when set, the exact iss (case-sensitive) its tokens must carry; else 401 issuer_mismatch
 }
 
 // KeySet finds verification keys by kid. Implementations must be safe for
