@@ -113,8 +113,9 @@ func (s *MemoryRevocations) Revoke(_ context.Context, r Revocation) error {
 
 // Apply records r, which Revoke or the caller validated, keeping the stronger
 // of r and an entry already there: the later cutoff and the later expiry. It
-// is how a store that mirrors shared state feeds its local copy.
-func (s *MemoryRevocations) Apply(r Revocation) {
+// is how a store that mirrors shared state feeds its local copy. It reports
+// whether anything changed; Version changes only then.
+func (s *MemoryRevocations) Apply(r Revocation) (changed bool) {
 	now := s.now()
 	until := int64(0)
 	if !r.Until.IsZero() {
@@ -124,19 +125,26 @@ func (s *MemoryRevocations) Apply(r Revocation) {
 	defer s.mu.Unlock()
 	if r.Kind.IsCutoff() {
 		e := cutoffEntry{before: r.CutoffSeconds(now), until: until}
-		if old, ok := s.cutoffs[r.Kind][r.Value]; ok {
+		old, ok := s.cutoffs[r.Kind][r.Value]
+		if ok {
 			e.before = max(e.before, old.before)
 			e.until = laterUntil(e.until, old.until)
 		}
+		changed = !ok || e != old
 		s.cutoffs[r.Kind][r.Value] = e
 	} else {
-		if old, ok := s.tokens[r.Kind][r.Value]; ok {
+		old, ok := s.tokens[r.Kind][r.Value]
+		if ok {
 			until = laterUntil(until, old)
 		}
+		changed = !ok || until != old
 		s.tokens[r.Kind][r.Value] = until
 	}
-	s.version.Add(1) // after the entry is in place, under the lock
+	if changed {
+		s.version.Add(1) // after the entry is in place, under the lock
+	}
 	s.sweepLocked(now)
+	return changed
 }
 
 // laterUntil returns the later of two expiries, where 0 means never.

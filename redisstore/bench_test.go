@@ -1,0 +1,79 @@
+package redisstore
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/scopedtokentest"
+)
+
+// discardWriter keeps the status and drops the body.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(status int)      { w.status = status }
+
+// BenchmarkCacheHit is a cache hit with revocation off and on, the Store's
+// mirror holding a thousand revocations and cutoffs loaded from Redis, none
+// of which names the token. The two must stay within 10%.
+func BenchmarkCacheHit(b *testing.B) {
+	srv := startRedis(b)
+	prefix := uniquePrefix()
+	cli := clientFor(b, srv.addr())
+	for i := range 1000 {
+		for _, r := range []scopedtoken.Revocation{
+			{Kind: scopedtoken.RevokeID, Value: "revoked-" + strconv.Itoa(i), Until: time.Now().Add(time.Hour)},
+			{Kind: scopedtoken.CutoffSubject, Value: "user-" + strconv.Itoa(i)},
+		} {
+			if err := Revoke(b.Context(), cli, prefix, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	store, err := New(b.Context(), clientFor(b, srv.addr()), Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if n := store.Health().Entries; n != 2000 {
+		b.Fatalf("mirror holds %d entries, want 2000", n)
+	}
+	iss := scopedtokentest.NewIssuer(b)
+	tok := iss.Mint(scopedtokentest.SignWith(iss.HMACKeyID()), scopedtokentest.JWTID("bench"), scopedtokentest.Subject("bench-user"),
+		scopedtokentest.Query("experienceKey", "MySearchExperience"))
+	for _, mode := range []struct {
+		name  string
+		store scopedtoken.Revocations
+	}{{"off", nil}, {"on", store}} {
+		b.Run(mode.name, func(b *testing.B) {
+			cfg := iss.Config()
+			cfg.Revocations = mode.store
+			m, err := scopedtoken.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+			req := httptest.NewRequest(http.MethodGet, scopedtokentest.DefaultAudience+"?experienceKey=MySearchExperience", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			w := &discardWriter{h: http.Header{}}
+			h.ServeHTTP(w, req)
+			if w.status != http.StatusOK {
+				b.Fatalf("status %d", w.status)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
