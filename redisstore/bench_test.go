@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/redisstore/redistest"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -26,9 +27,9 @@ func (w *discardWriter) WriteHeader(status int)      { w.status = status }
 // mirror holding a thousand revocations and cutoffs loaded from Redis, none
 // of which names the token. The two must stay within 10%.
 func BenchmarkCacheHit(b *testing.B) {
-	srv := startRedis(b)
-	prefix := uniquePrefix()
-	cli := clientFor(b, srv.addr())
+	srv := redistest.Start(b)
+	prefix := redistest.UniquePrefix()
+	cli := redistest.NewClient(b, srv.Addr())
 	for i := range 1000 {
 		for _, r := range []scopedtoken.Revocation{
 			{Kind: scopedtoken.RevokeID, Value: "revoked-" + strconv.Itoa(i), Until: time.Now().Add(time.Hour)},
@@ -39,7 +40,7 @@ func BenchmarkCacheHit(b *testing.B) {
 			}
 		}
 	}
-	store, err := New(b.Context(), clientFor(b, srv.addr()), Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
+	store, err := New(b.Context(), redistest.NewClient(b, srv.Addr()), Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

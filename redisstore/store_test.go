@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/redisstore/redistest"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -48,17 +49,17 @@ func newStore(t testing.TB, addr, prefix string, logs *syncBuffer, edit ...func(
 	for _, e := range edit {
 		e(&opts)
 	}
-	s, err := New(t.Context(), clientFor(t, addr), opts)
+	s, err := New(t.Context(), redistest.NewClient(t, addr), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
 
 func TestConformance(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.Revocations, scopedtoken.Revocations) {
-		prefix := uniquePrefix()
-		return newStore(t, srv.addr(), prefix, nil), newStore(t, srv.addr(), prefix, nil)
+		prefix := redistest.UniquePrefix()
+		return newStore(t, srv.Addr(), prefix, nil), newStore(t, srv.Addr(), prefix, nil)
 	})
 }
 
@@ -103,12 +104,12 @@ func (n node) waitStatus(t *testing.T, token string, want int, within time.Durat
 // or through the package-level Revoke that the command line uses, is
 // enforced by another instance that had the token cached.
 func TestPropagation(t *testing.T) {
-	srv := startRedis(t)
-	prefix := uniquePrefix()
+	srv := redistest.Start(t)
+	prefix := redistest.UniquePrefix()
 	iss := scopedtokentest.NewIssuer(t)
-	a := newNode(t, iss, newStore(t, srv.addr(), prefix, nil))
-	b := newNode(t, iss, newStore(t, srv.addr(), prefix, nil))
-	cli := srv.client(t)
+	a := newNode(t, iss, newStore(t, srv.Addr(), prefix, nil))
+	b := newNode(t, iss, newStore(t, srv.Addr(), prefix, nil))
+	cli := srv.Client(t)
 	var times []time.Duration
 	for i := range 20 {
 		tok := iss.Mint(scopedtokentest.JWTID("p-" + string(rune('a'+i))))
@@ -133,10 +134,10 @@ func TestPropagation(t *testing.T) {
 // TestStartAfterRevocations: an instance started after the revocations (as
 // after a restart or a deploy) refuses them from its first request.
 func TestStartAfterRevocations(t *testing.T) {
-	srv := startRedis(t)
-	prefix := uniquePrefix()
+	srv := redistest.Start(t)
+	prefix := redistest.UniquePrefix()
 	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithBusiness("42"))
-	cli := srv.client(t)
+	cli := srv.Client(t)
 	before := scopedtokentest.IssuedAt(time.Now().Add(-time.Minute))
 	byID := iss.Mint(scopedtokentest.JWTID("gone"))
 	byHash := iss.Mint()
@@ -153,7 +154,7 @@ func TestStartAfterRevocations(t *testing.T) {
 	} {
 		require.NoError(t, Revoke(t.Context(), cli, prefix, r))
 	}
-	store := newStore(t, srv.addr(), prefix, nil)
+	store := newStore(t, srv.Addr(), prefix, nil)
 	n := newNode(t, iss, store)
 	for _, tok := range []string{byID, byHash, bySubject, byBusiness} {
 		assert.Equal(t, http.StatusUnauthorized, n.status(tok))
@@ -165,34 +166,34 @@ func TestStartAfterRevocations(t *testing.T) {
 // TestUseRecordExpiresWithToken: the single-use record lives until the
 // token's exp plus leeway, no longer.
 func TestUseRecordExpiresWithToken(t *testing.T) {
-	srv := startRedis(t)
-	prefix := uniquePrefix()
-	store := newStore(t, srv.addr(), prefix, nil)
+	srv := redistest.Start(t)
+	prefix := redistest.UniquePrefix()
+	store := newStore(t, srv.Addr(), prefix, nil)
 	require.NoError(t, store.Use(t.Context(), "jti:x", time.Now().Add(90*time.Second)))
 	assert.ErrorIs(t, store.Use(t.Context(), "jti:x", time.Now().Add(90*time.Second)), scopedtoken.ErrTokenUsed)
-	ttl := srv.client(t).PTTL(t.Context(), prefix+"used:jti:x").Val()
+	ttl := srv.Client(t).PTTL(t.Context(), prefix+"used:jti:x").Val()
 	assert.InDelta(t, 90*time.Second, ttl, float64(2*time.Second))
 }
 
 // TestDownAtStart: without Redis, New fails unless StartUnsynced, which
 // starts empty, says so in Health, and syncs once Redis is there.
 func TestDownAtStart(t *testing.T) {
-	srv := startRedis(t)
-	srv.stop(syscall.SIGKILL)
-	_, err := New(t.Context(), clientFor(t, srv.addr()), Options{Logger: slog.New(slog.DiscardHandler)})
+	srv := redistest.Start(t)
+	srv.Stop(syscall.SIGKILL)
+	_, err := New(t.Context(), redistest.NewClient(t, srv.Addr()), Options{Logger: slog.New(slog.DiscardHandler)})
 	require.Error(t, err)
 
 	var logs syncBuffer
-	prefix := uniquePrefix()
-	store := newStore(t, srv.addr(), prefix, &logs, func(o *Options) { o.StartUnsynced = true })
+	prefix := redistest.UniquePrefix()
+	store := newStore(t, srv.Addr(), prefix, &logs, func(o *Options) { o.StartUnsynced = true })
 	h := store.Health()
 	assert.False(t, h.Connected)
 	assert.False(t, h.Synced)
 	assert.NotEmpty(t, h.LastError)
 	assert.Contains(t, logs.String(), "Redis unreachable")
 
-	srv.restart()
-	require.NoError(t, Revoke(t.Context(), srv.client(t), prefix, scopedtoken.Revocation{Kind: scopedtoken.RevokeID, Value: "late"}))
+	srv.Restart()
+	require.NoError(t, Revoke(t.Context(), srv.Client(t), prefix, scopedtoken.Revocation{Kind: scopedtoken.RevokeID, Value: "late"}))
 	require.Eventually(t, func() bool {
 		return store.Revoked(&scopedtoken.RevocationCheck{ID: "late"})
 	}, 5*time.Second, 10*time.Millisecond)
@@ -205,18 +206,18 @@ func TestDownAtStart(t *testing.T) {
 // TestRedisRestart stops Redis (a crash, nothing persisted) under two
 // instances and starts it again on the same port.
 func TestRedisRestart(t *testing.T) {
-	srv := startRedis(t)
-	prefix := uniquePrefix()
+	srv := redistest.Start(t)
+	prefix := redistest.UniquePrefix()
 	iss := scopedtokentest.NewIssuer(t)
 	var logsA syncBuffer
-	a := newNode(t, iss, newStore(t, srv.addr(), prefix, &logsA))
-	b := newNode(t, iss, newStore(t, srv.addr(), prefix, nil))
+	a := newNode(t, iss, newStore(t, srv.Addr(), prefix, &logsA))
+	b := newNode(t, iss, newStore(t, srv.Addr(), prefix, nil))
 
 	old := iss.Mint(scopedtokentest.JWTID("old"))
 	require.NoError(t, a.store.Revoke(t.Context(), scopedtoken.Revocation{Kind: scopedtoken.RevokeID, Value: "old", Until: time.Now().Add(time.Hour)}))
 	b.waitStatus(t, old, http.StatusUnauthorized, time.Second)
 
-	srv.stop(syscall.SIGKILL)
+	srv.Stop(syscall.SIGKILL)
 	require.Eventually(t, func() bool { return !a.store.Health().Connected && !b.store.Health().Connected }, 5*time.Second, 10*time.Millisecond,
 		"health reports the lost link")
 	assert.NotZero(t, a.store.Health().DownSince)
@@ -230,13 +231,13 @@ func TestRedisRestart(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, a.status(whileDown), "kept locally")
 	assert.Equal(t, http.StatusOK, b.status(whileDown), "b cannot know yet")
 
-	srv.restart() // empty: nothing was persisted
+	srv.Restart() // empty: nothing was persisted
 	b.waitStatus(t, whileDown, http.StatusUnauthorized, 5*time.Second)
 	assert.Eventually(t, func() bool { return a.store.Health().Connected && b.store.Health().Connected }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, http.StatusUnauthorized, b.status(old), "nothing revoked is forgotten")
 
 	// The instances wrote back what Redis lost: a new instance knows it all.
-	c := newNode(t, iss, newStore(t, srv.addr(), prefix, nil))
+	c := newNode(t, iss, newStore(t, srv.Addr(), prefix, nil))
 	assert.Equal(t, http.StatusUnauthorized, c.status(old))
 	assert.Equal(t, http.StatusUnauthorized, c.status(whileDown))
 	once := iss.Mint(scopedtokentest.Once())
@@ -248,21 +249,21 @@ func TestRedisRestart(t *testing.T) {
 // and the others stay up; a revocation made meanwhile reaches it through the
 // full reload after it reconnects, though its message was never delivered.
 func TestPartitionedInstanceResyncs(t *testing.T) {
-	srv := startRedis(t)
-	prefix := uniquePrefix()
+	srv := redistest.Start(t)
+	prefix := redistest.UniquePrefix()
 	iss := scopedtokentest.NewIssuer(t)
-	p := newProxy(t, srv.addr())
-	a := newNode(t, iss, newStore(t, srv.addr(), prefix, nil))
-	b := newNode(t, iss, newStore(t, p.addr(), prefix, nil, func(o *Options) { o.ResyncInterval = time.Hour }))
+	p := redistest.NewProxy(t, srv.Addr())
+	a := newNode(t, iss, newStore(t, srv.Addr(), prefix, nil))
+	b := newNode(t, iss, newStore(t, p.Addr(), prefix, nil, func(o *Options) { o.ResyncInterval = time.Hour }))
 	tok := iss.Mint(scopedtokentest.JWTID("during-partition"))
 	require.Equal(t, http.StatusOK, b.status(tok))
 
-	p.cut()
+	p.Cut()
 	require.Eventually(t, func() bool { return !b.store.Health().Connected }, 5*time.Second, 10*time.Millisecond)
 	require.NoError(t, a.store.Revoke(t.Context(), scopedtoken.Revocation{Kind: scopedtoken.RevokeID, Value: "during-partition"}))
 	assert.Equal(t, http.StatusOK, b.status(tok), "a partitioned instance enforces what it knew")
 
-	p.heal()
+	p.Heal()
 	took := b.waitStatus(t, tok, http.StatusUnauthorized, 5*time.Second)
 	t.Logf("picked up %v after the link came back", took)
 	assert.True(t, b.store.Health().Connected)
@@ -283,12 +284,12 @@ func TestPersistence(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := startRedis(t, c.args...)
-			prefix := uniquePrefix()
-			require.NoError(t, Revoke(t.Context(), srv.client(t), prefix, scopedtoken.Revocation{Kind: scopedtoken.CutoffSubject, Value: "u"}))
-			srv.stop(syscall.SIGKILL)
-			srv.restart()
-			store := newStore(t, srv.addr(), prefix, nil)
+			srv := redistest.Start(t, c.args...)
+			prefix := redistest.UniquePrefix()
+			require.NoError(t, Revoke(t.Context(), srv.Client(t), prefix, scopedtoken.Revocation{Kind: scopedtoken.CutoffSubject, Value: "u"}))
+			srv.Stop(syscall.SIGKILL)
+			srv.Restart()
+			store := newStore(t, srv.Addr(), prefix, nil)
 			assert.Equal(t, c.kept, store.Revoked(&scopedtoken.RevocationCheck{Subject: "u"}))
 		})
 	}

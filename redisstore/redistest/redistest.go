@@ -1,4 +1,7 @@
-package redisstore
+// Package redistest starts throwaway redis-server processes for tests: each
+// on a free loopback port, with its own data directory, stopped by its PID
+// when the test ends. It never touches a Redis it did not start.
+package redistest
 
 import (
 	"context"
@@ -16,13 +19,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// skipEnv, set to 1, skips the tests that need redis-server when it is not
+// SkipEnv, set to 1, skips the tests that need redis-server when it is not
 // installed; only for local runs: CI installs it and runs them all.
-const skipEnv = "SCOPEDTOKEN_SKIP_REDIS"
+const SkipEnv = "SCOPEDTOKEN_SKIP_REDIS"
 
-// redisServer is a redis-server that a test started on a free loopback port
+// Server is a redis-server that a test started on a free loopback port
 // with its own data directory, and stops by its PID.
-type redisServer struct {
+type Server struct {
 	tb   testing.TB
 	port int
 	dir  string
@@ -31,15 +34,15 @@ type redisServer struct {
 	done chan struct{}
 }
 
-// startRedis starts redis-server with extra arguments (for example
+// Start starts redis-server with extra arguments (for example
 // "--appendonly", "yes"); by default nothing is persisted.
-func startRedis(tb testing.TB, extra ...string) *redisServer {
+func Start(tb testing.TB, extra ...string) *Server {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv(skipEnv) == "1" {
-			tb.Skip("redis-server is not installed and " + skipEnv + "=1")
+		if os.Getenv(SkipEnv) == "1" {
+			tb.Skip("redis-server is not installed and " + SkipEnv + "=1")
 		}
-		tb.Fatal("redis-server is not installed (apt-get install redis-server); set " + skipEnv + "=1 to skip locally")
+		tb.Fatal("redis-server is not installed (apt-get install redis-server); set " + SkipEnv + "=1 to skip locally")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,17 +50,17 @@ func startRedis(tb testing.TB, extra ...string) *redisServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &redisServer{tb: tb, port: port, dir: tb.TempDir()}
+	s := &Server{tb: tb, port: port, dir: tb.TempDir()}
 	s.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.dir,
 		"--daemonize", "no", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"}, extra...)
 	s.start()
-	tb.Cleanup(func() { s.stop(syscall.SIGKILL) })
+	tb.Cleanup(func() { s.Stop(syscall.SIGKILL) })
 	return s
 }
 
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
-func (s *redisServer) start() {
+func (s *Server) start() {
 	s.tb.Helper()
 	s.cmd = exec.Command("redis-server", s.args...)
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
@@ -67,19 +70,19 @@ func (s *redisServer) start() {
 	done := make(chan struct{})
 	s.done = done
 	go func(cmd *exec.Cmd) { _ = cmd.Wait(); close(done) }(s.cmd)
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {
 		if time.Now().After(deadline) {
-			s.tb.Fatalf("redis-server on %s did not start", s.addr())
+			s.tb.Fatalf("redis-server on %s did not start", s.Addr())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// stop ends the server with sig (SIGKILL: a crash) and waits for it.
-func (s *redisServer) stop(sig syscall.Signal) {
+// Stop ends the server with sig (SIGKILL: a crash) and waits for it.
+func (s *Server) Stop(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
@@ -88,23 +91,25 @@ func (s *redisServer) stop(sig syscall.Signal) {
 	s.cmd = nil
 }
 
-// restart starts the server again on the same port and directory.
-func (s *redisServer) restart() { s.start() }
+// Restart starts the server again on the same port and directory.
+func (s *Server) Restart() { s.start() }
 
-// client returns a client for the server, closed at the end of the test.
-func (s *redisServer) client(tb testing.TB) *redis.Client {
-	return clientFor(tb, s.addr())
+// Client returns a client for the server, closed at the end of the test.
+func (s *Server) Client(tb testing.TB) *redis.Client {
+	return NewClient(tb, s.Addr())
 }
 
-func clientFor(tb testing.TB, addr string) *redis.Client {
+// NewClient returns a client for addr with short timeouts, closed at the end
+// of the test.
+func NewClient(tb testing.TB, addr string) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: 1})
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
 
-// proxy forwards loopback connections to a Redis server until cut, so that a
+// Proxy forwards loopback connections to a Redis server until cut, so that a
 // test can take one instance's link down while Redis stays up.
-type proxy struct {
+type Proxy struct {
 	l      net.Listener
 	target string
 
@@ -113,20 +118,22 @@ type proxy struct {
 	conns []net.Conn
 }
 
-func newProxy(tb testing.TB, target string) *proxy {
+// NewProxy starts a proxy to target.
+func NewProxy(tb testing.TB, target string) *Proxy {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &proxy{l: l, target: target, open: true}
+	p := &Proxy{l: l, target: target, open: true}
 	go p.accept()
-	tb.Cleanup(func() { l.Close(); p.cut() })
+	tb.Cleanup(func() { l.Close(); p.Cut() })
 	return p
 }
 
-func (p *proxy) addr() string { return p.l.Addr().String() }
+// Addr is where clients connect.
+func (p *Proxy) Addr() string { return p.l.Addr().String() }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	for {
 		c, err := p.l.Accept()
 		if err != nil {
@@ -151,8 +158,8 @@ func (p *proxy) accept() {
 	}
 }
 
-// cut closes every connection and refuses new ones until heal.
-func (p *proxy) cut() {
+// Cut closes every connection and refuses new ones until heal.
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.open = false
@@ -162,7 +169,8 @@ func (p *proxy) cut() {
 	p.conns = nil
 }
 
-func (p *proxy) heal() {
+// Heal accepts connections again.
+func (p *Proxy) Heal() {
 	p.mu.Lock()
 	p.open = true
 	p.mu.Unlock()
@@ -173,8 +181,8 @@ var prefixes struct {
 	n int
 }
 
-// uniquePrefix isolates tests that share one server.
-func uniquePrefix() string {
+// UniquePrefix isolates tests that share one server.
+func UniquePrefix() string {
 	prefixes.Lock()
 	defer prefixes.Unlock()
 	prefixes.n++
