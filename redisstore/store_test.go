@@ -269,25 +269,34 @@ func TestPartitionedInstanceResyncs(t *testing.T) {
 	assert.True(t, b.store.Health().Connected)
 }
 
-// TestPersistence: with appendonly yes, a revocation survives a Redis crash
-// and restart, and an instance started afterwards refuses the token; with
-// neither AOF nor RDB it is lost by Redis (and only the running instances'
-// mirrors keep it, see TestRedisRestart).
+// TestPersistence: which Redis settings keep a revocation across a restart,
+// as docs/revocation.md says. With appendonly yes it survives a crash; with
+// Debian's default (no AOF, Redis's default RDB save points) only a clean
+// stop keeps it; with nothing persisted it is lost by Redis (and only the
+// running instances' mirrors keep it, see TestRedisRestart).
 func TestPersistence(t *testing.T) {
+	const debianDefault = "3600 1 300 100 60 10000"
 	cases := []struct {
 		name string
 		args []string
+		stop syscall.Signal
 		kept bool
 	}{
-		{"aof_always", []string{"--appendonly", "yes", "--appendfsync", "always"}, true},
-		{"nothing", nil, false},
+		{"aof_everysec_crash", []string{"--appendonly", "yes", "--appendfsync", "everysec"}, syscall.SIGKILL, true},
+		{"aof_always_crash", []string{"--appendonly", "yes", "--appendfsync", "always"}, syscall.SIGKILL, true},
+		{"debian_default_clean_stop", []string{"--save", debianDefault}, syscall.SIGTERM, true},
+		{"debian_default_crash", []string{"--save", debianDefault}, syscall.SIGKILL, false},
+		{"nothing", nil, syscall.SIGTERM, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			srv := redistest.Start(t, c.args...)
 			prefix := redistest.UniquePrefix()
 			require.NoError(t, Revoke(t.Context(), srv.Client(t), prefix, scopedtoken.Revocation{Kind: scopedtoken.CutoffSubject, Value: "u"}))
-			srv.Stop(syscall.SIGKILL)
+			if c.name == "aof_everysec_crash" {
+				time.Sleep(1500 * time.Millisecond) // everysec: the fsync a second later
+			}
+			srv.Stop(c.stop)
 			srv.Restart()
 			store := newStore(t, srv.Addr(), prefix, nil)
 			assert.Equal(t, c.kept, store.Revoked(&scopedtoken.RevocationCheck{Subject: "u"}))
