@@ -247,19 +247,25 @@ func TestMemoryRevocationsBounded(t *testing.T) {
 	require.NoError(t, store.Revoke(ctx, Revocation{Kind: RevokeID, Value: "a", Until: testNow.Add(time.Second)}))
 	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffSubject, Value: "s", IssuedBefore: testNow, Until: testNow.Add(2 * time.Minute)}))
 	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffSubject, Value: "s", IssuedBefore: testNow.Add(-2 * time.Hour)}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffKey, Value: "k2"}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffKey, Value: "k2", Until: testNow.Add(time.Second)}))
 	require.NoError(t, store.Use(ctx, "jti:u", testNow.Add(time.Minute)))
 	assert.ErrorIs(t, store.Use(ctx, "jti:u", testNow.Add(time.Minute)), ErrTokenUsed)
 	assert.True(t, store.Revoked(check))
-	assert.Len(t, store.Entries(), 2)
+	assert.Len(t, store.Entries(), 3)
+
+	set(testNow.Add(30 * time.Second))
+	assert.True(t, store.Revoked(&RevocationCheck{ID: "a"}), "the later expiry of the two is kept")
 
 	set(testNow.Add(90 * time.Second))
 	assert.True(t, store.Revoked(check), "the cutoff still holds: the earlier, weaker one did not replace it")
 	assert.True(t, store.Revoked(&RevocationCheck{ID: "z", Subject: "s", IssuedAt: testNow.Add(-90 * time.Minute)}), "the later cutoff time is kept")
 	assert.False(t, store.Revoked(&RevocationCheck{ID: "a"}), "the token entry expired with its token")
+	assert.True(t, store.Revoked(&RevocationCheck{KeyID: "k2", IssuedAt: testNow.Add(-time.Hour)}), "a shorter Until did not shorten a cutoff kept for ever")
 
 	set(testNow.Add(sweepEvery + 3*time.Minute))
 	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffKey, Value: "k"}))
-	assert.Equal(t, 2, store.Len(), "the expired token entry is swept; the cutoffs kept for ever stay")
+	assert.Equal(t, 3, store.Len(), "the expired token entry is swept; the cutoffs kept for ever stay")
 	assert.NoError(t, store.Use(ctx, "jti:u", testNow.Add(time.Hour)), "the used record expired with its token")
 	assert.True(t, store.Revoked(&RevocationCheck{ID: "z", KeyID: "k", IssuedAt: testNow}))
 }
