@@ -128,6 +128,23 @@ func TestRevocationOrder(t *testing.T) {
 	assert.Equal(t, "bad_path", serve(t, m2, bearer("/v2/accounts/me/%2e", once)).reason)
 	assert.Equal(t, http.StatusOK, serve(t, m2, bearer(revPath+"?k=v", once)).code, "refused requests did not use the token")
 	assert.Equal(t, "token_used", serve(t, m2, bearer(revPath+"?k=v", once)).reason)
+
+	// A request that the Check hook refuses does not use the token up either.
+	refuse := true
+	m3 := newTestMiddleware(t, func(c *Config) {
+		c.Revocations = store
+		c.Check = func(*http.Request, *Token) error {
+			if refuse {
+				return errors.New("not now")
+			}
+			return nil
+		}
+	})
+	checked := hsToken(t, revClaims(map[string]any{"once": true, "jti": "c"}))
+	assert.Equal(t, "check_failed", serve(t, m3, bearer(revPath, checked)).reason)
+	refuse = false
+	assert.Equal(t, http.StatusOK, serve(t, m3, bearer(revPath, checked)).code)
+	assert.Equal(t, "token_used", serve(t, m3, bearer(revPath, checked)).reason)
 }
 
 func TestVerifyAndMintSingleUse(t *testing.T) {
