@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -295,4 +296,31 @@ func TestRevocationReasonsDocumented(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusServiceUnavailable, errRevocationsUnavailable.Status())
 	assert.Equal(t, "temporarily_unavailable", errRevocationsUnavailable.oauthCode())
+}
+
+// BenchmarkCheckRevocationHit is the work the revocation check adds to a
+// cache hit, alone: what BenchmarkRevocation's on/off ratio measures within
+// the noise of a whole request.
+func BenchmarkCheckRevocationHit(b *testing.B) {
+	store := NewMemoryRevocations(fixedClock)
+	for i := range 1000 {
+		if err := store.Revoke(b.Context(), Revocation{Kind: CutoffSubject, Value: "user-" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m := newTestMiddleware(b, func(c *Config) { c.Revocations = store })
+	tok := hsToken(b, revClaims(map[string]any{"jti": "bench", "sub": "bench-user"}))
+	v, _, _, e := m.verify(b.Context(), tok)
+	if e != nil {
+		b.Fatal(e)
+	}
+	if e := m.checkRevocation(v, tok); e != nil {
+		b.Fatal(e)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if e := m.checkRevocation(v, tok); e != nil {
+			b.Fatal(e)
+		}
+	}
 }
