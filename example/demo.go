@@ -126,7 +126,7 @@ func (d *demo) printCommands(w io.Writer, base string) {
 		}
 		fmt.Fprintf(w, "curl -sS -i%s '%s%s'\n\n", auth, base, q.target)
 	}
-	d.printRevokeHint(w)
+	d.printRevokeHint(w, base)
 }
 
 // reply is what the demo endpoints answer.

@@ -92,11 +92,11 @@ func (d *demo) addRevocation(minter *scopedtoken.Minter, o options) error {
 }
 
 // printRevokeHint tells how to revoke the search token in every instance.
-func (d *demo) printRevokeHint(w io.Writer) {
+func (d *demo) printRevokeHint(w io.Writer, base string) {
 	if d.redisURL == "" {
 		return
 	}
 	fmt.Fprintf(w, "# Revoke the search token of command 1 in every instance (command 1 then gets 401 revoked):\n")
 	fmt.Fprintf(w, "#   go run ./cmd/scopedtoken revoke --redis '%s' --token %s\n", d.redisURL, d.search)
-	fmt.Fprintf(w, "# The link to Redis: curl -sS BASE/healthz\n\n")
+	fmt.Fprintf(w, "# The link to Redis: curl -sS %s/healthz\n\n", base)
 }

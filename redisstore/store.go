@@ -83,17 +83,17 @@ var _ scopedtoken.Revocations = (*Store)(nil)
 type Health struct {
 	// Connected is true while the subscription is up and the last full load
 	// succeeded: the mirror is current.
-	Connected bool
+	Connected bool `json:"connected"`
 	// Synced is true once the mirror was loaded from Redis at least once.
-	Synced bool
+	Synced bool `json:"synced"`
 	// LastSync is the time of the last successful full load.
-	LastSync time.Time
+	LastSync time.Time `json:"lastSync,omitzero"`
 	// DownSince is when Redis was found unreachable; zero while connected.
-	DownSince time.Time
+	DownSince time.Time `json:"downSince,omitzero"`
 	// LastError is the last error talking to Redis; "" while connected.
-	LastError string
+	LastError string `json:"lastError,omitempty"`
 	// Entries is the number of revocations and cutoffs in the mirror.
-	Entries int
+	Entries int `json:"entries"`
 }
 
 // New loads the revocation state from Redis and starts following it. It
