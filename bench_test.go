@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +262,40 @@ func BenchmarkQueryEscapedPairs(b *testing.B) {
 				runBench(b, h, benchRequest(benchAud+"?"+query, tok), s.want)
 			})
 		}
+	}
+}
+
+// BenchmarkRevocation is a cache hit (HS256, query claim matched) with
+// revocation off and on: an in-memory store holding a thousand revocations
+// and cutoffs, none of which names the token. The two must stay within 10%.
+func BenchmarkRevocation(b *testing.B) {
+	alg := benchAlgs(b)[0]
+	tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery, ID: "bench-token", Subject: "bench-user"})
+	store := scopedtoken.NewMemoryRevocations(benchClock)
+	for i := range 1000 {
+		for _, r := range []scopedtoken.Revocation{
+			{Kind: scopedtoken.RevokeID, Value: "revoked-" + strconv.Itoa(i), Until: benchNow.Add(time.Hour)},
+			{Kind: scopedtoken.CutoffSubject, Value: "user-" + strconv.Itoa(i), IssuedBefore: benchNow},
+		} {
+			if err := store.Revoke(b.Context(), r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, mode := range []struct {
+		name  string
+		store scopedtoken.Revocations
+	}{{"off", nil}, {"on", store}} {
+		b.Run(mode.name, func(b *testing.B) {
+			set, err := scopedtoken.StaticKeys(alg.verify)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, Revocations: mode.store})
+			if err != nil {
+				b.Fatal(err)
+			}
+			runBench(b, m.Handler(okHandler), benchRequest(benchTarget, tok), http.StatusOK)
+		})
 	}
 }

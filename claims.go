@@ -6,12 +6,13 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // claimNames are the claims the package reads; a spelling that encoding/json
 // would fold onto one of them makes the token invalid.
-var claimNames = []string{"aud", "exp", "nbf", "iat", "query", "iss", "sub", "jti"}
+var claimNames = []string{"aud", "exp", "nbf", "iat", "query", "iss", "sub", "jti", SingleUseClaim}
 
 // maxUnixSeconds is 9999-12-31T23:59:59Z, the latest instant a date claim may name.
 const maxUnixSeconds = 253402300799
@@ -42,6 +43,9 @@ type verified struct {
 	iss, sub, jti string
 	claims        []byte // the payload, for Token.DecodeClaims
 	size          int    // approximate bytes held, for the cache's byte bound
+
+	once bool                           // the single-use claim is true
+	rev  atomic.Pointer[revocationInfo] // set on the first revocation check
 
 	// Room for the usual single aud entry, so that parsing it allocates
 	// only its string.
@@ -105,6 +109,8 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 			v.sub, e = parseStringClaim(&s)
 		case "jti":
 			v.jti, e = parseStringClaim(&s)
+		case SingleUseClaim:
+			v.once, e = parseSingleUse(&s)
 		default:
 			if foldsTo(it.name, claimNames) {
 				return nil, ErrAmbiguousMember

@@ -18,6 +18,9 @@ var (
 	ErrInvalidRequest = errors.New("scopedtoken: invalid request")
 	// ErrKeysUnavailable means no key could be fetched for the token (503).
 	ErrKeysUnavailable = errors.New("scopedtoken: keys unavailable")
+	// ErrRevocationsUnavailable means the revocation store could not record
+	// the use of a single-use token (503).
+	ErrRevocationsUnavailable = errors.New("scopedtoken: revocations unavailable")
 )
 
 // Reasons: one sentinel per stable reason code, each inside one category. They
@@ -52,6 +55,12 @@ var (
 	ErrBadQuery          = newReason(ErrInvalidRequest, "bad_query", "The request query string cannot be parsed unambiguously.")
 	errKeysUnavailable   = newReason(ErrKeysUnavailable, "keys_unavailable", "The verification keys cannot be fetched right now.")
 	errMissingToken      = newReason(ErrMissingToken, "missing_token", "The request carries no bearer token.")
+
+	// Revocation (docs/revocation.md).
+	ErrRevoked                = newReason(ErrInvalidToken, "revoked", "The token was revoked.")
+	ErrTokenUsed              = newReason(ErrInvalidToken, "token_used", "The token is single-use and was already used.")
+	ErrSingleUseUnsupported   = newReason(ErrInvalidToken, "single_use_unsupported", "The token is single-use, but this server keeps no record of used tokens.")
+	errRevocationsUnavailable = newReason(ErrRevocationsUnavailable, "revocations_unavailable", "Single-use tokens cannot be checked right now.")
 )
 
 // Error is the error the middleware returns and passes to the error handler.
@@ -101,7 +110,7 @@ func statusOf(category error) int {
 		return http.StatusForbidden
 	case ErrInvalidRequest:
 		return http.StatusBadRequest
-	case ErrKeysUnavailable:
+	case ErrKeysUnavailable, ErrRevocationsUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusUnauthorized
@@ -114,7 +123,7 @@ func (e *Error) oauthCode() string {
 		return "insufficient_scope"
 	case ErrInvalidRequest:
 		return "invalid_request"
-	case ErrKeysUnavailable:
+	case ErrKeysUnavailable, ErrRevocationsUnavailable:
 		return "temporarily_unavailable"
 	}
 	return "invalid_token"
@@ -128,6 +137,7 @@ var reasons = []*Error{
 	ErrMissingExp, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrLifetimeTooLong, ErrBadAudience,
 	ErrBadQueryClaim, ErrIssuerMismatch, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrCheckFailed, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
 	ErrBadQuery, errKeysUnavailable,
+	ErrRevoked, ErrTokenUsed, ErrSingleUseUnsupported, errRevocationsUnavailable,
 }
 
 // lookupError converts what a KeySet returned into *Error. An error the

@@ -120,6 +120,12 @@ type Config struct {
 	// OnDecision, when set, is called once per request with the decision, for
 	// logging and metrics. It receives no token, key or secret. Default nil.
 	OnDecision func(Decision)
+	// Revocations, when set, refuses revoked and cut-off tokens (401
+	// revoked) and lets a single-use token through once in every instance
+	// that shares it (401 token_used; 503 while the store cannot be
+	// reached). See docs/revocation.md. Default nil: nothing is revoked,
+	// and single-use tokens are refused (401 single_use_unsupported).
+	Revocations Revocations
 }
 
 // Decision describes what the middleware did with one request.
@@ -181,6 +187,7 @@ type Middleware struct {
 	onDecision      func(Decision)
 	responses       map[*Error]*response
 	cache           *tokenCache
+	revocations     Revocations
 }
 
 // New checks cfg and builds the middleware, doing once everything that need
@@ -208,6 +215,7 @@ func New(cfg Config) (*Middleware, error) {
 		sources:         append([]TokenSource(nil), cfg.TokenSources...),
 		optional:        cfg.CredentialsOptional,
 		check:           cfg.Check,
+		revocations:     cfg.Revocations,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -331,6 +339,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	ctx := r.Context()
 	v, kid, cached, e := m.verify(ctx, token)
+	if e == nil {
+		e = m.checkRevocation(v, token)
+	}
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
@@ -367,6 +378,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
+	if e := m.useOnce(ctx, v); e != nil { // last: a refused request does not use the token up
+		m.refuse(w, r, e, kid, cached)
+		return
+	}
 	if m.onDecision != nil {
 		m.onDecision(Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached, Duration: time.Since(start)})
 	}
@@ -383,13 +398,26 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, ki
 
 // Verify checks token as the middleware would for a request to the escaped
 // path, without HTTP: for gRPC, command-line tools and tests. The query claim
-// is returned in Token.Query but bound to nothing. Errors are *Error values.
+// is returned in Token.Query but bound to nothing. A single-use token is used
+// up, as by a request. Errors are *Error values.
 func (m *Middleware) Verify(ctx context.Context, token, path string) (*Token, error) {
+	return m.verifyPath(ctx, token, path, true)
+}
+
+// verifyPath is Verify; use says whether a single-use token is used up (a
+// Minter checking what it minted must not use it).
+func (m *Middleware) verifyPath(ctx context.Context, token, path string, use bool) (*Token, error) {
 	v, _, _, e := m.verify(ctx, token)
+	if e == nil {
+		e = m.checkRevocation(v, token)
+	}
 	if e != nil {
 		return nil, e
 	}
 	business, e := m.authorize(v, path)
+	if e == nil && use {
+		e = m.useOnce(ctx, v)
+	}
 	if e != nil {
 		return nil, e
 	}

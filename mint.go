@@ -61,6 +61,10 @@ type Claims struct {
 	Issuer, Subject, ID string
 	// Extra holds any other claims. It may not repeat a registered name.
 	Extra map[string]any
+	// Once mints a single-use token (the "once" claim, docs/revocation.md):
+	// a middleware with Config.Revocations accepts it once in the whole
+	// fleet. It gets a random jti when ID is empty, and needs an expiry.
+	Once bool
 }
 
 // Minter mints tokens with one key. It is safe for concurrent use.
@@ -139,14 +143,14 @@ func (m *Minter) Mint(c Claims) (string, error) {
 	}
 	token := input + "." + base64.RawURLEncoding.EncodeToString(sig)
 	if m.verifier != nil {
-		if _, err := m.verifier.Verify(context.Background(), token, c.Audience[0]); err != nil {
+		if _, err := m.verifier.verifyPath(context.Background(), token, c.Audience[0], false); err != nil {
 			return "", fmt.Errorf("%w: the minted token does not verify: %w", ErrMint, err)
 		}
 	}
 	return token, nil
 }
 
-var registeredClaims = map[string]bool{"aud": true, "exp": true, "nbf": true, "iat": true, "query": true, "iss": true, "sub": true, "jti": true}
+var registeredClaims = map[string]bool{"aud": true, "exp": true, "nbf": true, "iat": true, "query": true, "iss": true, "sub": true, "jti": true, SingleUseClaim: true}
 
 func (m *Minter) payload(c Claims) ([]byte, error) {
 	if len(c.Audience) == 0 {
@@ -176,6 +180,15 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 	if !c.NotBefore.IsZero() {
 		claims["nbf"] = c.NotBefore.Unix()
 	}
+	if c.Once {
+		if c.NoExpiry {
+			return nil, fmt.Errorf("%w: a single-use token needs an expiry", ErrMint)
+		}
+		claims[SingleUseClaim] = true
+		if c.ID == "" {
+			c.ID = randomID()
+		}
+	}
 	for name, v := range map[string]string{"iss": c.Issuer, "sub": c.Subject, "jti": c.ID} {
 		if v != "" {
 			claims[name] = v
@@ -201,6 +214,13 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 		claims["query"] = q
 	}
 	return json.Marshal(claims)
+}
+
+// randomID returns 128 random bits, base64url: a jti that no other token has.
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // Sign returns the JWS signature (RFC 7518) of signingInput, the

@@ -33,20 +33,29 @@ type demo struct {
 	handler   http.Handler
 	requests  []demoRequest
 	expiresAt time.Time
+	search    string // the search token, which the revocation hint names
+	redisURL  string // "" without shared revocation state
 }
 
-// newDemo generates an HS256 key for the demo business, guards the API with
-// the middleware and mints the tokens of the demo requests.
-func newDemo(now func() time.Time) (*demo, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, err
+// newDemo guards the API with the middleware and mints the tokens of the demo
+// requests, with the HS256 secret of o or, without one, a fresh one.
+func newDemo(now func() time.Time, o options) (*demo, error) {
+	secret := o.secret
+	if secret == nil {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
 	}
 	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: demoKeyID, Algorithm: "HS256", Secret: secret, BusinessID: demoBusinessID})
 	if err != nil {
 		return nil, err
 	}
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: now})
+	cfg := scopedtoken.Config{Keys: keys, Now: now}
+	if o.revocations != nil {
+		cfg.Revocations = o.revocations
+	}
+	mw, err := scopedtoken.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +92,7 @@ func newDemo(now func() time.Time) (*demo, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/accounts/{businessId}/search", endpoint("search"))
 	mux.HandleFunc("GET /v2/accounts/{businessId}/answers", endpoint("answers"))
-	return &demo{
+	d := &demo{
 		handler:   mw.Handler(mux),
 		expiresAt: now().Add(demoLifetime).Truncate(time.Second),
 		requests: []demoRequest{
@@ -96,7 +105,14 @@ func newDemo(now func() time.Time) (*demo, error) {
 			{note: "no token", target: "/v2/accounts/me/search?input=pizza", want: http.StatusUnauthorized},
 			{note: "an encoded dot segment in the path", target: "/v2/accounts/me/search/%2e%2e/answers", token: search, want: http.StatusBadRequest},
 		},
-	}, nil
+		search: search,
+	}
+	if o.revocations != nil {
+		if err := d.addRevocation(minter, o); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // printCommands writes each demo request as a curl command against base,
@@ -110,6 +126,7 @@ func (d *demo) printCommands(w io.Writer, base string) {
 		}
 		fmt.Fprintf(w, "curl -sS -i%s '%s%s'\n\n", auth, base, q.target)
 	}
+	d.printRevokeHint(w, base)
 }
 
 // reply is what the demo endpoints answer.

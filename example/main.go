@@ -2,7 +2,11 @@
 // middleware on loopback, with a demo key generated at start, and prints
 // ready-to-paste curl commands with the status each one gets.
 //
-//	go run ./example [-addr 127.0.0.1:8080]
+//	go run ./example [-addr 127.0.0.1:8080] [-redis URL -secret-file F]
+//
+// With -redis, revocations and single-use tokens are shared through Redis,
+// and with -secret-file (an HS256 secret, as "scopedtoken keygen --alg
+// HS256" writes it) several demo instances accept each other's tokens.
 package main
 
 import (
@@ -22,14 +26,21 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address; keep it on loopback, the demo tokens are printed")
+	redisURL := flag.String("redis", "", "share revocations and single-use tokens through this Redis (redis://HOST:PORT)")
+	secretFile := flag.String("secret-file", "", "HS256 secret file (scopedtoken keygen --alg HS256); default: a fresh secret")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	o, closeStore, err := loadOptions(ctx, *redisURL, *secretFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeStore()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := serve(ctx, ln, os.Stdout, time.Now); err != nil {
+	if err := serve(ctx, ln, os.Stdout, time.Now, o); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -39,16 +50,20 @@ const readyLine = "Press Ctrl-C to stop."
 
 // serve runs the demo on ln until ctx is done, then shuts the server down,
 // letting requests in flight finish for up to five seconds.
-func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.Time) error {
-	d, err := newDemo(now)
+func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.Time, o options) error {
+	d, err := newDemo(now, o)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	base := baseURL(ln.Addr())
 	fmt.Fprintf(out, "scopedtoken demo API on %s\n", base)
-	fmt.Fprintf(out, "demo key %q (HS256, generated now) belongs to business %s; its tokens below expire at %s.\n\n",
-		demoKeyID, demoBusinessID, d.expiresAt.Format(time.RFC3339))
+	origin := "generated now"
+	if o.secret != nil {
+		origin = "from the secret file"
+	}
+	fmt.Fprintf(out, "demo key %q (HS256, %s) belongs to business %s; its tokens below expire at %s.\n\n",
+		demoKeyID, origin, demoBusinessID, d.expiresAt.Format(time.RFC3339))
 	d.printCommands(out, base)
 	fmt.Fprintln(out, readyLine)
 

@@ -89,7 +89,7 @@ func checkResponse(t *testing.T, c printedCommand, status int, header http.Heade
 }
 
 func TestPrintedCommandsInProcess(t *testing.T) {
-	d, err := newDemo(func() time.Time { return fixedNow })
+	d, err := newDemo(func() time.Time { return fixedNow }, options{})
 	require.NoError(t, err)
 	var out bytes.Buffer
 	d.printCommands(&out, "http://127.0.0.1:8080")
@@ -118,7 +118,7 @@ func TestServeOverLoopback(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, ln, pw, time.Now)
+		done <- serve(ctx, ln, pw, time.Now, options{})
 		pw.Close()
 	}()
 

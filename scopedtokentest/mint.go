@@ -1,12 +1,15 @@
 package scopedtokentest
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken"
 )
 
 // MintOption changes one thing about a minted token.
@@ -27,6 +30,7 @@ type mintSpec struct {
 	iss       string
 	sub       string
 	jti       string
+	once      bool
 	claims    map[string]any // set last, overriding everything above
 	header    map[string]any // set last, overriding alg, kid and typ
 	rawHeader []byte
@@ -91,6 +95,10 @@ func Subject(sub string) MintOption { return func(s *mintSpec) { s.sub = sub } }
 
 // JWTID sets jti.
 func JWTID(jti string) MintOption { return func(s *mintSpec) { s.jti = jti } }
+
+// Once makes the token single-use (scopedtoken.SingleUseClaim), with a random
+// jti unless JWTID sets one (Claim("jti", Omit) mints one without).
+func Once() MintOption { return func(s *mintSpec) { s.once = true } }
 
 // Claim sets the claim name to value (any value encoding/json can write), or
 // removes it when value is Omit. It is applied after every other claim option,
@@ -246,7 +254,14 @@ func (i *Issuer) claimsJSON(s *mintSpec) ([]byte, error) {
 	if !s.nbf.IsZero() {
 		c["nbf"] = unix(s.nbf)
 	}
-	for name, v := range map[string]string{"iss": s.iss, "sub": s.sub, "jti": s.jti} {
+	jti := s.jti
+	if s.once {
+		c[scopedtoken.SingleUseClaim] = true
+		if jti == "" {
+			jti = randomID()
+		}
+	}
+	for name, v := range map[string]string{"iss": s.iss, "sub": s.sub, "jti": jti} {
 		if v != "" {
 			c[name] = v
 		}
@@ -283,5 +298,12 @@ func setMembers(m, overrides map[string]any) {
 // unix writes whole seconds, as real issuers do; a fraction would be valid but
 // unusual.
 func unix(t time.Time) int64 { return t.Unix() }
+
+// randomID returns 128 random bits, base64url.
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return b64(b[:])
+}
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

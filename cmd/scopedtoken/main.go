@@ -6,6 +6,7 @@
 //	scopedtoken mint    --config tokens.json --page /some/page [--keys DIR]
 //	scopedtoken verify  --kid K (--secret S | --secret-file F | --key PUBLIC.pem) | --jwks URL --path P [flags] TOKEN
 //	scopedtoken inspect TOKEN
+//	scopedtoken revoke  --redis URL (--token T | --jti ID | --business B [--before RFC3339] ...)
 //
 // Exit status 0 on success, 1 when a token is refused or minting fails, 2 on
 // a usage error. Messages go to stderr, results to stdout. Run
@@ -43,6 +44,7 @@ var commands = []command{
 	{"mint", "mint a token (or the named tokens of a spec file)", runMint},
 	{"verify", "verify a token as the middleware would", runVerify},
 	{"inspect", "decode and explain a token, without verifying it", runInspect},
+	{"revoke", "revoke tokens in the Redis state shared by a fleet", runRevoke},
 }
 
 // run is the whole program, with its environment passed in, so that tests

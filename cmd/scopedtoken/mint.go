@@ -15,7 +15,7 @@ import (
 const mintSynopsis = `Usage:
   scopedtoken mint --kid K (--secret S | --secret-file F | --key PRIVATE.pem) [--alg A]
                    --aud P [--aud P ...] [--query k=v ...] [--expire-in 5m]
-                   [--verify] [--url BASE]
+                   [--once] [--verify] [--url BASE]
   scopedtoken mint --config tokens.json --page /some/page [--keys DIR]
 
 The first form mints one token and prints it (or, with --url, the link that
@@ -26,6 +26,8 @@ A secret is used as the raw bytes given (a secret file less one final line
 ending). Prefer --secret-file to --secret: command lines are visible to other
 users of the machine. --verify checks the minted token with the verifier
 before printing it. A --query name given several times gets several values.
+--once mints a single-use token (a random jti and "once": true): a service
+with shared revocation state accepts it once in its whole fleet.
 
 The second form loads a named token spec file and prints, as a JSON object
 by spec name, a token for every spec whose scope matches the page. Keys come
@@ -52,6 +54,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	expireIn := fs.Duration("expire-in", scopedtoken.DefaultLifetime, "lifetime")
 	verify := fs.Bool("verify", false, "verify the minted token before printing it")
 	base := fs.String("url", "", "print a link: BASE with ?jwt=TOKEN added")
+	once := fs.Bool("once", false, "mint a single-use token")
 	config := fs.String("config", "", "named token spec file (JSON)")
 	page := fs.String("page", "", "page path to mint the named tokens for (with --config)")
 	keysDir := fs.String("keys", "", "directory of K.pem / K.secret files (with --config; default: environment)")
@@ -64,7 +67,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	}
 	given := setFlags(fs)
 	if given["config"] || given["page"] || given["keys"] {
-		for _, name := range []string{"kid", "secret", "secret-file", "key", "alg", "aud", "query", "expire-in", "verify", "url"} {
+		for _, name := range []string{"kid", "secret", "secret-file", "key", "alg", "aud", "query", "expire-in", "verify", "url", "once"} {
 			if given[name] {
 				return usagef("--%s cannot be used with --config: the spec file says what to mint", name)
 			}
@@ -117,7 +120,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	token, err := m.Mint(scopedtoken.Claims{Audience: aud, Query: q})
+	token, err := m.Mint(scopedtoken.Claims{Audience: aud, Query: q, Once: *once})
 	if err != nil {
 		return err
 	}
@@ -240,7 +243,9 @@ func verifierFor(k scopedtoken.SigningKey) (*scopedtoken.Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	return scopedtoken.New(scopedtoken.Config{Keys: set})
+	// A revocation store, so that a single-use token passes (the check does
+	// not use it up).
+	return scopedtoken.New(scopedtoken.Config{Keys: set, Revocations: scopedtoken.NewMemoryRevocations(nil)})
 }
 
 func countSet(given map[string]bool, names ...string) int {

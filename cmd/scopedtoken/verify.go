@@ -58,7 +58,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	case !given["jwks"] && countSet(given, "secret", "secret-file", "key") != 1:
 		return usagef("give exactly one of --secret, --secret-file and --key")
 	}
-	cfg := scopedtoken.Config{}
+	// A store of its own, so that a single-use token is checked like any
+	// other: using it up here uses it up nowhere else.
+	cfg := scopedtoken.Config{Revocations: scopedtoken.NewMemoryRevocations(nil)}
 	if *nowFlag != "" {
 		now, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {

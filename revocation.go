@@ -1,0 +1,288 @@
+package scopedtoken
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// SingleUseClaim is the claim that makes a token single-use: "once": true.
+// It is inside the signed payload, so nobody can add or remove it without the
+// signing key. Any value other than true or false makes the token invalid.
+const SingleUseClaim = "once"
+
+// Revocations is the revocation state that every instance of a service
+// shares (docs/revocation.md). NewMemoryRevocations keeps it in one process;
+// the redisstore module shares it through Redis. Implementations must be safe
+// for concurrent use.
+type Revocations interface {
+	// Revoked reports whether the token that c describes was revoked by its
+	// ID or hash, or was issued before a cutoff of one of its businesses, its
+	// subject or its key. It runs on the request path and must answer from
+	// local memory, never over the network.
+	Revoked(c *RevocationCheck) bool
+	// Version returns a number that changes (after the change is visible to
+	// Revoked) whenever a revocation or cutoff is added. The middleware asks
+	// Revoked again for a token only when Version differs from the last time
+	// it found the token not revoked. A store that cannot tell returns a
+	// different number on every call.
+	Version() uint64
+	// Use records that the single-use token identified by key was used, as
+	// one atomic operation across every instance: exactly one call per key
+	// succeeds until the record expires at until. It returns ErrTokenUsed
+	// when the key was used before, and any other error when it cannot tell
+	// (the request is then refused with 503: a replay cannot be ruled out).
+	Use(ctx context.Context, key string, until time.Time) error
+	// Revoke records r and makes it visible to Revoked on every instance.
+	Revoke(ctx context.Context, r Revocation) error
+}
+
+// RevocationKind says what a Revocation names.
+type RevocationKind int
+
+// The kinds of revocation: one token, or a cutoff of everything of a
+// business, a subject or a key issued before a time.
+const (
+	RevokeID       RevocationKind = iota + 1 // Value is the token's jti
+	RevokeHash                               // Value is TokenHash of a token without jti
+	CutoffBusiness                           // Value is a business ID
+	CutoffSubject                            // Value is a sub claim
+	CutoffKey                                // Value is a kid
+)
+
+var revocationKindNames = [...]string{RevokeID: "jti", RevokeHash: "sha256", CutoffBusiness: "business", CutoffSubject: "subject", CutoffKey: "kid"}
+
+// String returns the kind's stable name: jti, sha256, business, subject or
+// kid. Stores use it in their keys.
+func (k RevocationKind) String() string {
+	if k < RevokeID || k > CutoffKey {
+		return fmt.Sprintf("RevocationKind(%d)", int(k))
+	}
+	return revocationKindNames[k]
+}
+
+// ParseRevocationKind returns the kind whose String is name.
+func ParseRevocationKind(name string) (RevocationKind, bool) {
+	for k := RevokeID; k <= CutoffKey; k++ {
+		if revocationKindNames[k] == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// IsCutoff reports whether the kind cuts off every token issued before a time
+// rather than naming one token.
+func (k RevocationKind) IsCutoff() bool { return k >= CutoffBusiness && k <= CutoffKey }
+
+// Revocation is one entry of the revocation state.
+type Revocation struct {
+	Kind  RevocationKind
+	Value string
+	// IssuedBefore is the cutoff time, for cutoff kinds: tokens whose iat is
+	// before it (compared at whole seconds, rounded up, since iat has whole
+	// seconds) are refused, and so are tokens without iat. Zero means now.
+	IssuedBefore time.Time
+	// Until is when the entry may be forgotten: for one token, its exp plus
+	// the servers' leeway; for a cutoff, when every token issued before it has
+	// expired. Zero keeps the entry for ever.
+	Until time.Time
+}
+
+// Validate checks that r names something and that its times make sense.
+func (r Revocation) Validate() error {
+	switch {
+	case r.Kind < RevokeID || r.Kind > CutoffKey:
+		return fmt.Errorf("scopedtoken: unknown revocation kind %d", int(r.Kind))
+	case r.Value == "":
+		return fmt.Errorf("scopedtoken: a %s revocation needs a value", r.Kind)
+	case !r.Kind.IsCutoff() && !r.IssuedBefore.IsZero():
+		return fmt.Errorf("scopedtoken: a %s revocation has no cutoff time", r.Kind)
+	case strings.ContainsAny(r.Value, "\n\r"):
+		return errors.New("scopedtoken: a revocation value may not contain a line break")
+	}
+	return nil
+}
+
+// CutoffSeconds returns the cutoff as Unix seconds, rounded up: a token whose
+// iat is below it is refused. Rounding up refuses a token issued in the same
+// second as the cutoff, since iat cannot tell which came first.
+func (r Revocation) CutoffSeconds(now time.Time) int64 {
+	t := r.IssuedBefore
+	if t.IsZero() {
+		t = now
+	}
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
+	}
+	return sec
+}
+
+// TokenHash returns the name of a token without jti in the revocation state:
+// the unpadded base64url SHA-256 of the compact token.
+func TokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// TokenRevocation returns the revocation of one token: by its jti when it has
+// one, otherwise by TokenHash, kept until its exp plus DefaultLeeway (for
+// ever when it has no exp). It reads the claims without verifying the
+// signature, which is safe since a revocation can only refuse tokens.
+func TokenRevocation(token string) (Revocation, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return Revocation{}, errors.New("scopedtoken: not a compact JWS (three dot-separated parts)")
+	}
+	payload, err := strictB64.DecodeString(parts[1])
+	if err != nil {
+		return Revocation{}, errors.New("scopedtoken: the token payload is not base64url")
+	}
+	var claims struct {
+		ID  *string      `json:"jti"`
+		Exp *json.Number `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return Revocation{}, errors.New("scopedtoken: the token payload is not a JSON object with a string jti and a numeric exp")
+	}
+	r := Revocation{Kind: RevokeHash, Value: TokenHash(token)}
+	if claims.ID != nil && *claims.ID != "" {
+		r = Revocation{Kind: RevokeID, Value: *claims.ID}
+	}
+	if claims.Exp != nil {
+		d, ok := numericDateOf([]byte(claims.Exp.String()))
+		if !ok {
+			return Revocation{}, errors.New("scopedtoken: the token exp is out of range")
+		}
+		r.Until = d.time().Add(DefaultLeeway)
+	}
+	return r, r.Validate()
+}
+
+// RevocationCheck describes a verified token to Revocations.Revoked: every
+// name a revocation can give it. The middleware builds it once per verified
+// token and shares it between requests; a store must not change it.
+type RevocationCheck struct {
+	ID         string    // the jti; "" when the token has none
+	Hash       string    // TokenHash of the token; "" when it has a jti
+	KeyID      string    // the kid
+	Subject    string    // the sub claim; "" when none
+	Businesses []string  // the key's business, or else those named in aud
+	IssuedAt   time.Time // zero when the token has no iat: before every cutoff
+}
+
+// revocationInfo is what revocation needs of one verified token, computed the
+// first time the token is checked and kept with its cache entry.
+type revocationInfo struct {
+	check       RevocationCheck
+	useKey      string        // the single-use record's name: jti:ID or sha256:HASH
+	clearAt     atomic.Uint64 // 1 + the Version at which it was last found not revoked; 0: never
+	businessBuf [1]string
+}
+
+// newRevocationInfo names the verified token v, whose compact form is token.
+// Its businesses are the key's, or, for a key without one, those its aud
+// entries name ("me" names none).
+func newRevocationInfo(token string, v *verified) *revocationInfo {
+	ri := &revocationInfo{}
+	c := &ri.check
+	c.ID, c.KeyID, c.Subject, c.IssuedAt = v.jti, v.key.id, v.sub, v.iat.time()
+	if c.ID != "" {
+		ri.useKey = RevokeID.String() + ":" + c.ID
+	} else {
+		c.Hash = TokenHash(token)
+		ri.useKey = RevokeHash.String() + ":" + c.Hash
+	}
+	c.Businesses = ri.businessBuf[:0]
+	if v.key.business != "" {
+		c.Businesses = append(c.Businesses, v.key.business)
+		return ri
+	}
+	for _, a := range v.aud {
+		if a.business != meSegment && !containsString(c.Businesses, a.business) {
+			c.Businesses = append(c.Businesses, a.business)
+		}
+	}
+	return ri
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRevocation refuses a revoked or cut-off token, and a single-use token
+// that this middleware cannot enforce. It runs on every request, cached or
+// not; on a cache hit with unchanged revocation state it costs two atomic
+// loads.
+func (m *Middleware) checkRevocation(v *verified, token string) *Error {
+	if v.once && !v.exp.set {
+		return ErrMissingExp // a used-token record could never be forgotten
+	}
+	if m.revocations == nil {
+		if v.once {
+			return ErrSingleUseUnsupported
+		}
+		return nil
+	}
+	ri := v.rev.Load()
+	if ri == nil {
+		ri = newRevocationInfo(token, v)
+		if !v.rev.CompareAndSwap(nil, ri) {
+			ri = v.rev.Load()
+		}
+	}
+	version := m.revocations.Version() + 1 // read before Revoked: a later change forces a new check
+	if ri.clearAt.Load() == version {
+		return nil
+	}
+	if m.revocations.Revoked(&ri.check) {
+		return ErrRevoked
+	}
+	ri.clearAt.Store(version)
+	return nil
+}
+
+// useOnce consumes a single-use token, last before the next handler, so that
+// a request refused for its path or query does not use it up.
+func (m *Middleware) useOnce(ctx context.Context, v *verified) *Error {
+	if !v.once {
+		return nil
+	}
+	err := m.revocations.Use(ctx, v.rev.Load().useKey, v.exp.time().Add(m.leeway))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrTokenUsed):
+		return ErrTokenUsed
+	}
+	return errRevocationsUnavailable.withCause(err)
+}
+
+// parseSingleUse reads the single-use claim: true or false, nothing else.
+func parseSingleUse(s *scanner) (bool, *Error) {
+	switch s.peek() {
+	case 't':
+		if s.readLiteral("true") {
+			return true, nil
+		}
+	case 'f':
+		if s.readLiteral("false") {
+			return false, nil
+		}
+	default:
+		return false, ErrInvalidClaims
+	}
+	return false, ErrMalformedToken
+}

@@ -1,0 +1,326 @@
+package scopedtoken
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const revPath = "/v2/accounts/me/search"
+
+// revClaims returns validClaims with extra members.
+func revClaims(extra map[string]any) map[string]any {
+	c := validClaims()
+	c["iat"] = testNow.Unix()
+	for k, v := range extra {
+		if v == nil {
+			delete(c, k)
+			continue
+		}
+		c[k] = v
+	}
+	return c
+}
+
+func TestSingleUseClaim(t *testing.T) {
+	store := NewMemoryRevocations(fixedClock)
+	withStore := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	without := newTestMiddleware(t, nil)
+	cases := []struct {
+		name   string
+		m      *Middleware
+		claims map[string]any
+		code   int
+		reason string
+	}{
+		{"false_is_an_ordinary_token", without, revClaims(map[string]any{"once": false}), http.StatusOK, ""},
+		{"no_store_refuses_single_use", without, revClaims(map[string]any{"once": true}), http.StatusUnauthorized, "single_use_unsupported"},
+		{"string_value", withStore, revClaims(map[string]any{"once": "true"}), http.StatusUnauthorized, "invalid_claims"},
+		{"number_value", withStore, revClaims(map[string]any{"once": 1}), http.StatusUnauthorized, "invalid_claims"},
+		{"null_value", withStore, revClaims(map[string]any{"once": json.RawMessage("null")}), http.StatusUnauthorized, "invalid_claims"},
+		{"case_variant_name", withStore, revClaims(map[string]any{"ONCE": true}), http.StatusUnauthorized, "ambiguous_member"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := serve(t, c.m, bearer(revPath, hsToken(t, c.claims)))
+			assert.Equal(t, c.code, res.code)
+			assert.Equal(t, c.reason, res.reason)
+		})
+	}
+
+	t.Run("without_exp_is_refused", func(t *testing.T) {
+		m := newTestMiddleware(t, func(c *Config) { c.Revocations = store; c.AllowMissingExp = true })
+		tok := hsToken(t, revClaims(map[string]any{"once": true, "exp": nil}))
+		res := serve(t, m, bearer(revPath, tok))
+		assert.Equal(t, "missing_exp", res.reason, "a used-token record could never expire")
+		assert.Equal(t, http.StatusOK, serve(t, m, bearer(revPath, hsToken(t, revClaims(map[string]any{"exp": nil})))).code)
+	})
+}
+
+// failingStore cannot reach its shared state for single-use records.
+type failingStore struct {
+	*MemoryRevocations
+	revokedCalls atomic.Int64
+}
+
+func (s *failingStore) Use(context.Context, string, time.Time) error {
+	return errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+}
+
+func (s *failingStore) Revoked(c *RevocationCheck) bool {
+	s.revokedCalls.Add(1)
+	return s.MemoryRevocations.Revoked(c)
+}
+
+func TestSingleUseStoreUnavailable(t *testing.T) {
+	store := &failingStore{MemoryRevocations: NewMemoryRevocations(fixedClock)}
+	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	res := serve(t, m, bearer(revPath, hsToken(t, revClaims(map[string]any{"once": true, "jti": "x"}))))
+	assert.Equal(t, http.StatusServiceUnavailable, res.code)
+	assert.Equal(t, "revocations_unavailable", res.reason)
+	assert.NotEmpty(t, res.header.Get("Retry-After"))
+	assert.False(t, res.ran)
+	assert.NotContains(t, res.body, "6379", "the cause is not sent")
+	assert.Equal(t, http.StatusOK, serve(t, m, bearer(revPath, hsToken(t, revClaims(nil)))).code, "ordinary tokens need no store")
+
+	_, err := m.Verify(t.Context(), hsToken(t, revClaims(map[string]any{"once": true, "jti": "y"})), revPath)
+	assert.ErrorIs(t, err, ErrRevocationsUnavailable)
+	assert.ErrorContains(t, errors.Unwrap(err), "connection refused", "the cause stays reachable")
+}
+
+// TestRevocationCheckedOncePerVersion shows that a cache hit does not ask the
+// store again while its version is unchanged, and does after any change.
+func TestRevocationCheckedOncePerVersion(t *testing.T) {
+	store := &failingStore{MemoryRevocations: NewMemoryRevocations(fixedClock)}
+	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	tok := hsToken(t, revClaims(map[string]any{"jti": "a"}))
+	for range 3 {
+		require.Equal(t, http.StatusOK, serve(t, m, bearer(revPath, tok)).code)
+	}
+	assert.Equal(t, int64(1), store.revokedCalls.Load())
+	require.NoError(t, store.Revoke(t.Context(), Revocation{Kind: RevokeID, Value: "other"}))
+	assert.Equal(t, http.StatusOK, serve(t, m, bearer(revPath, tok)).code)
+	assert.Equal(t, int64(2), store.revokedCalls.Load())
+	require.NoError(t, store.Revoke(t.Context(), Revocation{Kind: RevokeID, Value: "a"}))
+	assert.Equal(t, "revoked", serve(t, m, bearer(revPath, tok)).reason)
+	assert.Equal(t, "revoked", serve(t, m, bearer(revPath, tok)).reason, "a refusal is never memoised as a pass")
+}
+
+func TestRevocationOrder(t *testing.T) {
+	store := NewMemoryRevocations(fixedClock)
+	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	revoked := hsToken(t, revClaims(map[string]any{"jti": "r"}))
+	require.NoError(t, store.Revoke(t.Context(), Revocation{Kind: RevokeID, Value: "r"}))
+	assert.Equal(t, "revoked", serve(t, m, bearer("/v2/accounts/me/other", revoked)).reason, "401 before the path's 403")
+	assert.Equal(t, "revoked", serve(t, m, bearer("/v2/accounts/me//x", revoked)).reason, "401 before the path's 400")
+
+	once := hsToken(t, revClaims(map[string]any{"once": true, "jti": "o", "query": map[string]any{"k": "v"}}))
+	m2 := newTestMiddleware(t, func(c *Config) { c.Revocations = store; c.QueryMode = QueryRefuse })
+	assert.Equal(t, "query_mismatch", serve(t, m2, bearer(revPath+"?k=w", once)).reason)
+	assert.Equal(t, "bad_path", serve(t, m2, bearer("/v2/accounts/me/%2e", once)).reason)
+	assert.Equal(t, http.StatusOK, serve(t, m2, bearer(revPath+"?k=v", once)).code, "refused requests did not use the token")
+	assert.Equal(t, "token_used", serve(t, m2, bearer(revPath+"?k=v", once)).reason)
+
+	// A request that the Check hook refuses does not use the token up either.
+	refuse := true
+	m3 := newTestMiddleware(t, func(c *Config) {
+		c.Revocations = store
+		c.Check = func(*http.Request, *Token) error {
+			if refuse {
+				return errors.New("not now")
+			}
+			return nil
+		}
+	})
+	checked := hsToken(t, revClaims(map[string]any{"once": true, "jti": "c"}))
+	assert.Equal(t, "check_failed", serve(t, m3, bearer(revPath, checked)).reason)
+	refuse = false
+	assert.Equal(t, http.StatusOK, serve(t, m3, bearer(revPath, checked)).code)
+	assert.Equal(t, "token_used", serve(t, m3, bearer(revPath, checked)).reason)
+}
+
+func TestVerifyAndMintSingleUse(t *testing.T) {
+	store := NewMemoryRevocations(fixedClock)
+	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	minter, err := NewMinter(MinterConfig{Key: SigningKey{ID: "hs", Algorithm: "HS256", Secret: testSecret}, Now: fixedClock, Verify: m})
+	require.NoError(t, err)
+	tok, err := minter.Mint(Claims{Audience: []string{revPath}, Once: true})
+	require.NoError(t, err, "the verify step does not use the token up")
+
+	var claims struct {
+		Once bool   `json:"once"`
+		ID   string `json:"jti"`
+	}
+	tk, err := m.Verify(t.Context(), tok, revPath)
+	require.NoError(t, err)
+	require.NoError(t, tk.DecodeClaims(&claims))
+	assert.True(t, claims.Once)
+	assert.Len(t, claims.ID, 22, "a random 128-bit jti")
+	_, err = m.Verify(t.Context(), tok, revPath)
+	assert.ErrorIs(t, err, ErrTokenUsed, "Verify uses a single-use token up like a request")
+
+	other, err := minter.Mint(Claims{Audience: []string{revPath}, Once: true})
+	require.NoError(t, err)
+	assert.NotEqual(t, tok, other)
+	_, err = minter.Mint(Claims{Audience: []string{revPath}, Once: true, NoExpiry: true})
+	assert.ErrorIs(t, err, ErrMint)
+	_, err = minter.Mint(Claims{Audience: []string{revPath}, Extra: map[string]any{"once": true}})
+	assert.ErrorIs(t, err, ErrMint, "the claim is set with Claims.Once")
+
+	noStore, err := NewMinter(MinterConfig{Key: SigningKey{ID: "hs", Algorithm: "HS256", Secret: testSecret}, Now: fixedClock, Verify: newTestMiddleware(t, nil)})
+	require.NoError(t, err)
+	_, err = noStore.Mint(Claims{Audience: []string{revPath}, Once: true})
+	assert.ErrorIs(t, err, ErrSingleUseUnsupported, "a token the API would refuse is not handed out")
+}
+
+func TestRevocationValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		r    Revocation
+		ok   bool
+	}{
+		{"jti", Revocation{Kind: RevokeID, Value: "a"}, true},
+		{"cutoff", Revocation{Kind: CutoffBusiness, Value: "42", IssuedBefore: testNow}, true},
+		{"no_kind", Revocation{Value: "a"}, false},
+		{"unknown_kind", Revocation{Kind: CutoffKey + 1, Value: "a"}, false},
+		{"no_value", Revocation{Kind: CutoffSubject}, false},
+		{"cutoff_time_on_token", Revocation{Kind: RevokeHash, Value: "h", IssuedBefore: testNow}, false},
+		{"line_break", Revocation{Kind: RevokeID, Value: "a\nb"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.r.Validate()
+			assert.Equal(t, c.ok, err == nil, "%v", err)
+			if !c.ok {
+				assert.Error(t, NewMemoryRevocations(fixedClock).Revoke(t.Context(), c.r))
+			}
+		})
+	}
+	for k := RevokeID; k <= CutoffKey; k++ {
+		back, ok := ParseRevocationKind(k.String())
+		assert.True(t, ok)
+		assert.Equal(t, k, back)
+	}
+	_, ok := ParseRevocationKind("nope")
+	assert.False(t, ok)
+}
+
+func TestTokenRevocation(t *testing.T) {
+	exp := testNow.Add(time.Minute)
+	withJTI := hsToken(t, revClaims(map[string]any{"jti": "id-1"}))
+	r, err := TokenRevocation(withJTI)
+	require.NoError(t, err)
+	assert.Equal(t, Revocation{Kind: RevokeID, Value: "id-1", Until: time.Unix(exp.Unix(), 0).Add(DefaultLeeway)}, r)
+
+	noJTI := hsToken(t, revClaims(map[string]any{"exp": nil}))
+	r, err = TokenRevocation(noJTI)
+	require.NoError(t, err)
+	assert.Equal(t, Revocation{Kind: RevokeHash, Value: TokenHash(noJTI)}, r, "no exp: kept for ever")
+	assert.Len(t, r.Value, 43)
+
+	for _, bad := range []string{"", "a.b", "a.!!.c", "a." + b64(`[1]`) + ".c", "a." + b64(`{"exp":"x"}`) + ".c", "a." + b64(`{"exp":1e300}`) + ".c"} {
+		_, err := TokenRevocation(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+// TestCutoffSeconds pins the rounding: a token issued in the cutoff's second
+// is refused unless the cutoff falls exactly on the second.
+func TestCutoffSeconds(t *testing.T) {
+	store := NewMemoryRevocations(fixedClock)
+	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	at := func(d time.Duration) string {
+		return hsToken(t, revClaims(map[string]any{"sub": "s", "iat": testNow.Add(d).Unix()}))
+	}
+	sameSecond, nextSecond := at(0), at(time.Second)
+	require.NoError(t, store.Revoke(t.Context(), Revocation{Kind: CutoffSubject, Value: "s", IssuedBefore: testNow.Add(time.Millisecond)}))
+	assert.Equal(t, "revoked", serve(t, m, bearer(revPath, sameSecond)).reason)
+	assert.Equal(t, http.StatusOK, serve(t, m, bearer(revPath, nextSecond)).code)
+
+	assert.Equal(t, testNow.Unix(), Revocation{IssuedBefore: testNow}.CutoffSeconds(time.Time{}))
+	assert.Equal(t, testNow.Unix()+1, Revocation{}.CutoffSeconds(testNow.Add(time.Nanosecond)), "zero means now")
+}
+
+// TestMemoryRevocationsBounded shows that entries live until their Until and
+// are then swept, and that a later entry never weakens an earlier one.
+func TestMemoryRevocationsBounded(t *testing.T) {
+	var now atomic.Pointer[time.Time]
+	set := func(t time.Time) { now.Store(&t) }
+	set(testNow)
+	clock := func() time.Time { return *now.Load() }
+	store := NewMemoryRevocations(clock)
+	ctx := t.Context()
+	check := &RevocationCheck{ID: "a", Subject: "s", IssuedAt: testNow.Add(-time.Hour)}
+
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: RevokeID, Value: "a", Until: testNow.Add(time.Minute)}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: RevokeID, Value: "a", Until: testNow.Add(time.Second)}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffSubject, Value: "s", IssuedBefore: testNow, Until: testNow.Add(2 * time.Minute)}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffSubject, Value: "s", IssuedBefore: testNow.Add(-2 * time.Hour)}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffKey, Value: "k2"}))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffKey, Value: "k2", Until: testNow.Add(time.Second)}))
+	require.NoError(t, store.Use(ctx, "jti:u", testNow.Add(time.Minute)))
+	assert.ErrorIs(t, store.Use(ctx, "jti:u", testNow.Add(time.Minute)), ErrTokenUsed)
+	assert.True(t, store.Revoked(check))
+	assert.Len(t, store.Entries(), 3)
+
+	set(testNow.Add(30 * time.Second))
+	assert.True(t, store.Revoked(&RevocationCheck{ID: "a"}), "the later expiry of the two is kept")
+
+	set(testNow.Add(90 * time.Second))
+	assert.True(t, store.Revoked(check), "the cutoff still holds: the earlier, weaker one did not replace it")
+	assert.True(t, store.Revoked(&RevocationCheck{ID: "z", Subject: "s", IssuedAt: testNow.Add(-90 * time.Minute)}), "the later cutoff time is kept")
+	assert.False(t, store.Revoked(&RevocationCheck{ID: "a"}), "the token entry expired with its token")
+	assert.True(t, store.Revoked(&RevocationCheck{KeyID: "k2", IssuedAt: testNow.Add(-time.Hour)}), "a shorter Until did not shorten a cutoff kept for ever")
+
+	set(testNow.Add(sweepEvery + 3*time.Minute))
+	require.NoError(t, store.Revoke(ctx, Revocation{Kind: CutoffKey, Value: "k"}))
+	assert.Equal(t, 3, store.Len(), "the expired token entry is swept; the cutoffs kept for ever stay")
+	assert.NoError(t, store.Use(ctx, "jti:u", testNow.Add(time.Hour)), "the used record expired with its token")
+	assert.True(t, store.Revoked(&RevocationCheck{ID: "z", KeyID: "k", IssuedAt: testNow}))
+}
+
+func TestRevocationReasonsDocumented(t *testing.T) {
+	for _, e := range []*Error{ErrRevoked, ErrTokenUsed, ErrSingleUseUnsupported} {
+		assert.ErrorIs(t, e, ErrInvalidToken)
+		assert.Equal(t, http.StatusUnauthorized, e.Status())
+		assert.True(t, strings.HasPrefix(e.Error(), "scopedtoken: "+e.Reason))
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, errRevocationsUnavailable.Status())
+	assert.Equal(t, "temporarily_unavailable", errRevocationsUnavailable.oauthCode())
+}
+
+// BenchmarkCheckRevocationHit is the work the revocation check adds to a
+// cache hit, alone: what BenchmarkRevocation's on/off ratio measures within
+// the noise of a whole request.
+func BenchmarkCheckRevocationHit(b *testing.B) {
+	store := NewMemoryRevocations(fixedClock)
+	for i := range 1000 {
+		if err := store.Revoke(b.Context(), Revocation{Kind: CutoffSubject, Value: "user-" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m := newTestMiddleware(b, func(c *Config) { c.Revocations = store })
+	tok := hsToken(b, revClaims(map[string]any{"jti": "bench", "sub": "bench-user"}))
+	v, _, _, e := m.verify(b.Context(), tok)
+	if e != nil {
+		b.Fatal(e)
+	}
+	if e := m.checkRevocation(v, tok); e != nil {
+		b.Fatal(e)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if e := m.checkRevocation(v, tok); e != nil {
+			b.Fatal(e)
+		}
+	}
+}
