@@ -379,7 +379,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if e := m.useOnce(ctx, v); e != nil { // last: a refused request does not use the token up
-		m.refuse(w, r, e, kid, cached)
+		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	if m.onDecision != nil {
