@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -184,6 +185,54 @@ func TestBusinessRules(t *testing.T) {
 			require.Equal(t, http.StatusOK, res.code, res.body)
 			require.NotNil(t, res.token)
 			assert.Equal(t, tc.business, res.token.BusinessID)
+		})
+	}
+}
+
+// TestMeWithoutBusiness: by default, a path that says "me" is refused (403,
+// me_without_business) when the token's key has no business, since the handler
+// would get an empty Token.BusinessID; Config.AllowMeWithoutBusiness accepts
+// it, and a key with a business or a path naming its business is unaffected.
+func TestMeWithoutBusiness(t *testing.T) {
+	tests := []struct {
+		name     string
+		allow    bool
+		kid      string // "biz" has business 42; "hs" has none
+		aud      string
+		path     string
+		reason   string // "" when allowed
+		business string
+	}{
+		{name: "default: me refused", kid: "hs", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/search", reason: "me_without_business"},
+		{name: "default: me with a deeper path refused", kid: "hs", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/search/x", reason: "me_without_business"},
+		{name: "default: uncovered path stays audience_mismatch", kid: "hs", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/answers", reason: "audience_mismatch"},
+		{name: "default: named business accepted", kid: "hs", aud: "/v2/accounts/42/search", path: "/v2/accounts/42/search", business: "42"},
+		{name: "default: key with business accepted", kid: "biz", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/search", business: "42"},
+		{name: "opt-in: me accepted with no business", allow: true, kid: "hs", aud: "/v2/accounts/me/search", path: "/v2/accounts/me/search", business: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestMiddleware(t, func(c *Config) { c.AllowMeWithoutBusiness = tc.allow })
+			header := `{"alg":"HS256","kid":"` + tc.kid + `"}`
+			token := signRaw(t, "HS256", testSecret, header, claimsJSON(t, with(func(c map[string]any) { c["aud"] = tc.aud })))
+			res := serve(t, m, bearer(tc.path, token))
+			if tc.reason != "" {
+				assert.Equal(t, http.StatusForbidden, res.code)
+				assert.Equal(t, tc.reason, res.reason)
+				assert.False(t, res.ran)
+				_, err := m.Verify(context.Background(), token, tc.path)
+				if tc.reason == "me_without_business" {
+					assert.ErrorIs(t, err, ErrMeWithoutBusiness)
+					assert.ErrorIs(t, err, ErrInsufficientScope)
+				}
+				return
+			}
+			require.Equal(t, http.StatusOK, res.code, res.body)
+			require.NotNil(t, res.token)
+			assert.Equal(t, tc.business, res.token.BusinessID)
+			tok, err := m.Verify(context.Background(), token, tc.path)
+			require.NoError(t, err)
+			assert.Equal(t, tc.business, tok.BusinessID)
 		})
 	}
 }

@@ -81,6 +81,7 @@ type ctHarness struct {
 func newCTHarness(t testing.TB, cfg Config) *ctHarness {
 	t.Helper()
 	ch := &ctHarness{}
+	cfg.AllowMeWithoutBusiness = true // the key "hs" has no business; see newTestMiddleware
 	cfg.OnDecision = func(d Decision) {
 		ch.mu.Lock()
 		ch.decision = d
@@ -481,7 +482,7 @@ func TestCacheBounds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := New(Config{Keys: keys, Now: clock.now, CacheSize: tc.size, CacheMaxBytes: tc.maxBytes})
+			m, err := New(Config{AllowMeWithoutBusiness: true, Keys: keys, Now: clock.now, CacheSize: tc.size, CacheMaxBytes: tc.maxBytes})
 			require.NoError(t, err)
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 			for _, tok := range tokens {
@@ -559,7 +560,7 @@ func TestCacheConcurrent(t *testing.T) {
 		tokenCase{token: cases[0].token[:len(cases[0].token)-4] + "AAAA", target: ctTarget, status: http.StatusUnauthorized},
 	)
 
-	m, err := New(Config{Keys: keys, Now: clock.now, CacheSize: 16}) // small: constant eviction
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: keys, Now: clock.now, CacheSize: 16}) // small: constant eviction
 	require.NoError(t, err)
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := FromContext(r.Context())

@@ -25,7 +25,7 @@ func TestEd25519AlgorithmBinding(t *testing.T) {
 		Key{ID: "ed-old", Algorithm: "EdDSA", PublicKey: k.ed.Public()},
 	)
 	require.NoError(t, err)
-	m, err := New(Config{Keys: ks, Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: ks, Now: fixedClock})
 	require.NoError(t, err)
 	tests := []struct {
 		name, kid, alg string
@@ -60,7 +60,7 @@ func TestEd25519MintRoundTrip(t *testing.T) {
 	k := genKeys(t)
 	ks, err := StaticKeys(Key{ID: "ed", Algorithm: "Ed25519", PublicKey: k.ed.Public()})
 	require.NoError(t, err)
-	m, err := New(Config{Keys: ks, Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: ks, Now: fixedClock})
 	require.NoError(t, err)
 	minter, err := NewMinter(MinterConfig{
 		Key:    SigningKey{ID: "ed", Algorithm: "Ed25519", PrivateKey: k.ed},
@@ -108,7 +108,7 @@ func TestRemoteEd25519Alg(t *testing.T) {
 	_, err := remote.LookupKey(t.Context(), "rsa-ed")
 	assert.ErrorIs(t, err, ErrUnknownKID, "an RSA JWK labelled Ed25519 is never used")
 
-	m, err := New(Config{Keys: remote, Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: remote, Now: fixedClock})
 	require.NoError(t, err)
 	tests := []struct {
 		kid, alg, reason string

@@ -47,6 +47,7 @@ var (
 	ErrIssuerMismatch    = newReason(ErrInvalidToken, "issuer_mismatch", "The token iss is missing or is not the issuer of its key.")
 	ErrAudienceMismatch  = newReason(ErrInsufficientScope, "audience_mismatch", "The request path is outside every audience of the token.")
 	ErrQueryMismatch     = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
+	ErrMeWithoutBusiness = newReason(ErrInsufficientScope, "me_without_business", "The request path says \"me\", but the token's key has no business for it to stand for.")
 	ErrCrossOrigin       = newReason(ErrInsufficientScope, "cross_origin", "A token the browser may send by itself (a cookie) does not authorize a cross-origin request with an unsafe method.")
 	ErrCheckFailed       = newReason(ErrInsufficientScope, "check_failed", "The request is not allowed for this token.")
 	ErrBadPath           = newReason(ErrInvalidRequest, "bad_path", "The request path is ambiguous (empty, dot or encoded separator segments).")
@@ -135,7 +136,7 @@ var reasons = []*Error{
 	errMissingToken, ErrTokenTooLarge, ErrMalformedToken, ErrDuplicateMember, ErrAmbiguousMember,
 	ErrUnsupportedHeader, ErrAlgMismatch, ErrMissingKID, ErrUnknownKID, ErrBadSignature, ErrInvalidClaims,
 	ErrMissingExp, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrLifetimeTooLong, ErrBadAudience,
-	ErrBadQueryClaim, ErrIssuerMismatch, ErrAudienceMismatch, ErrQueryMismatch, ErrCrossOrigin, ErrCheckFailed, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
+	ErrBadQueryClaim, ErrIssuerMismatch, ErrAudienceMismatch, ErrMeWithoutBusiness, ErrQueryMismatch, ErrCrossOrigin, ErrCheckFailed, ErrBadPath, ErrBadCredentials, ErrMultipleTokens,
 	ErrBadQuery, errKeysUnavailable,
 	ErrRevoked, ErrTokenUsed, ErrSingleUseUnsupported, errRevocationsUnavailable,
 }

@@ -21,7 +21,7 @@ import (
 func ExampleKey_issuer() {
 	secret := []byte("a-32-byte-secret-for-the-example")
 	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{
-		ID: "k1", Algorithm: "HS256", Secret: secret,
+		ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42",
 		Issuer: "https://auth.example.com",
 	})
 	if err != nil {
@@ -75,7 +75,12 @@ func ExampleCombineKeys_issuers() {
 		defer set.Close()
 		sets = append(sets, set)
 	}
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: scopedtoken.CombineKeys(sets...), Now: exampleNow})
+	mw, err := scopedtoken.New(scopedtoken.Config{
+		Keys: scopedtoken.CombineKeys(sets...), Now: exampleNow,
+		// The providers' keys name no business: "me" is the caller, whom the
+		// API resolves from Token.Subject itself.
+		AllowMeWithoutBusiness: true,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -26,7 +26,7 @@ var exampleNow = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, tim
 // A static HMAC key guards an API; a handler reads the verified token.
 func Example() {
 	secret := []byte("a-32-byte-secret-for-the-example") // load from your secret store
-	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func ExampleFromContext() {
 // every other refusal to the standard response.
 func ExampleConfig_errorHandler() {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	var mw *scopedtoken.Middleware
 	mw, _ = scopedtoken.New(scopedtoken.Config{
 		Keys: keys,
@@ -199,7 +199,7 @@ func ExampleConfig_errorHandler() {
 // and tests.
 func ExampleMiddleware_Verify() {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	mw, _ := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: exampleNow})
 	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
 		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
@@ -215,7 +215,7 @@ func ExampleMiddleware_Verify() {
 // anonymous; a request with a token is checked as always.
 func ExampleConfig_credentialsOptional() {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	mw, _ := scopedtoken.New(scopedtoken.Config{
 		Keys:                keys,
 		Now:                 exampleNow,
@@ -261,7 +261,7 @@ func ExampleConfig_credentialsOptional() {
 // any other method is refused with a reason of its own.
 func ExampleConfig_check() {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	readOnly := &scopedtoken.Error{Reason: "read_only", Message: "Search tokens may only read."}
 	mw, _ := scopedtoken.New(scopedtoken.Config{
 		Keys: keys,
@@ -298,7 +298,7 @@ func ExampleConfig_check() {
 // plain error is answered as check_failed; the text stays for the logs.
 func ExampleConfig_checkCustomClaim() {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	mw, _ := scopedtoken.New(scopedtoken.Config{
 		Keys: keys,
 		Now:  exampleNow,
@@ -351,7 +351,7 @@ func ExampleConfig_checkCustomClaim() {
 // library it uses, sees the offered subprotocols without the token.
 func ExampleWebSocketProtocol() {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret})
+	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	mw, _ := scopedtoken.New(scopedtoken.Config{
 		Keys:         keys,
 		Now:          exampleNow,

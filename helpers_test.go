@@ -125,10 +125,12 @@ func testKeySet(t testing.TB) KeySet {
 }
 
 // newTestMiddleware builds a middleware over testKeySet with the fixed clock;
-// edit may change the config first.
+// edit may change the config first. Most tests use the key "hs", which has
+// no business, with aud /v2/accounts/me/...: AllowMeWithoutBusiness is on,
+// and the tests of its default (off) set it back.
 func newTestMiddleware(t testing.TB, edit func(*Config)) *Middleware {
 	t.Helper()
-	cfg := Config{Keys: testKeySet(t), Now: fixedClock}
+	cfg := Config{Keys: testKeySet(t), Now: fixedClock, AllowMeWithoutBusiness: true}
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -167,7 +167,7 @@ func TestVerificationKeyCopiesSecret(t *testing.T) {
 	ks, err := StaticKeys(Key{ID: "hs", Algorithm: "HS256", Secret: secret})
 	require.NoError(t, err)
 	secret[0] ^= 0xff
-	m, err := New(Config{Keys: ks, Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: ks, Now: fixedClock})
 	require.NoError(t, err)
 	_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
 	assert.NoError(t, err, "changing the caller's slice afterwards must not change the key")
@@ -233,7 +233,7 @@ func TestBuggyKeySetFailsClosed(t *testing.T) {
 	other, err := NewVerificationKey(Key{ID: "other", Algorithm: "HS256", Secret: testSecret})
 	require.NoError(t, err)
 	for _, ks := range []KeySet{wrongKeys{}, wrongKeys{key: other}} {
-		m, err := New(Config{Keys: ks, Now: fixedClock})
+		m, err := New(Config{AllowMeWithoutBusiness: true, Keys: ks, Now: fixedClock})
 		require.NoError(t, err)
 		_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
 		assert.ErrorIs(t, err, ErrUnknownKID)

@@ -102,7 +102,7 @@ func TestLoadRaceSwappableKeys(t *testing.T) {
 	require.NoError(t, err)
 	var sw swappableKeys
 	sw.swap(t, Key{ID: "r0", Algorithm: "HS256", Secret: secretOld}, Key{ID: "r1", Algorithm: "HS256", Secret: testSecret})
-	m, err := New(Config{Keys: CombineKeys(static, &sw), Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: CombineKeys(static, &sw), Now: fixedClock})
 	require.NoError(t, err)
 
 	sign := func(kid string, secret []byte, jti int) string {
@@ -170,7 +170,7 @@ func TestLoadRaceRemoteRotation(t *testing.T) {
 	rs := newFaultRemote(t, srv.URL, func(cfg *RemoteConfig) { cfg.MinRefreshInterval = 5 * time.Millisecond })
 	static, err := StaticKeys(Key{ID: "hs", Algorithm: "HS256", Secret: testSecret})
 	require.NoError(t, err)
-	m, err := New(Config{Keys: CombineKeys(static, rs), Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: CombineKeys(static, rs), Now: fixedClock})
 	require.NoError(t, err)
 
 	const goroutines, perG = 100, 20

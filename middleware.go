@@ -26,6 +26,14 @@ type Config struct {
 	// AllowMissingExp accepts tokens without exp. Default false: exp is
 	// required, since a token without it never expires.
 	AllowMissingExp bool
+	// AllowMeWithoutBusiness accepts a request whose path names the
+	// business "me" when the token's key has no business (Key.BusinessID and
+	// RemoteConfig.BusinessID empty): Token.BusinessID is then "", and the
+	// API must itself decide who "me" is (the caller, resolved elsewhere).
+	// Default false: such a request is refused (403, me_without_business),
+	// so that no handler reads an empty business as if it were one. A path
+	// that names its business works with such a key either way.
+	AllowMeWithoutBusiness bool
 	// Prefix is the path prefix of every aud entry and of the request paths
 	// they cover. It must start and end with '/'. Default "/v2/accounts/".
 	Prefix string
@@ -169,6 +177,7 @@ type Middleware struct {
 	leeway          time.Duration
 	maxLifetime     time.Duration
 	allowMissingExp bool
+	allowMeAlone    bool // Config.AllowMeWithoutBusiness
 	prefix          string
 	maxTokenBytes   int
 	maxQueryParams  int
@@ -202,6 +211,7 @@ func New(cfg Config) (*Middleware, error) {
 		leeway:          cfg.Leeway,
 		maxLifetime:     cfg.MaxLifetime,
 		allowMissingExp: cfg.AllowMissingExp,
+		allowMeAlone:    cfg.AllowMeWithoutBusiness,
 		prefix:          cfg.Prefix,
 		maxTokenBytes:   cfg.MaxTokenBytes,
 		maxQueryParams:  cfg.MaxQueryParams,
@@ -425,14 +435,19 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 }
 
 // authorize applies the path rules: 400 for an ambiguous path, then 403 when
-// no aud entry covers it.
+// no aud entry covers it, or when it is covered as "me" by a key without a
+// business and Config.AllowMeWithoutBusiness is off (the request would reach
+// the handler with an empty Token.BusinessID).
 func (m *Middleware) authorize(v *verified, path string) (string, *Error) {
 	if !checkPath(path) {
 		return "", ErrBadPath
 	}
 	business, ok := v.authorize(m.prefix, path)
-	if !ok {
+	switch {
+	case !ok:
 		return "", ErrAudienceMismatch
+	case business == "" && !m.allowMeAlone:
+		return "", ErrMeWithoutBusiness
 	}
 	return business, nil
 }

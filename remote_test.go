@@ -115,7 +115,7 @@ func TestRemoteKeyRules(t *testing.T) {
 		private, noVerify, withVerify,
 	)
 	remote := newRemote(t, RemoteConfig{URL: srv.URL, MinRefreshInterval: time.Hour})
-	m, err := New(Config{Keys: remote, Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: remote, Now: fixedClock})
 	require.NoError(t, err)
 	tests := []struct {
 		name   string
@@ -160,7 +160,7 @@ func TestRemoteBusiness(t *testing.T) {
 	k := genKeys(t)
 	srv := newJWKSServer(t, jwk("a", "ES256", "sig", &k.ec.PublicKey), jwk("b", "ES256", "sig", &k.ec.PublicKey))
 	remote := newRemote(t, RemoteConfig{URL: srv.URL, BusinessID: "7", BusinessByKID: map[string]string{"b": "8"}})
-	m, err := New(Config{Keys: remote, Now: fixedClock})
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: remote, Now: fixedClock})
 	require.NoError(t, err)
 	for kid, business := range map[string]string{"a": "7", "b": "8"} {
 		token := signRaw(t, "ES256", k.ec, `{"alg":"ES256","kid":"`+kid+`"}`, claimsJSON(t, validClaims()))

@@ -32,7 +32,7 @@ func TestRevocationHitAllocatesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Revocations: store})
+		m, err := scopedtoken.New(scopedtoken.Config{AllowMeWithoutBusiness: true, Keys: set, Revocations: store})
 		if err != nil {
 			t.Fatal(err)
 		}

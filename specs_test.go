@@ -88,7 +88,7 @@ func TestSpecMintForPage(t *testing.T) {
 		scopedtoken.Key{ID: "ec-1", Algorithm: "ES256", PublicKey: ec.Public()},
 	)
 	require.NoError(t, err)
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: specClock})
+	mw, err := scopedtoken.New(scopedtoken.Config{AllowMeWithoutBusiness: true, Keys: set, Now: specClock})
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -189,7 +189,7 @@ func TestSpecAlgorithmChoice(t *testing.T) {
 			}
 			set, err := scopedtoken.StaticKeys(key)
 			require.NoError(t, err)
-			mw, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: specClock})
+			mw, err := scopedtoken.New(scopedtoken.Config{AllowMeWithoutBusiness: true, Keys: set, Now: specClock})
 			require.NoError(t, err)
 			tok, err := mw.Verify(context.Background(), tokens["a"], "/v2/accounts/me/search")
 			require.NoError(t, err)
@@ -319,7 +319,7 @@ func TestSpecSpecsAccessor(t *testing.T) {
 func TestSpecVerifyStep(t *testing.T) {
 	set, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k", Algorithm: "HS256", Secret: []byte(specHexSecret), BusinessID: "b1"})
 	require.NoError(t, err)
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: specClock, MaxLifetime: 10 * time.Minute})
+	mw, err := scopedtoken.New(scopedtoken.Config{AllowMeWithoutBusiness: true, Keys: set, Now: specClock, MaxLifetime: 10 * time.Minute})
 	require.NoError(t, err)
 	load := func(expiresIn string) *scopedtoken.TokenSpecs {
 		specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(`[{"name":"a","keyId":"k","claims":{"aud":"/v2/accounts/me/search","expiresIn":`+expiresIn+`}}]`),

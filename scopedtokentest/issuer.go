@@ -151,9 +151,13 @@ func (i *Issuer) BusinessID() string { return i.business }
 func (i *Issuer) KeySet() scopedtoken.KeySet { return issuerKeySet{i} }
 
 // Config returns a middleware Config with the issuer's KeySet and clock; the
-// other fields are the defaults, to be changed as a test needs.
+// other fields are the defaults, to be changed as a test needs, except that
+// an issuer without a business (no WithBusiness) sets AllowMeWithoutBusiness,
+// so that its default audience /v2/accounts/me/search passes. To test the
+// middleware's default refusal (403 me_without_business), set it back to
+// false; to test as production runs with a business, use WithBusiness.
 func (i *Issuer) Config() scopedtoken.Config {
-	return scopedtoken.Config{Keys: i.KeySet(), Now: i.now}
+	return scopedtoken.Config{Keys: i.KeySet(), Now: i.now, AllowMeWithoutBusiness: i.business == ""}
 }
 
 // Keys returns the published keys as scopedtoken.Key values (public material
