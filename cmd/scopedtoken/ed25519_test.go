@@ -63,7 +63,7 @@ func TestEd25519AlgorithmCLI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := cli(append(append([]string{"verify", "--path", searchPath}, tc.args...), tc.token)...)
+			r := cli(append(append([]string{"verify", "--allow-me-without-business", "--path", searchPath}, tc.args...), tc.token)...)
 			if tc.reason == "" {
 				require.Equal(t, exitOK, r.code, r.stderr)
 				assert.Contains(t, r.stdout, `"alg": "Ed25519"`)

@@ -211,7 +211,7 @@ func TestMint(t *testing.T) {
 		assert.Contains(t, r.stderr, "verified")
 		set, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: []byte(testSecret)})
 		require.NoError(t, err)
-		wall, err := scopedtoken.New(scopedtoken.Config{Keys: set})
+		wall, err := scopedtoken.New(scopedtoken.Config{Keys: set, AllowMeWithoutBusiness: true})
 		require.NoError(t, err)
 		tok, err := wall.Verify(context.Background(), r.lastLine(), "/v2/accounts/me/answers/x")
 		require.NoError(t, err, "the file's final newline is not part of the secret")
@@ -342,7 +342,7 @@ func TestVerify(t *testing.T) {
 	withKey := []string{"verify", "--kid", iss.KeyID(), "--key", pubPEM, "--now", testNowFlag}
 
 	t.Run("public key", func(t *testing.T) {
-		r := cli(append(withKey, "--path", searchPath+"/x", good)...)
+		r := cli(append(withKey, "--allow-me-without-business", "--path", searchPath+"/x", good)...)
 		require.Equal(t, exitOK, r.code, r.stderr)
 		var out struct {
 			Kid    string              `json:"kid"`
@@ -364,15 +364,26 @@ func TestVerify(t *testing.T) {
 		assert.NotContains(t, r.stdout+r.stderr, good, "the token itself is never echoed")
 	})
 	t.Run("flags after the token", func(t *testing.T) {
-		r := cli("verify", good, "--kid", iss.KeyID(), "--key", pubPEM, "--now", testNowFlag, "--path", searchPath)
+		r := cli("verify", good, "--kid", iss.KeyID(), "--key", pubPEM, "--now", testNowFlag, "--allow-me-without-business", "--path", searchPath)
 		assert.Equal(t, exitOK, r.code, r.stderr)
 	})
 	t.Run("secret and secret file", func(t *testing.T) {
-		r := cli("verify", "--kid", iss.HMACKeyID(), "--secret", string(iss.Secret()), "--now", testNowFlag, "--path", searchPath, hmacTok)
+		r := cli("verify", "--kid", iss.HMACKeyID(), "--secret", string(iss.Secret()), "--now", testNowFlag, "--business", "b1", "--path", searchPath, hmacTok)
 		assert.Equal(t, exitOK, r.code, r.stderr)
 		assert.NotContains(t, r.stdout+r.stderr, string(iss.Secret()))
-		r = cli("verify", "--kid", iss.HMACKeyID(), "--secret-file", secretFile, "--now", testNowFlag, "--path", searchPath, hmacTok)
+		r = cli("verify", "--kid", iss.HMACKeyID(), "--secret-file", secretFile, "--now", testNowFlag, "--business", "b1", "--path", searchPath, hmacTok)
 		assert.Equal(t, exitOK, r.code, r.stderr)
+	})
+	t.Run("me without a business is refused unless allowed", func(t *testing.T) {
+		r := cli(append(withKey, "--path", searchPath, good)...)
+		assert.Equal(t, exitFailed, r.code)
+		assert.Contains(t, r.stderr, "me_without_business")
+		assert.Contains(t, r.stdout, `"status":403`)
+		r = cli(append(withKey, "--allow-me-without-business", "--path", searchPath, good)...)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.Contains(t, r.stdout, `"businessId": ""`)
+		r = cli(append(withKey, "--allow-me-without-business", "--business", "b1", "--path", searchPath, good)...)
+		assert.Equal(t, exitUsage, r.code)
 	})
 	t.Run("business", func(t *testing.T) {
 		r := cli(append(withKey, "--business", "b1", "--path", "/v2/accounts/b1/search", good)...)
@@ -457,7 +468,7 @@ func TestVerifyJWKS(t *testing.T) {
 	assert.Contains(t, r.stdout, `"businessId": "b9"`)
 
 	kid := srv.Rotate()
-	r = cli("verify", "--jwks", srv.URL, "--now", testNowFlag, "--path", searchPath, iss.Mint())
+	r = cli("verify", "--jwks", srv.URL, "--now", testNowFlag, "--business", "b9", "--path", searchPath, iss.Mint())
 	require.Equal(t, exitOK, r.code, "a new process fetches the rotated set: %s", r.stderr)
 	assert.Contains(t, r.stdout, kid)
 
@@ -610,7 +621,7 @@ func TestEndToEnd(t *testing.T) {
 			require.Equal(t, 0, r.code, r.stderr)
 
 			mintArgs := []string{"mint", "--kid", kid, "--aud", searchPath, "--query", "experienceKey=X", "--verify"}
-			verifyArgs := []string{"verify", "--kid", kid, "--path", searchPath + "/x"}
+			verifyArgs := []string{"verify", "--kid", kid, "--business", "b1", "--path", searchPath + "/x"}
 			if alg == "HS256" {
 				mintArgs = append(mintArgs, "--secret-file", filepath.Join(dir, kid+".secret"))
 				verifyArgs = append(verifyArgs, "--secret-file", filepath.Join(dir, kid+".secret"))
@@ -642,7 +653,7 @@ func TestEndToEnd(t *testing.T) {
 			assert.Equal(t, 2, r.code, "usage error")
 
 			// The CLI's token passes the Go middleware with the keygen files.
-			key := scopedtoken.Key{ID: kid, Algorithm: alg}
+			key := scopedtoken.Key{ID: kid, Algorithm: alg, BusinessID: "b1"}
 			if alg == "HS256" {
 				secret, err := os.ReadFile(filepath.Join(dir, kid+".secret"))
 				require.NoError(t, err)

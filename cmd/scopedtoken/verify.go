@@ -17,13 +17,19 @@ import (
 
 const verifySynopsis = `Usage:
   scopedtoken verify --kid K (--secret S | --secret-file F | --key PUBLIC.pem) [--alg A]
-                     [--business B] --path P [--now RFC3339] TOKEN
-  scopedtoken verify --jwks URL [--business B] --path P [--now RFC3339] TOKEN
+                     [--business B | --allow-me-without-business] --path P
+                     [--now RFC3339] TOKEN
+  scopedtoken verify --jwks URL [--business B | --allow-me-without-business]
+                     --path P [--now RFC3339] TOKEN
 
 Verifies TOKEN ("-" reads it from stdin) exactly as the middleware would for
 a request to the escaped path P: signature, key and algorithm, exp/nbf/iat
 (30s leeway), aud against P, and the query claim's shape. --business is the
-business that "me" stands for with the key. --now sets the clock.
+business that "me" stands for with the key (Key.BusinessID or
+RemoteConfig.BusinessID). Without it, a path that says "me" is refused with
+me_without_business, as the middleware does by default, unless
+--allow-me-without-business (Config.AllowMeWithoutBusiness) is given. --now
+sets the clock.
 
 On success: exit 0 and the token as JSON on stdout. When refused: exit 1, the
 reason code and message on stderr, and {"reason", "message", "status"} as JSON
@@ -39,6 +45,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	alg := fs.String("alg", "", "algorithm of the key (default: HS256 for a secret, else from the key)")
 	jwksURL := fs.String("jwks", "", "URL of a JWK Set to take the keys from")
 	business := fs.String("business", "", "business ID that \"me\" stands for with the key")
+	allowMe := fs.Bool("allow-me-without-business", false, "accept \"me\" in the path when the key has no business (Config.AllowMeWithoutBusiness)")
 	path := fs.String("path", "", "escaped request path to check the token against (required)")
 	nowFlag := fs.String("now", "", "the current time, RFC 3339 (default: now)")
 	rest, err := parseFlags(fs, args, verifySynopsis, stdout)
@@ -51,6 +58,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usagef("give exactly one TOKEN")
 	case *path == "":
 		return usagef("--path is required")
+	case *allowMe && *business != "":
+		return usagef("--allow-me-without-business is for a key without a business: do not give --business with it")
 	case given["jwks"] && countSet(given, "kid", "secret", "secret-file", "key", "alg") > 0:
 		return usagef("--jwks takes the keys from the set: do not give --kid, --secret, --secret-file, --key or --alg with it")
 	case !given["jwks"] && *kid == "":
@@ -60,7 +69,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	// A store of its own, so that a single-use token is checked like any
 	// other: using it up here uses it up nowhere else.
-	cfg := scopedtoken.Config{Revocations: scopedtoken.NewMemoryRevocations(nil)}
+	cfg := scopedtoken.Config{Revocations: scopedtoken.NewMemoryRevocations(nil), AllowMeWithoutBusiness: *allowMe}
 	if *nowFlag != "" {
 		now, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
