@@ -98,7 +98,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	require.NoError(t, m.ObserveKeySet("issuer", good))
 	require.NoError(t, m.ObserveKeySet("backup", bad))
 
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: good, Now: iss.Now, OnDecision: m.OnDecision})
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: good, Now: iss.Now, OnDecision: m.OnDecision, AllowMeWithoutBusiness: true})
 	require.NoError(t, err)
 	api := httptest.NewServer(mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
 	t.Cleanup(api.Close)
@@ -190,7 +190,7 @@ func TestWithKeyID(t *testing.T) {
 func TestAnonymousOutcome(t *testing.T) {
 	reader, m := newReader(t)
 	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow))
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: iss.KeySet(), Now: iss.Now, CredentialsOptional: true, OnDecision: m.OnDecision})
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: iss.KeySet(), Now: iss.Now, CredentialsOptional: true, OnDecision: m.OnDecision, AllowMeWithoutBusiness: true})
 	require.NoError(t, err)
 	h := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	for _, token := range []string{"", iss.Mint()} {

@@ -40,7 +40,10 @@ func get(t *testing.T, url, token string) (int, string) {
 // TestRun runs the documented program against a real JWK Set, sends requests
 // and scrapes /metrics as Prometheus would.
 func TestRun(t *testing.T) {
-	iss := scopedtokentest.NewIssuer(t)
+	// The example's key set names no business, so the path names one: "me"
+	// would be refused (me_without_business).
+	const path = "/v2/accounts/42/search"
+	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithAudience(path))
 	api, metrics := listen(t), listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -50,7 +53,7 @@ func TestRun(t *testing.T) {
 		assert.NoError(t, <-done)
 	}()
 
-	base := "http://" + api.Addr().String() + scopedtokentest.DefaultAudience
+	base := "http://" + api.Addr().String() + path
 	code, body := get(t, base, iss.Mint())
 	require.Equal(t, http.StatusOK, code, body)
 	code, _ = get(t, base, "")
