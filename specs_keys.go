@@ -29,8 +29,9 @@ var ErrKeyNotFound = errors.New("scopedtoken: signing key not found")
 // bytes are the secret exactly as written, less one final line ending ("\n"
 // or "\r\n") that editors add. Both files for one ID is an error, as is a key
 // ID that is not a plain file name (letters, digits, '-', '_' and '.', not
-// starting with '.'). This is the layout "scopedtoken keygen --out DIR"
-// writes.
+// starting with '.'). This is the layout of the private directory that
+// "scopedtoken keygen --private-out DIR" writes (its public files, jwks.json
+// and <keyId>.pub.pem, go to another directory, --out).
 type DirKeySource string
 
 // SigningKey reads the key file of keyID.

@@ -16,8 +16,8 @@ import (
 // algorithm name Ed25519: the JWK Set says alg Ed25519, and a key bound to it
 // accepts only tokens that say so, from a file key or from the JWK Set.
 func TestEd25519AlgorithmCLI(t *testing.T) {
-	dir := t.TempDir()
-	r := cli("keygen", "--alg", "Ed25519", "--kid", "ed", "--out", dir)
+	dir, private := t.TempDir(), t.TempDir()
+	r := cli("keygen", "--alg", "Ed25519", "--kid", "ed", "--out", dir, "--private-out", private)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	jwks, err := os.ReadFile(filepath.Join(dir, "jwks.json"))
 	require.NoError(t, err)
@@ -37,7 +37,7 @@ func TestEd25519AlgorithmCLI(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	priv := filepath.Join(dir, "ed.pem")
+	priv := filepath.Join(private, "ed.pem")
 	pub := filepath.Join(dir, "ed.pub.pem")
 	mint := func(t *testing.T, extra ...string) string {
 		t.Helper()

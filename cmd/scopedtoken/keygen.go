@@ -25,23 +25,27 @@ import (
 	"github.com/scopedtoken/scopedtoken"
 )
 
-const keygenSynopsis = `Usage: scopedtoken keygen --alg A --kid K [--out DIR] [--bits N]
+const keygenSynopsis = `Usage: scopedtoken keygen --alg A --kid K --private-out PRIVATE [--out DIR] [--bits N]
 
-Generates a signing key in DIR (default: the current directory):
+Generates a signing key. Public files go to DIR (default: the current
+directory), the one to publish; private files go to PRIVATE, which must be
+neither DIR nor inside it, so that serving DIR never serves a private key:
 
-  HS256/384/512     K.secret    the secret (0600): a random base64url string
-                                whose bytes are the secret, as tokens use it
-  RS*, PS*, ES*,    K.pem       the private key, PKCS#8 PEM (0600)
-  EdDSA, Ed25519    K.pub.pem   the public key, PKIX PEM (for verify --key)
-                    jwks.json   the public JWK Set: the key is added, with kid,
-                                alg and use "sig", to the keys already there
+  HS256/384/512     PRIVATE/K.secret   the secret (0600): a random base64url
+                                       string whose bytes are the secret, as
+                                       tokens use it; nothing is written to DIR
+  RS*, PS*, ES*,    PRIVATE/K.pem      the private key, PKCS#8 PEM (0600)
+  EdDSA, Ed25519    DIR/K.pub.pem      the public key, PKIX PEM (for verify --key)
+                    DIR/jwks.json      the public JWK Set: the key is added, with
+                                       kid, alg and use "sig", to the keys
+                                       already there
 
-Ed25519 is the RFC 9864 name of EdDSA with an Ed25519 key: the key accepts
-only tokens with alg "Ed25519", so mint and verify --key need --alg Ed25519
-(without it they take EdDSA). HMAC secrets are never put in jwks.json: a JWKS
-is public. Existing key files
-are never overwritten. The written paths are printed to stdout. The files
-match "scopedtoken mint --config ... --keys DIR" (K.pem / K.secret).
+Both directories are created 0700 if missing. Ed25519 is the RFC 9864 name
+of EdDSA with an Ed25519 key: the key accepts only tokens with alg "Ed25519",
+so mint and verify --key need --alg Ed25519 (without it they take EdDSA).
+HMAC secrets are never put in jwks.json: a JWKS is public. Existing key files
+are never overwritten. The written paths are printed to stdout. PRIVATE is
+what "scopedtoken mint --config ... --keys PRIVATE" reads (K.pem / K.secret).
 `
 
 // hmacBytes is how much randomness each HMAC secret gets: the hash size.
@@ -51,7 +55,8 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keygen")
 	alg := fs.String("alg", "", "algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA or Ed25519 (required)")
 	kid := fs.String("kid", "", "key ID, also the file name: letters, digits, '-', '_', '.' (required)")
-	out := fs.String("out", ".", "directory to write to (created 0700 if missing)")
+	out := fs.String("out", ".", "directory of the public files, the one to publish (created 0700 if missing)")
+	privateOut := fs.String("private-out", "", "directory of the private key or secret, outside --out (required; created 0700 if missing)")
 	bits := fs.Int("bits", 2048, "RSA modulus size for RS*/PS*: 2048, 3072 or 4096")
 	rest, err := parseFlags(fs, args, keygenSynopsis, stdout)
 	if err != nil {
@@ -68,15 +73,84 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		return usagef("--kid %q must be a plain file name: letters, digits, '-', '_' and '.', not starting with '.'", *kid)
 	case *bits != 2048 && *bits != 3072 && *bits != 4096:
 		return usagef("--bits must be 2048, 3072 or 4096")
+	case *privateOut == "":
+		return usagef("--private-out is required: the directory of the private key or secret, outside --out (which is published)")
+	}
+	if inside, err := within(*privateOut, *out); err != nil {
+		return err
+	} else if inside {
+		return usagef("--private-out %q is --out %q or inside it; --out holds what is published, so keep private keys elsewhere", *privateOut, *out)
 	}
 	if n, ok := hmacBytes[*alg]; ok {
-		return writeSecret(*out, *kid, n, stdout, stderr)
+		return writeSecret(*privateOut, *kid, n, stdout, stderr)
 	}
 	key, err := generate(*alg, *bits)
 	if err != nil {
 		return err
 	}
-	return writeKeyPair(*out, *kid, *alg, key, stdout)
+	if err := writeKeyPair(*out, *privateOut, *kid, *alg, key, stdout); err != nil {
+		return err
+	}
+	warnPrivateFiles(*out, stderr)
+	return nil
+}
+
+// within reports whether dir is parent or inside it, after resolving both to
+// absolute paths with their symbolic links (as far as they exist).
+func within(dir, parent string) (bool, error) {
+	d, err := resolve(dir)
+	if err != nil {
+		return false, err
+	}
+	p, err := resolve(parent)
+	if err != nil {
+		return false, err
+	}
+	rel, err := filepath.Rel(p, d)
+	if err != nil {
+		return false, nil // on another volume
+	}
+	return rel == "." || rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)), nil
+}
+
+// resolve returns the absolute form of path with the symbolic links of its
+// longest existing ancestor resolved.
+func resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	var missing []string
+	for {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			return filepath.Join(append([]string{real}, missing...)...), nil
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return filepath.Join(append([]string{abs}, missing...)...), nil
+		}
+		missing = append([]string{filepath.Base(abs)}, missing...)
+		abs = parent
+	}
+}
+
+// warnPrivateFiles warns about private key files that an older keygen (which
+// wrote everything to --out) left in the directory that is published.
+func warnPrivateFiles(dir string, stderr io.Writer) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var found []string
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, ".secret") || strings.HasSuffix(name, ".pem") && !strings.HasSuffix(name, ".pub.pem") {
+			found = append(found, name)
+		}
+	}
+	if len(found) > 0 {
+		fmt.Fprintf(stderr, "warning: %s, the directory to publish, holds private key files (%s); move them to the --private-out directory before serving it\n", dir, strings.Join(found, ", "))
+	}
 }
 
 func generate(alg string, bits int) (crypto.Signer, error) {
@@ -111,7 +185,7 @@ func writeSecret(dir, kid string, n int, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func writeKeyPair(dir, kid, alg string, key crypto.Signer, stdout io.Writer) error {
+func writeKeyPair(dir, privateDir, kid, alg string, key crypto.Signer, stdout io.Writer) error {
 	privDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return fmt.Errorf("encoding the private key: %w", err)
@@ -125,15 +199,17 @@ func writeKeyPair(dir, kid, alg string, key crypto.Signer, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	privPath := filepath.Join(dir, kid+".pem")
+	privPath := filepath.Join(privateDir, kid+".pem")
 	pubPath := filepath.Join(dir, kid+".pub.pem")
 	for _, p := range []string{privPath, pubPath} {
 		if _, err := os.Lstat(p); err == nil {
 			return fmt.Errorf("%s already exists; keys are never overwritten", p)
 		}
 	}
-	if err := mkdir(dir); err != nil {
-		return err
+	for _, d := range []string{dir, privateDir} {
+		if err := mkdir(d); err != nil {
+			return err
+		}
 	}
 	if err := writeNew(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), 0o600); err != nil {
 		return err

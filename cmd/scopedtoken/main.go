@@ -1,7 +1,7 @@
 // Command scopedtoken makes keys, mints scoped tokens, verifies them as the
 // middleware would and explains them.
 //
-//	scopedtoken keygen  --alg A --kid K [--out DIR]
+//	scopedtoken keygen  --alg A --kid K --private-out PRIVATE [--out DIR]
 //	scopedtoken mint    --kid K (--secret S | --secret-file F | --key PRIVATE.pem) --aud P ... [flags]
 //	scopedtoken mint    --config tokens.json --page /some/page [--keys DIR]
 //	scopedtoken verify  --kid K (--secret S | --secret-file F | --key PUBLIC.pem) | --jwks URL --path P [flags] TOKEN

@@ -103,10 +103,10 @@ func TestRunCommandsAndHelp(t *testing.T) {
 func TestKeygen(t *testing.T) {
 	for _, alg := range []string{"HS256", "HS384", "HS512"} {
 		t.Run(alg, func(t *testing.T) {
-			dir := t.TempDir()
-			r := cli("keygen", "--alg", alg, "--kid", "h1", "--out", dir)
+			dir, private := t.TempDir(), t.TempDir()
+			r := cli("keygen", "--alg", alg, "--kid", "h1", "--out", dir, "--private-out", private)
 			require.Equal(t, exitOK, r.code, r.stderr)
-			path := filepath.Join(dir, "h1.secret")
+			path := filepath.Join(private, "h1.secret")
 			assert.Equal(t, path, r.lastLine())
 			info, err := os.Stat(path)
 			require.NoError(t, err)
@@ -116,14 +116,23 @@ func TestKeygen(t *testing.T) {
 			assert.GreaterOrEqual(t, len(secret), hmacBytes[alg], "the secret's bytes are the key, at least the hash size")
 			assert.NotContains(t, r.stdout+r.stderr, string(secret))
 			assert.NoFileExists(t, filepath.Join(dir, "jwks.json"), "a secret is never published")
+			assert.NoFileExists(t, filepath.Join(private, "jwks.json"))
+			assert.NoFileExists(t, filepath.Join(dir, "h1.secret"), "the published directory holds no secret")
 		})
 	}
 	for _, alg := range []string{"RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"} {
 		t.Run(alg, func(t *testing.T) {
-			dir := t.TempDir()
-			r := cli("keygen", "--alg", alg, "--kid", "k-"+alg, "--out", dir)
+			dir, private := t.TempDir(), t.TempDir()
+			r := cli("keygen", "--alg", alg, "--kid", "k-"+alg, "--out", dir, "--private-out", private)
 			require.Equal(t, exitOK, r.code, r.stderr)
-			priv := filepath.Join(dir, "k-"+alg+".pem")
+			priv := filepath.Join(private, "k-"+alg+".pem")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			var published []string
+			for _, e := range entries {
+				published = append(published, e.Name())
+			}
+			assert.ElementsMatch(t, []string{"jwks.json", "k-" + alg + ".pub.pem"}, published, "the published directory holds only public files")
 			info, err := os.Stat(priv)
 			require.NoError(t, err)
 			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
@@ -155,36 +164,86 @@ func TestKeygen(t *testing.T) {
 	}
 }
 
-func TestKeygenRotationAndRefusals(t *testing.T) {
+// TestKeygenKeepsPrivateKeysApart: the directory whose jwks.json is published
+// never receives a private key or secret, and keygen refuses a private
+// directory that is, or lies inside, the published one.
+func TestKeygenKeepsPrivateKeysApart(t *testing.T) {
 	dir := t.TempDir()
-	require.Equal(t, exitOK, cli("keygen", "--alg", "ES256", "--kid", "k1", "--out", dir).code)
-	r := cli("keygen", "--alg", "EdDSA", "--kid", "k2", "--out", dir)
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(dir, link))
+	for _, tc := range []struct {
+		name    string
+		private string
+	}{
+		{name: "missing --private-out"},
+		{name: "same directory", private: dir},
+		{name: "same directory, another spelling", private: dir + "/./"},
+		{name: "inside the published directory", private: filepath.Join(dir, "private")},
+		{name: "inside it through a symbolic link", private: filepath.Join(link, "private")},
+	} {
+		for _, alg := range []string{"ES256", "HS256"} {
+			t.Run(tc.name+" "+alg, func(t *testing.T) {
+				args := []string{"keygen", "--alg", alg, "--kid", "k", "--out", dir}
+				if tc.private != "" {
+					args = append(args, "--private-out", tc.private)
+				}
+				r := cli(args...)
+				assert.Equal(t, exitUsage, r.code, r.stderr)
+				assert.Contains(t, r.stderr, "--private-out")
+				entries, err := os.ReadDir(dir)
+				require.NoError(t, err)
+				assert.Empty(t, entries, "nothing is written")
+			})
+		}
+	}
+
+	t.Run("a sibling is fine, and old private files in the published directory are warned about", func(t *testing.T) {
+		writeFile(t, dir, "old.pem", "x", 0o600)
+		private := filepath.Join(filepath.Dir(dir), filepath.Base(dir)+"-private")
+		t.Cleanup(func() { os.RemoveAll(private) })
+		r := cli("keygen", "--alg", "ES256", "--kid", "k", "--out", dir, "--private-out", private)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		assert.FileExists(t, filepath.Join(private, "k.pem"))
+		assert.NoFileExists(t, filepath.Join(dir, "k.pem"))
+		assert.Contains(t, r.stderr, "old.pem")
+		assert.Contains(t, r.stderr, "warning")
+	})
+}
+
+func TestKeygenRotationAndRefusals(t *testing.T) {
+	dir, private := t.TempDir(), t.TempDir()
+	keygen := func(args ...string) result {
+		return cli(append(append([]string{"keygen"}, args...), "--private-out", private)...)
+	}
+	require.Equal(t, exitOK, keygen("--alg", "ES256", "--kid", "k1", "--out", dir).code)
+	r := keygen("--alg", "EdDSA", "--kid", "k2", "--out", dir)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	jwks, err := os.ReadFile(filepath.Join(dir, "jwks.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(jwks), `"k1"`, "a second key is added to the set")
 	assert.Contains(t, string(jwks), `"k2"`)
 
-	r = cli("keygen", "--alg", "ES256", "--kid", "k1", "--out", dir)
+	r = keygen("--alg", "ES256", "--kid", "k1", "--out", dir)
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, `already has a key with kid "k1"`)
 
 	require.NoError(t, os.Remove(filepath.Join(dir, "jwks.json")))
-	r = cli("keygen", "--alg", "ES256", "--kid", "k1", "--out", dir)
+	r = keygen("--alg", "ES256", "--kid", "k1", "--out", dir)
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "never overwritten")
 
-	require.Equal(t, exitOK, cli("keygen", "--alg", "HS256", "--kid", "h", "--out", dir).code)
-	r = cli("keygen", "--alg", "HS256", "--kid", "h", "--out", dir)
+	require.Equal(t, exitOK, keygen("--alg", "HS256", "--kid", "h", "--out", dir).code)
+	r = keygen("--alg", "HS256", "--kid", "h", "--out", dir)
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "never overwritten")
 
 	bad := t.TempDir()
 	writeFile(t, bad, "jwks.json", "not json", 0o644)
-	r = cli("keygen", "--alg", "ES256", "--kid", "k1", "--out", bad)
+	badPrivate := t.TempDir()
+	r = cli("keygen", "--alg", "ES256", "--kid", "k1", "--out", bad, "--private-out", badPrivate)
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "not a JWK Set")
-	assert.NoFileExists(t, filepath.Join(bad, "k1.pem"), "nothing is written when the set cannot be updated")
+	assert.NoFileExists(t, filepath.Join(badPrivate, "k1.pem"), "nothing is written when the set cannot be updated")
 
 	for _, args := range [][]string{
 		{"keygen", "--kid", "k"},
@@ -195,7 +254,7 @@ func TestKeygenRotationAndRefusals(t *testing.T) {
 		{"keygen", "--alg", "RS256", "--kid", "k", "--bits", "1024"},
 		{"keygen", "--alg", "ES256", "--kid", "k", "extra"},
 	} {
-		r := cli(append(args, "--out", t.TempDir())...)
+		r := cli(append(args, "--out", t.TempDir(), "--private-out", t.TempDir())...)
 		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
 	}
 }
@@ -261,7 +320,7 @@ func TestMint(t *testing.T) {
 	}
 
 	keyDir := t.TempDir()
-	require.Equal(t, exitOK, cli("keygen", "--alg", "ES256", "--kid", "ec", "--out", keyDir).code)
+	require.Equal(t, exitOK, cli("keygen", "--alg", "ES256", "--kid", "ec", "--out", t.TempDir(), "--private-out", keyDir).code)
 	ecKey := filepath.Join(keyDir, "ec.pem")
 	refused := []struct {
 		name string
@@ -289,7 +348,7 @@ func TestMint(t *testing.T) {
 
 func TestMintConfig(t *testing.T) {
 	keyDir := t.TempDir()
-	require.Equal(t, exitOK, cli("keygen", "--alg", "EdDSA", "--kid", "ed", "--out", keyDir).code)
+	require.Equal(t, exitOK, cli("keygen", "--alg", "EdDSA", "--kid", "ed", "--out", t.TempDir(), "--private-out", keyDir).code)
 	writeFile(t, keyDir, "hs.secret", testSecret, 0o600)
 	config := writeFile(t, t.TempDir(), "tokens.json", `[
 	  {"name": "search", "keyId": "hs", "claims": {"aud": "/v2/accounts/me/search", "expiresIn": 60000, "query": {"experienceKey": "X"}}, "scope": "^/search"},
@@ -615,18 +674,19 @@ func TestEndToEnd(t *testing.T) {
 
 	for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
-			dir := t.TempDir()
+			root := t.TempDir()
+			dir, private := filepath.Join(root, "public"), filepath.Join(root, "private")
 			kid := "e2e-" + alg
-			r := exe(t, "", "keygen", "--alg", alg, "--kid", kid, "--out", dir)
+			r := exe(t, "", "keygen", "--alg", alg, "--kid", kid, "--out", dir, "--private-out", private)
 			require.Equal(t, 0, r.code, r.stderr)
 
 			mintArgs := []string{"mint", "--kid", kid, "--aud", searchPath, "--query", "experienceKey=X", "--verify"}
 			verifyArgs := []string{"verify", "--kid", kid, "--business", "b1", "--path", searchPath + "/x"}
 			if alg == "HS256" {
-				mintArgs = append(mintArgs, "--secret-file", filepath.Join(dir, kid+".secret"))
-				verifyArgs = append(verifyArgs, "--secret-file", filepath.Join(dir, kid+".secret"))
+				mintArgs = append(mintArgs, "--secret-file", filepath.Join(private, kid+".secret"))
+				verifyArgs = append(verifyArgs, "--secret-file", filepath.Join(private, kid+".secret"))
 			} else {
-				mintArgs = append(mintArgs, "--key", filepath.Join(dir, kid+".pem"))
+				mintArgs = append(mintArgs, "--key", filepath.Join(private, kid+".pem"))
 				verifyArgs = append(verifyArgs, "--key", filepath.Join(dir, kid+".pub.pem"))
 			}
 			r = exe(t, "", mintArgs...)
@@ -655,7 +715,7 @@ func TestEndToEnd(t *testing.T) {
 			// The CLI's token passes the Go middleware with the keygen files.
 			key := scopedtoken.Key{ID: kid, Algorithm: alg, BusinessID: "b1"}
 			if alg == "HS256" {
-				secret, err := os.ReadFile(filepath.Join(dir, kid+".secret"))
+				secret, err := os.ReadFile(filepath.Join(private, kid+".secret"))
 				require.NoError(t, err)
 				key.Secret = secret
 			} else {
@@ -675,7 +735,7 @@ func TestEndToEnd(t *testing.T) {
 			// A token from the Go Minter passes the CLI.
 			sk := scopedtoken.SigningKey{ID: kid, Algorithm: alg, Secret: key.Secret}
 			if alg != "HS256" {
-				privData, err := os.ReadFile(filepath.Join(dir, kid+".pem"))
+				privData, err := os.ReadFile(filepath.Join(private, kid+".pem"))
 				require.NoError(t, err)
 				sk.PrivateKey, err = scopedtoken.ParsePrivateKeyPEM(privData)
 				require.NoError(t, err)

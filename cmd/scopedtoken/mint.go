@@ -31,7 +31,8 @@ with shared revocation state accepts it once in its whole fleet.
 
 The second form loads a named token spec file and prints, as a JSON object
 by spec name, a token for every spec whose scope matches the page. Keys come
-from DIR (K.pem or K.secret, as keygen writes them) or, without --keys, from
+from DIR (K.pem or K.secret, as keygen writes them to --private-out) or,
+without --keys, from
 the environment: SCOPEDTOKEN_KEY_<K> (PEM) or SCOPEDTOKEN_SECRET_<K>, where
 <K> is the key ID with every character other than A-Z, a-z, 0-9 and _
 replaced by _.
@@ -57,7 +58,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	once := fs.Bool("once", false, "mint a single-use token")
 	config := fs.String("config", "", "named token spec file (JSON)")
 	page := fs.String("page", "", "page path to mint the named tokens for (with --config)")
-	keysDir := fs.String("keys", "", "directory of K.pem / K.secret files (with --config; default: environment)")
+	keysDir := fs.String("keys", "", "directory of K.pem / K.secret files, keygen's --private-out (with --config; default: environment)")
 	rest, err := parseFlags(fs, args, mintSynopsis, stdout)
 	if err != nil {
 		return err
