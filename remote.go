@@ -304,6 +304,12 @@ func (r *RemoteKeySet) startFetch(force bool) (call *fetchCall, started bool) {
 	return call, true
 }
 
+// The messages logged when a fetch fails.
+const (
+	logRefreshFailed    = "scopedtoken: JWK Set refresh failed; keeping the last good keys"
+	logFirstFetchFailed = "scopedtoken: JWK Set fetch failed; no keys yet"
+)
+
 // fetch downloads and parses the set once; on success the storage calls
 // rebuild with the new keys, on failure the last good set stays.
 func (r *RemoteKeySet) fetch() error {
@@ -319,7 +325,11 @@ func (r *RemoteKeySet) fetch() error {
 	if err != nil {
 		old := r.snapshot.Load()
 		r.snapshot.Store(&remoteSnapshot{keys: old.keys, healthy: false})
-		r.logger.Warn("scopedtoken: JWK Set refresh failed; keeping the last good keys", "url", r.logURL(), "error", err)
+		msg := logRefreshFailed
+		if r.stats.lastSuccess.Load() == 0 {
+			msg = logFirstFetchFailed // there are no last good keys to keep
+		}
+		r.logger.Warn(msg, "url", r.logURL(), "error", err)
 	}
 	r.schedule(header, err == nil)
 	return err

@@ -192,7 +192,7 @@ func TestDiscoveryRefused(t *testing.T) {
 			}
 			assert.Zero(t, p.jwksHits.Load(), "no key of the document is fetched")
 			assert.Equal(t, before, plain.jwksHits.Load(), "no key of the document is fetched")
-			failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+			failures := logs.records(t, logFirstFetchFailed)
 			require.NotEmpty(t, failures, "the failure is logged")
 			assert.Contains(t, failures[0]["error"], tc.log)
 			assert.Equal(t, p.URL+discoveryPath, failures[0]["url"], "the log names the configuration URL")
@@ -276,7 +276,7 @@ func TestDiscoveryFetchRules(t *testing.T) {
 		require.Error(t, err)
 		assertNoSecrets(t, "the error", err.Error())
 		assertNoSecrets(t, "the log", logs.String())
-		failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+		failures := logs.records(t, logFirstFetchFailed)
 		require.NotEmpty(t, failures)
 		assert.Contains(t, failures[0]["url"], "/missing?api_key=REDACTED")
 	})

@@ -77,7 +77,7 @@ func TestJWKSURLCredentialsRedacted(t *testing.T) {
 			_, err = rs.LookupKey(context.Background(), "a")
 			require.Error(t, err)
 			assertNoSecrets(t, "the error of LookupKey", err.Error())
-			failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+			failures := logs.records(t, logFirstFetchFailed)
 			require.NotEmpty(t, failures, "the failure is logged")
 			assert.Equal(t, strings.TrimPrefix(base, "http://")+"/jwks?api_key=REDACTED&token=REDACTED#REDACTED",
 				strings.TrimPrefix(failures[0]["url"].(string), "http://"), "the log still names the endpoint")

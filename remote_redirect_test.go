@@ -57,7 +57,7 @@ func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
 			code, _ := quickStatus(remoteMiddleware(t, rs), attacker.token(t, ""))
 			assert.Equal(t, http.StatusServiceUnavailable, code, "the keys behind the redirect are not trusted")
 			assert.Zero(t, evil.hits.Load(), "the redirect was not followed")
-			failures := logs.records(t, "scopedtoken: JWK Set refresh failed; keeping the last good keys")
+			failures := logs.records(t, logFirstFetchFailed)
 			require.NotEmpty(t, failures)
 			assert.Contains(t, failures[0]["error"], "redirect")
 			assertNoSecrets(t, "the log", logs.String())

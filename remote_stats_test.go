@@ -52,6 +52,24 @@ func TestRemoteStatsDownAtStart(t *testing.T) {
 	assert.False(t, st.LastFailure.IsZero())
 }
 
+// TestRemoteFetchFailureLog: a failed fetch says "no keys yet" while the set
+// never had a successful one, and "keeping the last good keys" after one.
+func TestRemoteFetchFailureLog(t *testing.T) {
+	srv := newFaultServer(t, nil)
+	srv.serveJWKS([]byte("down"), http.StatusServiceUnavailable, 0)
+	var logs logRecorder
+	rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) { c.Logger, c.MinRefreshInterval = logs.logger(), time.Hour })
+	require.Error(t, rs.Refresh(t.Context()))
+	assert.NotEmpty(t, logs.records(t, logFirstFetchFailed))
+	assert.Empty(t, logs.records(t, logRefreshFailed), "there never were good keys to keep")
+
+	srv.serveJWKS(hostileJWKS(t, newECSigner(t, "a").jwk(t)), http.StatusOK, 0)
+	require.NoError(t, rs.Refresh(t.Context()))
+	srv.serveJWKS([]byte("down"), http.StatusServiceUnavailable, 0)
+	require.Error(t, rs.Refresh(t.Context()))
+	assert.Len(t, logs.records(t, logRefreshFailed), 1)
+}
+
 // TestRemoteStatsConcurrent reads Stats while fetches fail and succeed, for
 // the race detector, and checks that a reader never sees more failures than
 // fetches.
