@@ -181,6 +181,10 @@ func (b pemBlock) der() ([]byte, error) {
 			if col++; unicode.IsSpace(r) {
 				continue
 			}
+			if r == '\\' {
+				// What is left of "\\n" once its "\n" became a line break.
+				return nil, pemErrorf("invalid base64 in the %s block: a backslash at body line %d, column %d; the key looks double-escaped (\\\\n where a line break belongs): unescape it once, or store the PEM with real line breaks", b.typ, line, col)
+			}
 			if !strings.ContainsRune(pemBase64, r) {
 				return nil, pemErrorf("invalid base64 in the %s block: unexpected character at body line %d, column %d", b.typ, line, col)
 			}

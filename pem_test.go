@@ -398,6 +398,8 @@ func TestParsePEMErrors(t *testing.T) {
 		{name: "bad character on body line 3", input: pemTestReplaceLine(rsa8, 3, func(l string) string { return l[:10] + "!" + l[11:] }), parse: pemTestParsePrivate, want: []string{"invalid base64", "body line 3, column 11"}},
 		{name: "non-ASCII character on body line 2", input: pemTestReplaceLine(ec1, 2, func(l string) string { return "\u201c" + l[1:] }), parse: pemTestParsePrivate, want: []string{"invalid base64", "body line 2, column 1"}},
 		{name: "bad character in a one-line key", input: strings.Replace(oneLine, rsa8Body[1], rsa8Body[1][:4]+"*"+rsa8Body[1][5:], 1), parse: pemTestParsePrivate, want: []string{"invalid base64", fmt.Sprintf("body line 1, column %d", len(rsa8Body[0])+1+5)}},
+		{name: "double-escaped line breaks", input: strings.ReplaceAll(rsa8, "\n", `\\n`), parse: pemTestParsePrivate, want: []string{"looks double-escaped", "body line 1"}},
+		{name: "double-escaped public key", input: strings.ReplaceAll(pub, "\n", `\\n`), parse: pemTestParsePublic, want: []string{"looks double-escaped"}},
 		{name: "misplaced padding", input: pemTestReplaceLine(pub, 2, func(l string) string { return l[:8] + "==" + l[10:] }), parse: pemTestParsePublic, want: []string{"misplaced '=' padding at body line 2, column 9"}},
 		{name: "character missing from the body", input: pemTestReplaceLine(rsa1, 5, func(l string) string { return l[1:] }), parse: pemTestParsePrivate, want: []string{"invalid base64", "not a multiple of 4"}},
 		{name: "body lines missing", input: withoutLines, parse: pemTestParsePrivate, want: []string{fmt.Sprintf("key data is truncated or corrupted (%d bytes decoded)", len(withoutLinesDER))}},
