@@ -90,6 +90,9 @@ func tokenFromLink(s string) (string, error) {
 	if len(s) > 7 && strings.EqualFold(s[:7], "bearer ") {
 		return strings.TrimSpace(s[7:]), nil
 	}
+	if strings.EqualFold(s, "bearer") {
+		return "", nil // "Bearer " with nothing after it, trimmed
+	}
 	if !strings.Contains(s, "://") {
 		return s, nil
 	}
@@ -106,6 +109,9 @@ func tokenFromLink(s string) (string, error) {
 
 func inspect(token string, now time.Time) (*inspection, error) {
 	in := &inspection{Note: notVerified, Problems: []string{}, Warnings: []string{}}
+	if token == "" {
+		return nil, errors.New("the token is empty")
+	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("not a compact JWS: it has %d segment(s) separated by '.', a token has 3", len(parts))

@@ -180,7 +180,7 @@ func writeSecret(dir, kid string, n int, stdout, stderr io.Writer) error {
 	if err := writeNew(path, []byte(base64.RawURLEncoding.EncodeToString(b)), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Wrote the secret of %q. It is not published in a JWKS: give the verifier the same secret, for example as SCOPEDTOKEN_SECRET_%s.\n", kid, scopedtoken.EnvKeyName(kid))
+	fmt.Fprintf(stderr, "Wrote the secret of %q. It is not published in a JWKS: give the verifier the same secret, for example as %s%s, which mint and verify read when no key flag is given.\n", kid, scopedtoken.EnvSecretPrefix, scopedtoken.EnvKeyName(kid))
 	fmt.Fprintln(stdout, path)
 	return nil
 }

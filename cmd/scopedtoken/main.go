@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // Exit statuses (SPEC §9).
@@ -74,15 +75,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		case errors.As(err, &usage):
-			fmt.Fprintf(stderr, "%s %s: %v\nRun '%s %s --help' for usage.\n", programName, c.name, usage.err, programName, c.name)
+			fmt.Fprintf(stderr, "%s %s: %s\nRun '%s %s --help' for usage.\n", programName, c.name, message(usage.err), programName, c.name)
 			return exitUsage
 		}
-		fmt.Fprintf(stderr, "%s %s: %v\n", programName, c.name, err)
+		fmt.Fprintf(stderr, "%s %s: %s\n", programName, c.name, message(err))
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "%s: unknown command %q\n\n%s", programName, args[0], mainUsage())
 	return exitUsage
 }
+
+// message is err's text without the "scopedtoken: " that the package's
+// errors start with (at each level of wrapping): the line already starts with
+// "scopedtoken COMMAND: ".
+func message(err error) string {
+	return strings.ReplaceAll(err.Error(), packagePrefix, "")
+}
+
+const packagePrefix = "scopedtoken: "
 
 func mainUsage() string {
 	var b strings.Builder
@@ -147,6 +157,26 @@ type listFlag []string
 func (l *listFlag) String() string { return strings.Join(*l, ", ") }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, v)
+	return nil
+}
+
+// durationFlag defines a duration flag whose error names the unit, where
+// flag.Duration says only "parse error" (for --expire-in 300, say).
+func durationFlag(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	d := value
+	fs.Var((*durationValue)(&d), name, usage)
+	return &d
+}
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("use a duration such as 5m or 300s")
+	}
+	*d = durationValue(v)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -52,7 +53,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	var aud, query listFlag
 	fs.Var(&aud, "aud", "audience path, e.g. /v2/accounts/me/search (repeatable)")
 	fs.Var(&query, "query", "query claim parameter name=value (repeatable)")
-	expireIn := fs.Duration("expire-in", scopedtoken.DefaultLifetime, "lifetime")
+	expireIn := durationFlag(fs, "expire-in", scopedtoken.DefaultLifetime, "lifetime, a duration such as 5m or 300s")
 	verify := fs.Bool("verify", false, "verify the minted token before printing it")
 	base := fs.String("url", "", "print a link: BASE with ?jwt=TOKEN added")
 	once := fs.Bool("once", false, "mint a single-use token")
@@ -82,7 +83,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case *kid == "":
 		return usagef("--kid is required")
-	case countSet(given, "secret", "secret-file", "key") != 1:
+	case countSet(given, "secret", "secret-file", "key") > 1:
 		return usagef("give exactly one of --secret, --secret-file and --key")
 	case len(aud) == 0:
 		return usagef("at least one --aud is required")
@@ -104,7 +105,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	key, err := signingKey(*kid, *alg, *secret, *secretFile, *keyFile)
+	key, err := signingKey(*kid, *alg, *secret, *secretFile, *keyFile, countSet(given, "secret", "secret-file", "key") == 0)
 	if err != nil {
 		return err
 	}
@@ -184,11 +185,18 @@ func parseQuery(pairs []string) (url.Values, error) {
 	return q, nil
 }
 
-// signingKey loads the key given by the flags. Errors name files, never
-// their content.
-func signingKey(kid, alg, secret, secretFile, keyFile string) (scopedtoken.SigningKey, error) {
+// signingKey loads the key given by the flags or, without any, from the
+// environment as "mint --config" reads it (SCOPEDTOKEN_SECRET_<K> or
+// SCOPEDTOKEN_KEY_<K>). Errors name files and variables, never their content.
+func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (scopedtoken.SigningKey, error) {
 	key := scopedtoken.SigningKey{ID: kid, Algorithm: alg}
 	switch {
+	case fromEnv:
+		env, err := envKey(kid)
+		if err != nil {
+			return key, err
+		}
+		key.Secret, key.PrivateKey = env.Secret, env.PrivateKey
 	case keyFile != "":
 		data, err := os.ReadFile(keyFile)
 		if err != nil {
@@ -208,6 +216,18 @@ func signingKey(kid, alg, secret, secretFile, keyFile string) (scopedtoken.Signi
 		key.Algorithm = scopedtoken.DefaultSigningAlgorithm(key)
 	}
 	return key, nil
+}
+
+// envKey reads the key of kid from SCOPEDTOKEN_SECRET_<K> or
+// SCOPEDTOKEN_KEY_<K>, as keygen suggests; without either it is a usage error.
+func envKey(kid string) (scopedtoken.SigningKey, error) {
+	key, err := scopedtoken.EnvKeySource{}.SigningKey(kid)
+	if errors.Is(err, scopedtoken.ErrKeyNotFound) {
+		name := scopedtoken.EnvKeyName(kid)
+		return key, usagef("give exactly one of --secret, --secret-file and --key, or set %s%s (or %s%s)",
+			scopedtoken.EnvSecretPrefix, name, scopedtoken.EnvKeyPrefix, name)
+	}
+	return key, err
 }
 
 // readSecret returns the secret's raw bytes: the flag's value exactly, or the

@@ -22,9 +22,13 @@ const verifySynopsis = `Usage:
   scopedtoken verify --jwks URL [--business B | --allow-me-without-business]
                      --path P [--now RFC3339] TOKEN
 
-Verifies TOKEN ("-" reads it from stdin) exactly as the middleware would for
+Verifies TOKEN ("-" reads it from stdin; "Bearer TOKEN" and a link with
+?jwt= work too) exactly as the middleware would for
 a request to the escaped path P: signature, key and algorithm, exp/nbf/iat
-(30s leeway), aud against P, and the query claim's shape. --business is the
+(30s leeway), aud against P, and the query claim's shape. Without --secret,
+--secret-file, --key and --jwks, the key of K comes from the environment:
+SCOPEDTOKEN_SECRET_<K> (as keygen suggests for a secret) or
+SCOPEDTOKEN_KEY_<K> (a private key, whose public half is used). --business is the
 business that "me" stands for with the key (Key.BusinessID or
 RemoteConfig.BusinessID). Without it, a path that says "me" is refused with
 me_without_business, as the middleware does by default, unless
@@ -64,7 +68,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usagef("--jwks takes the keys from the set: do not give --kid, --secret, --secret-file, --key or --alg with it")
 	case !given["jwks"] && *kid == "":
 		return usagef("give --kid with a key, or --jwks")
-	case !given["jwks"] && countSet(given, "secret", "secret-file", "key") != 1:
+	case !given["jwks"] && countSet(given, "secret", "secret-file", "key") > 1:
 		return usagef("give exactly one of --secret, --secret-file and --key")
 	}
 	// A store of its own, so that a single-use token is checked like any
@@ -81,6 +85,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if token, err = tokenFromLink(token); err != nil {
+		return err
+	}
 
 	ctx := context.Background()
 	if *jwksURL != "" {
@@ -95,7 +102,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		defer remote.Close()
 		cfg.Keys = remote
 	} else {
-		key, err := verificationKey(*kid, *alg, *secret, *secretFile, *keyFile, *business)
+		key, err := verificationKey(*kid, *alg, *secret, *secretFile, *keyFile, *business, countSet(given, "secret", "secret-file", "key") == 0)
 		if err != nil {
 			return err
 		}
@@ -136,8 +143,25 @@ func refusal(err error, stdout io.Writer) error {
 	return errors.New(msg)
 }
 
-func verificationKey(kid, alg, secret, secretFile, keyFile, business string) (scopedtoken.Key, error) {
+func verificationKey(kid, alg, secret, secretFile, keyFile, business string, fromEnv bool) (scopedtoken.Key, error) {
 	key := scopedtoken.Key{ID: kid, Algorithm: alg, BusinessID: business}
+	if fromEnv {
+		env, err := envKey(kid)
+		if err != nil {
+			return key, err
+		}
+		key.Secret = env.Secret
+		switch {
+		case env.PrivateKey != nil:
+			key.PublicKey = env.PrivateKey.Public()
+			if key.Algorithm == "" {
+				key.Algorithm = scopedtoken.DefaultAlgorithm(key.PublicKey)
+			}
+		case key.Algorithm == "":
+			key.Algorithm = "HS256"
+		}
+		return key, nil
+	}
 	if keyFile != "" {
 		data, err := os.ReadFile(keyFile)
 		if err != nil {
