@@ -235,16 +235,34 @@ func rocaFingerprint(n *big.Int) bool {
 	return true
 }
 
-// DefaultAlgorithm is the one algorithm a public key is used with when none is
-// named: RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for
-// Ed25519, "" otherwise. A remote JWK without alg accepts only this algorithm,
-// and minting and the CLI pick it for keys given without one. An Ed25519 key
-// is bound to the RFC 9864 name "Ed25519" only when that alg is named.
-func DefaultAlgorithm(pub crypto.PublicKey) string {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
+// DefaultAlgorithm is the one algorithm a key is used with when none is
+// named: HS256 for a non-empty HMAC secret ([]byte), RS256 for RSA,
+// ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for Ed25519, and ""
+// otherwise. key may be a public key, a private key or any crypto.Signer
+// (its public half decides). A remote JWK without alg accepts only this
+// algorithm, and NewMinter, token specs and the CLI pick it for keys given
+// without one. An Ed25519 key is bound to the RFC 9864 name "Ed25519" only
+// when that alg is named.
+func DefaultAlgorithm(key any) string {
+	switch k := key.(type) {
+	case []byte:
+		if len(k) > 0 {
+			return "HS256"
+		}
+		return ""
+	case *rsa.PublicKey, *rsa.PrivateKey:
 		return "RS256"
+	case *ecdsa.PrivateKey:
+		if k == nil {
+			return ""
+		}
+		return DefaultAlgorithm(&k.PublicKey)
+	case ed25519.PrivateKey:
+		return "EdDSA"
 	case *ecdsa.PublicKey:
+		if k == nil {
+			return ""
+		}
 		switch k.Curve {
 		case elliptic.P256():
 			return "ES256"
@@ -255,6 +273,8 @@ func DefaultAlgorithm(pub crypto.PublicKey) string {
 		}
 	case ed25519.PublicKey:
 		return "EdDSA"
+	case crypto.Signer: // an HSM or KMS key: its public half decides
+		return DefaultAlgorithm(k.Public())
 	}
 	return ""
 }

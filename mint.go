@@ -3,25 +3,27 @@ package scopedtoken
 import (
 	"context"
 	"crypto"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken/internal/jwssign"
 )
 
 // SigningKey is a key that mints tokens: its kid, its one algorithm and either
 // an HMAC secret (HS*) or a private key (RS*, PS*, ES*, EdDSA, Ed25519).
 type SigningKey struct {
-	ID         string
+	ID string
+	// Algorithm is the one algorithm the key signs with. Empty means
+	// DefaultAlgorithm of the key: HS256 for a secret, RS256 for RSA,
+	// ES256/ES384/ES512 by curve, EdDSA for Ed25519 (name Ed25519 to sign
+	// with the RFC 9864 algorithm).
 	Algorithm  string
 	Secret     []byte        // HMAC secret, for HS*
 	PrivateKey crypto.Signer // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
@@ -80,7 +82,8 @@ type Minter struct {
 // ErrMint is wrapped by every minting error.
 var ErrMint = errors.New("scopedtoken: cannot mint")
 
-// NewMinter checks the key and builds a Minter. The key must fit its
+// NewMinter checks the key and builds a Minter. A key without an Algorithm
+// takes DefaultAlgorithm of its secret or private key. The key must fit its
 // algorithm exactly: a secret of at least the hash length for HS*, an RSA key
 // of 2048 bits or more for RS*/PS*, the matching curve for ES*, an Ed25519
 // key for EdDSA and for its RFC 9864 name Ed25519. Errors name the mismatch
@@ -89,6 +92,16 @@ func NewMinter(cfg MinterConfig) (*Minter, error) {
 	k := cfg.Key
 	if k.ID == "" {
 		return nil, fmt.Errorf("%w: the key has no ID (kid)", ErrMint)
+	}
+	if k.Algorithm == "" {
+		if k.PrivateKey != nil {
+			k.Algorithm = DefaultAlgorithm(k.PrivateKey)
+		} else {
+			k.Algorithm = DefaultAlgorithm(k.Secret)
+		}
+		if k.Algorithm == "" {
+			return nil, fmt.Errorf("%w: no Algorithm given, and none follows from the key (%s)", ErrMint, keyKind(k.PrivateKey))
+		}
 	}
 	spec, ok := algSpecs[k.Algorithm]
 	if !ok {
@@ -223,44 +236,9 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// Sign returns the JWS signature (RFC 7518) of signingInput, the
-// "header.payload" text, with the Minter's key and algorithm. Mint uses it;
-// it is exported for building unusual tokens in tests (scopedtokentest).
-func (m *Minter) Sign(signingInput []byte) ([]byte, error) { return m.sign(signingInput) }
-
-// sign uses the crypto.Signer interface throughout, so a key held in an HSM or
-// a cloud KMS signs as well as one in memory.
+// sign returns the JWS signature of input with the Minter's key.
 func (m *Minter) sign(input []byte) ([]byte, error) {
-	spec := m.spec
-	switch spec.family {
-	case familyHMAC:
-		mac := hmac.New(spec.newHash, m.key.Secret)
-		mac.Write(input)
-		return mac.Sum(nil), nil
-	case familyEdDSA:
-		return m.key.PrivateKey.Sign(rand.Reader, input, crypto.Hash(0))
-	}
-	var buf [64]byte
-	digest := digestInto(spec.hash, input, &buf)
-	switch spec.family {
-	case familyRSA:
-		return m.key.PrivateKey.Sign(rand.Reader, digest, spec.hash)
-	case familyPSS:
-		return m.key.PrivateKey.Sign(rand.Reader, digest, &rsa.PSSOptions{SaltLength: spec.hash.Size(), Hash: spec.hash})
-	}
-	der, err := m.key.PrivateKey.Sign(rand.Reader, digest, spec.hash)
-	if err != nil {
-		return nil, err
-	}
-	var rs struct{ R, S *big.Int }
-	if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) > 0 {
-		return nil, errors.New("the signer returned a malformed ECDSA signature")
-	}
-	size := (spec.curve.Params().BitSize + 7) / 8
-	sig := make([]byte, 2*size)
-	rs.R.FillBytes(sig[:size])
-	rs.S.FillBytes(sig[size:])
-	return sig, nil
+	return jwssign.Sign(m.key.Algorithm, m.key.Secret, m.key.PrivateKey, input)
 }
 
 // TokenURL returns base with the token added as the jwt query parameter, as

@@ -113,9 +113,7 @@ func LoadTokenSpecs(r io.Reader, cfg TokenSpecsConfig) (*TokenSpecs, error) {
 			key.ID = s.KeyID
 			if s.Algorithm != "" {
 				key.Algorithm = s.Algorithm
-			} else if key.Algorithm == "" {
-				key.Algorithm = DefaultSigningAlgorithm(key)
-			}
+			} // else the key's, or NewMinter's DefaultAlgorithm
 			ls.minter, err = NewMinter(MinterConfig{Key: key, Now: cfg.Now, Verify: cfg.Verify})
 			if err != nil {
 				return nil, fmt.Errorf("%w %q: key %q: %w", ErrTokenSpec, s.Name, s.KeyID, err)
@@ -156,19 +154,6 @@ func (t *TokenSpecs) MintForPage(page string) (map[string]string, error) {
 		out[s.Name] = tok
 	}
 	return out, nil
-}
-
-// DefaultSigningAlgorithm is the algorithm a key without one signs with:
-// HS256 for a secret, RS256 for RSA, ES256/ES384/ES512 by curve, EdDSA for
-// Ed25519, and "" for anything else.
-func DefaultSigningAlgorithm(k SigningKey) string {
-	if k.PrivateKey == nil {
-		if len(k.Secret) > 0 {
-			return "HS256"
-		}
-		return ""
-	}
-	return DefaultAlgorithm(k.PrivateKey.Public())
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -70,7 +70,6 @@ type issuerKey struct {
 	kid, alg  string
 	secret    []byte
 	private   crypto.Signer
-	minter    *scopedtoken.Minter // signs with the package's own code
 	vk        *scopedtoken.VerificationKey
 	published bool
 }
@@ -288,12 +287,6 @@ func generateKey(alg string) (*issuerKey, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("generating a %s key: %w", alg, err)
-	}
-	k.minter, err = scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: k.kid, Algorithm: alg, Secret: k.secret, PrivateKey: k.private},
-	})
-	if err != nil {
-		return nil, err
 	}
 	return k, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/internal/jwssign"
 )
 
 // MintOption changes one thing about a minted token.
@@ -210,7 +211,7 @@ func (i *Issuer) build(s *mintSpec) (string, error) {
 			return "", err
 		}
 	}
-	sig, err := k.minter.Sign([]byte(input))
+	sig, err := jwssign.Sign(k.alg, k.secret, k.private, []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("signing with %s: %w", k.alg, err)
 	}

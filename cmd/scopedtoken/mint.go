@@ -212,8 +212,10 @@ func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (sco
 		}
 		key.Secret = s
 	}
-	if key.Algorithm == "" {
-		key.Algorithm = scopedtoken.DefaultSigningAlgorithm(key)
+	if key.Algorithm == "" && key.PrivateKey != nil {
+		key.Algorithm = scopedtoken.DefaultAlgorithm(key.PrivateKey)
+	} else if key.Algorithm == "" {
+		key.Algorithm = scopedtoken.DefaultAlgorithm(key.Secret)
 	}
 	return key, nil
 }

@@ -151,16 +151,10 @@ func verificationKey(kid, alg, secret, secretFile, keyFile, business string, fro
 			return key, err
 		}
 		key.Secret = env.Secret
-		switch {
-		case env.PrivateKey != nil:
+		if env.PrivateKey != nil {
 			key.PublicKey = env.PrivateKey.Public()
-			if key.Algorithm == "" {
-				key.Algorithm = scopedtoken.DefaultAlgorithm(key.PublicKey)
-			}
-		case key.Algorithm == "":
-			key.Algorithm = "HS256"
 		}
-		return key, nil
+		return withDefaultAlgorithm(key), nil
 	}
 	if keyFile != "" {
 		data, err := os.ReadFile(keyFile)
@@ -170,20 +164,27 @@ func verificationKey(kid, alg, secret, secretFile, keyFile, business string, fro
 		if key.PublicKey, err = scopedtoken.ParsePublicKeyPEM(data); err != nil {
 			return key, fmt.Errorf("%s: %w", keyFile, err)
 		}
-		if key.Algorithm == "" {
-			key.Algorithm = scopedtoken.DefaultAlgorithm(key.PublicKey)
-		}
-		return key, nil
+		return withDefaultAlgorithm(key), nil
 	}
 	s, err := readSecret(secret, secretFile)
 	if err != nil {
 		return key, err
 	}
 	key.Secret = s
-	if key.Algorithm == "" {
-		key.Algorithm = "HS256"
+	return withDefaultAlgorithm(key), nil
+}
+
+// withDefaultAlgorithm gives a key without --alg the DefaultAlgorithm of its
+// public key or secret.
+func withDefaultAlgorithm(key scopedtoken.Key) scopedtoken.Key {
+	switch {
+	case key.Algorithm != "":
+	case key.PublicKey != nil:
+		key.Algorithm = scopedtoken.DefaultAlgorithm(key.PublicKey)
+	default:
+		key.Algorithm = scopedtoken.DefaultAlgorithm(key.Secret)
 	}
-	return key, nil
+	return key
 }
 
 // readToken takes the token argument: "-" reads one line from stdin. Spaces

@@ -1,0 +1,112 @@
+package scopedtoken_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+// TestDefaultAlgorithm: one function names the default algorithm of a
+// secret, a public key, a private key and any other crypto.Signer.
+func TestDefaultAlgorithm(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	require.NoError(t, err)
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	require.NoError(t, err)
+	edPub, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		key  any
+		want string
+	}{
+		{name: "secret", key: []byte("a-32-byte-secret-for-the-example"), want: "HS256"},
+		{name: "empty secret", key: []byte{}, want: ""},
+		{name: "RSA public", key: &rsaKey.PublicKey, want: "RS256"},
+		{name: "RSA private", key: rsaKey, want: "RS256"},
+		{name: "P-256 public", key: &p256.PublicKey, want: "ES256"},
+		{name: "P-256 private", key: p256, want: "ES256"},
+		{name: "P-384 private", key: p384, want: "ES384"},
+		{name: "P-521 private", key: p521, want: "ES512"},
+		{name: "P-224 private", key: p224, want: ""},
+		{name: "Ed25519 public", key: edPub, want: "EdDSA"},
+		{name: "Ed25519 private", key: edPriv, want: "EdDSA"},
+		{name: "other signer", key: opaqueSigner{p384}, want: "ES384"},
+		{name: "nil", key: nil, want: ""},
+		{name: "nil EC key", key: (*ecdsa.PrivateKey)(nil), want: ""},
+		{name: "string", key: "a-32-byte-secret-for-the-example", want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, scopedtoken.DefaultAlgorithm(tc.key))
+		})
+	}
+}
+
+// opaqueSigner hides the key's type, as an HSM or KMS signer does.
+type opaqueSigner struct{ s crypto.Signer }
+
+func (o opaqueSigner) Public() crypto.PublicKey { return o.s.Public() }
+func (o opaqueSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return o.s.Sign(r, digest, opts)
+}
+
+// TestMinterDefaultAlgorithm: a SigningKey without Algorithm signs with
+// DefaultAlgorithm of its material, and the token passes a verifier bound to
+// that algorithm.
+func TestMinterDefaultAlgorithm(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	require.NoError(t, err)
+	_, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	secret := []byte("a-32-byte-secret-for-the-example")
+	for _, tc := range []struct {
+		key  scopedtoken.SigningKey
+		want string
+	}{
+		{scopedtoken.SigningKey{ID: "k", Secret: secret}, "HS256"},
+		{scopedtoken.SigningKey{ID: "k", PrivateKey: rsaKey}, "RS256"},
+		{scopedtoken.SigningKey{ID: "k", PrivateKey: p521}, "ES512"},
+		{scopedtoken.SigningKey{ID: "k", PrivateKey: edPriv}, "EdDSA"},
+		{scopedtoken.SigningKey{ID: "k", PrivateKey: opaqueSigner{p521}}, "ES512"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			m, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: tc.key})
+			require.NoError(t, err)
+			token, err := m.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/42/search"}})
+			require.NoError(t, err)
+			vk := scopedtoken.Key{ID: "k", Algorithm: tc.want, Secret: tc.key.Secret}
+			if tc.key.PrivateKey != nil {
+				vk.PublicKey = tc.key.PrivateKey.Public()
+			}
+			set, err := scopedtoken.StaticKeys(vk)
+			require.NoError(t, err)
+			mw, err := scopedtoken.New(scopedtoken.Config{Keys: set})
+			require.NoError(t, err)
+			tok, err := mw.Verify(context.Background(), token, "/v2/accounts/42/search")
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, tok.Algorithm)
+		})
+	}
+	_, err = scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k"}})
+	assert.ErrorContains(t, err, "no Algorithm given, and none follows from the key (no key)")
+}
