@@ -108,7 +108,7 @@ func benchMiddleware(b *testing.B, cacheSize int, keys ...scopedtoken.Key) *scop
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, CacheSize: cacheSize})
+	m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, AllowMeWithoutBusiness: true, CacheSize: cacheSize})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func BenchmarkQueryEscapedPairs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, MaxQueryParams: 64})
+		m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, AllowMeWithoutBusiness: true, MaxQueryParams: 64})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func BenchmarkRevocation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, Revocations: mode.store})
+			m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, AllowMeWithoutBusiness: true, Revocations: mode.store})
 			if err != nil {
 				b.Fatal(err)
 			}

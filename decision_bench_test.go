@@ -27,7 +27,7 @@ func BenchmarkOnDecision(b *testing.B) {
 		{name: "set", onDecision: func(d scopedtoken.Decision) { sink = d }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, OnDecision: tc.onDecision})
+			m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, AllowMeWithoutBusiness: true, OnDecision: tc.onDecision})
 			if err != nil {
 				b.Fatal(err)
 			}
