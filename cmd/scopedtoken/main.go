@@ -2,9 +2,9 @@
 // middleware would and explains them.
 //
 //	scopedtoken keygen  --alg A --kid K --private-out PRIVATE [--out DIR]
-//	scopedtoken mint    --kid K (--secret S | --secret-file F | --key PRIVATE.pem) --aud P ... [flags]
+//	scopedtoken mint    --kid K [--secret S | --secret-file F | --key PRIVATE.pem] --aud P ... [flags]
 //	scopedtoken mint    --config tokens.json --page /some/page [--keys DIR]
-//	scopedtoken verify  --kid K (--secret S | --secret-file F | --key PUBLIC.pem) | --jwks URL --path P [flags] TOKEN
+//	scopedtoken verify  --kid K [--secret S | --secret-file F | --key PUBLIC.pem] | --jwks URL --path P [flags] TOKEN
 //	scopedtoken inspect TOKEN
 //	scopedtoken revoke  --redis URL (--token T | --jti ID | --business B [--before RFC3339] ...)
 //

@@ -14,7 +14,7 @@ import (
 )
 
 const mintSynopsis = `Usage:
-  scopedtoken mint --kid K (--secret S | --secret-file F | --key PRIVATE.pem) [--alg A]
+  scopedtoken mint --kid K [--secret S | --secret-file F | --key PRIVATE.pem] [--alg A]
                    --aud P [--aud P ...] [--query k=v ...] [--expire-in 5m]
                    [--once] [--verify] [--url BASE]
   scopedtoken mint --config tokens.json --page /some/page [--keys DIR]
@@ -22,19 +22,22 @@ const mintSynopsis = `Usage:
 The first form mints one token and prints it (or, with --url, the link that
 carries it as ?jwt=) as the last line of stdout. The algorithm is --alg, or
 HS256 for a secret and RS256/ES256/ES384/ES512/EdDSA from the private key
-(an Ed25519 key bound to the RFC 9864 name needs --alg Ed25519).
-A secret is used as the raw bytes given (a secret file less one final line
-ending). Prefer --secret-file to --secret: command lines are visible to other
-users of the machine. --verify checks the minted token with the verifier
-before printing it. A --query name given several times gets several values.
---once mints a single-use token (a random jti and "once": true): a service
-with shared revocation state accepts it once in its whole fleet.
+(an Ed25519 key bound to the RFC 9864 name needs --alg Ed25519). A secret is
+used as the raw bytes given (a secret file less one final line ending).
+Prefer --secret-file to --secret: command lines are visible to other users of
+the machine. Without --secret, --secret-file and --key, the key of K comes
+from the environment, as for --config below. --expire-in takes a duration
+such as 5m or 300s. --verify checks the minted token with the verifier before
+printing it (its signature, key and claims; "me" passes without a business,
+which only the verifier's key knows). A --query name given several times gets
+several values. --once mints a single-use token (a random jti and "once":
+true): a service with shared revocation state accepts it once in its whole
+fleet.
 
 The second form loads a named token spec file and prints, as a JSON object
 by spec name, a token for every spec whose scope matches the page. Keys come
 from DIR (K.pem or K.secret, as keygen writes them to --private-out) or,
-without --keys, from
-the environment: SCOPEDTOKEN_KEY_<K> (PEM) or SCOPEDTOKEN_SECRET_<K>, where
+without --keys, from the environment: SCOPEDTOKEN_KEY_<K> (PEM) or SCOPEDTOKEN_SECRET_<K>, where
 <K> is the key ID with every character other than A-Z, a-z, 0-9 and _
 replaced by _.
 `

@@ -16,24 +16,25 @@ import (
 )
 
 const verifySynopsis = `Usage:
-  scopedtoken verify --kid K (--secret S | --secret-file F | --key PUBLIC.pem) [--alg A]
+  scopedtoken verify --kid K [--secret S | --secret-file F | --key PUBLIC.pem] [--alg A]
                      [--business B | --allow-me-without-business] --path P
                      [--now RFC3339] TOKEN
   scopedtoken verify --jwks URL [--business B | --allow-me-without-business]
                      --path P [--now RFC3339] TOKEN
 
 Verifies TOKEN ("-" reads it from stdin; "Bearer TOKEN" and a link with
-?jwt= work too) exactly as the middleware would for
-a request to the escaped path P: signature, key and algorithm, exp/nbf/iat
-(30s leeway), aud against P, and the query claim's shape. Without --secret,
---secret-file, --key and --jwks, the key of K comes from the environment:
-SCOPEDTOKEN_SECRET_<K> (as keygen suggests for a secret) or
-SCOPEDTOKEN_KEY_<K> (a private key, whose public half is used). --business is the
-business that "me" stands for with the key (Key.BusinessID or
-RemoteConfig.BusinessID). Without it, a path that says "me" is refused with
-me_without_business, as the middleware does by default, unless
---allow-me-without-business (Config.AllowMeWithoutBusiness) is given. --now
-sets the clock.
+?jwt= work too) exactly as the middleware would for a request to the escaped
+path P: signature, key and algorithm, exp/nbf/iat (30s leeway), aud against
+P, and the query claim's shape. --now sets the clock.
+
+Without --secret, --secret-file, --key and --jwks, the key of K comes from
+the environment: SCOPEDTOKEN_SECRET_<K> (as keygen suggests for a secret) or
+SCOPEDTOKEN_KEY_<K> (a private key in PEM, whose public half is used).
+
+--business is the business that "me" stands for with the key
+(Key.BusinessID, RemoteConfig.BusinessID). Without it, a path that says "me"
+is refused with me_without_business, as the middleware does by default,
+unless --allow-me-without-business (Config.AllowMeWithoutBusiness) is given.
 
 On success: exit 0 and the token as JSON on stdout. When refused: exit 1, the
 reason code and message on stderr, and {"reason", "message", "status"} as JSON
