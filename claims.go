@@ -78,12 +78,15 @@ type boundQuery struct {
 }
 
 // parseClaims reads the verified payload: strict JSON, no duplicate or
-// case-variant names, typed date claims, a well-formed aud and query, string
+// case-variant names (of the registered claims, and of any two names of one
+// object at any depth), typed date claims, a well-formed aud and query, string
 // iss/sub/jti. Everything else is kept in claims for the application.
 func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
 	v.aud, v.audRaw = v.audBuf[:0], v.audRawBuf[:0]
-	s := scanner{data: payload}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	s := scanner{data: payload, names: sc.names[:0]}
 	var it objectIter
 	hasAud := false
 	if !it.begin(&s) {
@@ -314,12 +317,8 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		q.names = append(q.names, name)
 		q.values = append(q.values, vals)
 	}
-	switch s.err {
-	case jsonOK:
-	case jsonDuplicate:
-		return ErrDuplicateMember
-	default:
-		return ErrMalformedToken
+	if e := s.err.refusal(); e != nil {
+		return e
 	}
 	n := 0
 	for i, name := range q.names {

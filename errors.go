@@ -27,10 +27,10 @@ var (
 // are what errors.Is matches for a precise cause, and the Reason field of *Error
 // carries the same code as a string for responses and logs.
 var (
-	ErrTokenTooLarge     = newReason(ErrInvalidToken, "token_too_large", "The token is longer than the allowed maximum.")
+	ErrTokenTooLarge     = newReason(ErrInvalidToken, "token_too_large", "The token, or its header, is larger than the allowed maximum.")
 	ErrMalformedToken    = newReason(ErrInvalidToken, "malformed_token", "The token is not a well-formed compact JWS.")
 	ErrDuplicateMember   = newReason(ErrInvalidToken, "duplicate_member", "The token repeats a JSON member name.")
-	ErrAmbiguousMember   = newReason(ErrInvalidToken, "ambiguous_member", "The token has a member name that differs from a registered one only in case.")
+	ErrAmbiguousMember   = newReason(ErrInvalidToken, "ambiguous_member", "The token has a member name that differs from a registered one or another in its object only in case.")
 	ErrUnsupportedHeader = newReason(ErrInvalidToken, "unsupported_header", "The token header uses crit, b64 or an unexpected typ.")
 	ErrAlgMismatch       = newReason(ErrInvalidToken, "alg_mismatch", "The token alg is missing or is not the algorithm of its key.")
 	ErrMissingKID        = newReason(ErrInvalidToken, "missing_kid", "The token header has no kid.")

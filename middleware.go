@@ -30,6 +30,10 @@ type Config struct {
 	// they cover. It must start and end with '/'. Default "/v2/accounts/".
 	Prefix string
 	// MaxTokenBytes refuses longer tokens before any parsing. Default 8192.
+	// Whatever it is, the protected header, which is read before the
+	// signature is checked, may have at most MaxHeaderBytes bytes and
+	// MaxHeaderValues JSON values; the claims are read only once the
+	// signature has verified.
 	MaxTokenBytes int
 	// MaxQueryParams is the most parameters a query claim may bind. Default
 	// 16, at most 64.

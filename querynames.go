@@ -1,7 +1,6 @@
 package scopedtoken
 
 import (
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -108,13 +107,4 @@ func appendFolded(dst, s []byte, limit int) ([]byte, bool) {
 		dst = utf8.AppendRune(dst, r)
 	}
 	return dst, true
-}
-
-// foldRune returns the smallest rune that r equals under simple case folding.
-func foldRune(r rune) rune {
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		least = min(least, f)
-	}
-	return least
 }

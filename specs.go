@@ -202,8 +202,9 @@ func parseTokenSpecs(r io.Reader, prefix string) ([]TokenSpec, error) {
 		return nil, fmt.Errorf("%w: the file must be a JSON array of specs: %w", ErrTokenSpec, err)
 	}
 	// encoding/json keeps the last of repeated names; the strict scanner
-	// refuses them, so that no spec says two things.
-	s := scanner{data: data}
+	// refuses them, so that no spec says two things. A name in another case is
+	// left to exactMembers, which names it as an unknown member.
+	s := scanner{data: data, exactNames: true}
 	if s.skipValue(); s.err != jsonOK || !s.atEnd() {
 		return nil, fmt.Errorf("%w: the file repeats a JSON member name or is not strictly valid JSON", ErrTokenSpec)
 	}

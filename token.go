@@ -27,8 +27,13 @@ type Token struct {
 }
 
 // DecodeClaims unmarshals the token's claims (all of them, registered and
-// custom) into v with encoding/json. The claims were already checked strictly,
-// so no member is duplicated or ambiguous.
+// custom) into v with encoding/json. The claims were checked strictly before the
+// token was accepted, so whatever v is, encoding/json reads them the one way
+// the issuer wrote them: no object in them, at any depth (inside arrays too),
+// repeats a member name, and none has two names that encoding/json's
+// case-insensitive matching of struct fields would take for the same field
+// ("role" and "ROLE", or "key" and "\u212Aey" with the Kelvin sign); such a
+// token is refused with ErrAmbiguousMember.
 func (t *Token) DecodeClaims(v any) error {
 	return json.Unmarshal(t.claims, v)
 }

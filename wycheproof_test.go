@@ -486,7 +486,7 @@ func TestWycheproofRFC7515A1(t *testing.T) {
 	t.Run("header parses but has no kid", func(t *testing.T) {
 		h, ok := decodeSegment(nil, []byte(parts[0]))
 		require.True(t, ok)
-		_, _, e := parseHeader(h)
+		_, _, e := parseHeader(h, nil)
 		assert.Equal(t, ErrMissingKID, e)
 	})
 
