@@ -3,11 +3,20 @@ package scopedtoken
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// These tests hold the cache to its bounds: a cache of N holds N distinct
+// tokens, never more than N nor more than its byte bound (also under
+// concurrent puts), and the bytes it accounts are the heap it holds.
 
 // cbEntries mints n distinct HS256 tokens with claims(i) and verifies each
 // with the cache off, returning the tokens and what they verified to.
@@ -37,6 +46,213 @@ func cbMinimal(i int) Claims {
 // cbTypical is the common shape: one aud and a one-value query claim.
 func cbTypical(i int) Claims {
 	return Claims{Audience: []string{ctAud}, Query: ctQuery, ID: fmt.Sprintf("jti-%d", i)}
+}
+
+// cbRich has several aud entries, iss, sub, jti and a query claim of several
+// parameters and values: every array of the entry outgrows its inline room.
+func cbRich(i int) Claims {
+	return Claims{
+		Audience: []string{ctAud, "/v2/accounts/me/suggest", "/v2/accounts/me/answers/vertical", "/v2/accounts/me/facets"},
+		Query: url.Values{
+			"experienceKey": {"MySearchExperience"},
+			"locale":        {"en", "fr", "de", "it", "es"},
+			"version":       {"PRODUCTION", "STAGING"},
+			"filter":        {fmt.Sprintf("c_team == %d", i)}, // escaped in the encoding
+		},
+		Issuer:  "https://issuer.example.com/tokens",
+		Subject: fmt.Sprintf("user-%d@example.com", i),
+		ID:      fmt.Sprintf("0f8fad5b-d9cb-469f-a165-70867728%04d", i),
+	}
+}
+
+// cbLarge carries a large custom claim: the payload dominates the entry.
+func cbLarge(i int) Claims {
+	c := cbTypical(i)
+	c.Extra = map[string]any{"profile": strings.Repeat("x", 3000)}
+	return c
+}
+
+var (
+	cbTypicalOnce   sync.Once
+	cbTypicalTokens []string
+)
+
+// cbManyTypical returns DefaultCacheSize distinct typical tokens, minted once
+// per test binary.
+func cbManyTypical(t *testing.T) []string {
+	cbTypicalOnce.Do(func() { cbTypicalTokens, _ = cbEntries(t, DefaultCacheSize, cbTypical) })
+	require.Len(t, cbTypicalTokens, DefaultCacheSize)
+	return cbTypicalTokens
+}
+
+// TestCacheHoldsItsSize: a cache of N entries holds N distinct tokens, all of
+// which hit afterwards, however their signatures spread over the shards.
+func TestCacheHoldsItsSize(t *testing.T) {
+	for _, size := range []int{DefaultCacheSize, 4096} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			tokens := cbManyTypical(t)[:size]
+			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			m, err := New(Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: size})
+			require.NoError(t, err)
+			ctx := context.Background()
+			for _, tok := range tokens {
+				_, _, cached, e := m.verify(ctx, tok)
+				require.Nil(t, e)
+				require.False(t, cached)
+			}
+			hits := 0
+			for _, tok := range tokens {
+				_, _, cached, e := m.verify(ctx, tok)
+				require.Nil(t, e)
+				if cached {
+					hits++
+				}
+			}
+			assert.Equal(t, size, hits, "every token of a working set the size of the cache must hit")
+			assert.Equal(t, size, m.cache.len())
+		})
+	}
+}
+
+// TestCacheShardsSpreadEvenly: real tokens spread evenly over the shards, so
+// that no shard's lock carries more than its share of the hits.
+func TestCacheShardsSpreadEvenly(t *testing.T) {
+	tokens := cbManyTypical(t)
+	c := newTokenCache(1, 1)
+	perShard := map[*cacheShard]int{}
+	for _, tok := range tokens {
+		perShard[c.shard(tok)]++
+	}
+	require.Len(t, perShard, cacheShards)
+	// 625 per shard on average, with a standard deviation of about 24: 20 %
+	// off is five deviations, never reached by chance.
+	mean := float64(len(tokens)) / cacheShards
+	for _, n := range perShard {
+		assert.InDelta(t, mean, n, 0.2*mean)
+	}
+}
+
+// TestCacheBytesMatchHeap: the bytes the cache accounts are, within 10 %, the
+// heap that filling it takes, for entries of several shapes.
+func TestCacheBytesMatchHeap(t *testing.T) {
+	const n = 2000
+	tests := []struct {
+		name   string
+		claims func(i int) Claims
+	}{
+		{name: "minimal", claims: cbMinimal},
+		{name: "typical", claims: cbTypical},
+		{name: "rich", claims: cbRich},
+		{name: "large", claims: cbLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tokens, _ := cbEntries(t, n, tc.claims)
+			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			m, err := New(Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: n, CacheMaxBytes: 1 << 30})
+			require.NoError(t, err)
+			ctx := context.Background()
+
+			before := cbHeap()
+			for _, tok := range tokens {
+				_, _, _, e := m.verify(ctx, tok)
+				require.Nil(t, e)
+			}
+			after := cbHeap()
+			runtime.KeepAlive(m)
+			runtime.KeepAlive(tokens)
+
+			require.Equal(t, n, m.cache.len())
+			entries, accounted := ctCacheUsage(m.cache)
+			require.Equal(t, n, entries)
+			require.Equal(t, accounted, ctCacheBookkeptBytes(m.cache), "byte bookkeeping")
+			measured := int(after - before)
+			t.Logf("%s: %d bytes accounted, %d measured per entry", tc.name, accounted/n, measured/n)
+			assert.InDelta(t, measured, accounted, 0.1*float64(measured), "accounted bytes against the measured heap")
+		})
+	}
+}
+
+// cbHeap is the live heap after a full collection. Two collections: the
+// first frees what sync.Pool's victim cache still held.
+func cbHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// TestCacheBoundsUnderConcurrentPuts: many goroutines putting, removing and
+// reading never take the cache past its entry or byte bound, and its counters
+// end equal to what it holds.
+func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
+	typical, typicalEntries := cbEntries(t, 300, cbTypical)
+	rich, richEntries := cbEntries(t, 100, cbRich)
+	large, largeEntries := cbEntries(t, 50, cbLarge)
+	tokens := append(append(typical, rich...), large...)
+	entries := append(append(typicalEntries, richEntries...), largeEntries...)
+	tests := []struct {
+		name           string
+		size, maxBytes int
+	}{
+		{name: "entries", size: 40, maxBytes: 1 << 30},
+		{name: "bytes", size: 10000, maxBytes: 64 << 10},
+		{name: "one entry", size: 1, maxBytes: 1 << 30},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTokenCache(tc.size, tc.maxBytes)
+			const workers, perWorker = 32, 400
+			var wg sync.WaitGroup
+			done := make(chan struct{})
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range perWorker {
+						k := (w*131 + i*17) % len(tokens)
+						switch i % 8 {
+						case 0:
+							c.remove(tokens[k])
+						case 1:
+							c.get(tokens[k])
+						default:
+							c.put(tokens[k], entries[k])
+						}
+					}
+				}()
+			}
+			var violations []string
+			sampled := make(chan struct{})
+			go func() { // samples the cache while the workers run
+				defer close(sampled)
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					n, bytes := ctCacheUsage(c)
+					if n > tc.size || bytes > tc.maxBytes ||
+						c.used.entries.Load() > int64(tc.size) || c.used.bytes.Load() > int64(tc.maxBytes) {
+						violations = append(violations, fmt.Sprintf("%d entries, %d bytes", n, bytes))
+					}
+					runtime.Gosched()
+				}
+			}()
+			wg.Wait()
+			close(done)
+			<-sampled
+			assert.Empty(t, violations, "bounds: %d entries, %d bytes", tc.size, tc.maxBytes)
+			n, bytes := ctCacheUsage(c)
+			assert.Positive(t, n)
+			assert.LessOrEqual(t, n, tc.size)
+			assert.LessOrEqual(t, bytes, tc.maxBytes)
+			assert.Equal(t, int64(n), c.used.entries.Load(), "entry bookkeeping")
+			assert.Equal(t, bytes, ctCacheBookkeptBytes(c), "byte bookkeeping")
+		})
+	}
 }
 
 // BenchmarkCacheGet is a cache hit (the lookup alone), serial and from every
