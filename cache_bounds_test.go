@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -203,9 +204,14 @@ func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newTokenCache(tc.size, tc.maxBytes)
-			const workers, perWorker = 32, 400
+			// The workers check the counters after every operation, and a
+			// sampler checks what the cache holds, until the workers are done.
+			var overCounted, overHeld atomic.Int64
+			overBound := func(entries, bytes int64) bool {
+				return entries > int64(tc.size) || bytes > int64(tc.maxBytes)
+			}
+			const workers, perWorker = 32, 1000
 			var wg sync.WaitGroup
-			done := make(chan struct{})
 			for w := range workers {
 				wg.Add(1)
 				go func() {
@@ -220,12 +226,14 @@ func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
 						default:
 							c.put(tokens[k], entries[k])
 						}
+						if overBound(c.used.entries.Load(), c.used.bytes.Load()) {
+							overCounted.Add(1)
+						}
 					}
 				}()
 			}
-			var violations []string
-			sampled := make(chan struct{})
-			go func() { // samples the cache while the workers run
+			done, sampled := make(chan struct{}), make(chan struct{})
+			go func() {
 				defer close(sampled)
 				for {
 					select {
@@ -233,10 +241,8 @@ func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
 						return
 					default:
 					}
-					n, bytes := ctCacheUsage(c)
-					if n > tc.size || bytes > tc.maxBytes ||
-						c.used.entries.Load() > int64(tc.size) || c.used.bytes.Load() > int64(tc.maxBytes) {
-						violations = append(violations, fmt.Sprintf("%d entries, %d bytes", n, bytes))
+					if n, bytes := ctCacheUsage(c); overBound(int64(n), int64(bytes)) {
+						overHeld.Add(1)
 					}
 					runtime.Gosched()
 				}
@@ -244,7 +250,8 @@ func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
 			wg.Wait()
 			close(done)
 			<-sampled
-			assert.Empty(t, violations, "bounds: %d entries, %d bytes", tc.size, tc.maxBytes)
+			assert.Zero(t, overCounted.Load(), "times the counters were seen past the bounds")
+			assert.Zero(t, overHeld.Load(), "times the cache was seen holding more than its bounds")
 			n, bytes := ctCacheUsage(c)
 			assert.Positive(t, n)
 			assert.LessOrEqual(t, n, tc.size)
@@ -253,6 +260,34 @@ func TestCacheBoundsUnderConcurrentPuts(t *testing.T) {
 			assert.Equal(t, bytes, ctCacheBookkeptBytes(c), "byte bookkeeping")
 		})
 	}
+}
+
+// TestCacheReserveNeverPassesLimit: goroutines racing for the last units of
+// room never take a counter past its limit, not even for an instant.
+func TestCacheReserveNeverPassesLimit(t *testing.T) {
+	const limit, workers, perWorker = 1, 4, 50000
+	var counter, over atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for range perWorker {
+				if reserveUpTo(&counter, 1, limit) {
+					if counter.Load() > limit {
+						over.Add(1)
+					}
+					counter.Add(-1)
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	assert.Zero(t, over.Load(), "times the counter was seen past its limit")
+	assert.Zero(t, counter.Load())
 }
 
 // BenchmarkCacheGet is a cache hit (the lookup alone), serial and from every
