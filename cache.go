@@ -16,7 +16,7 @@ import (
 // that passed every check; refusals are never cached, so junk cannot fill it,
 // and an entry found expired is removed, so none outlives its token's exp.
 //
-// It is sharded by a seeded hash of the token to keep lock contention low. The
+// It is sharded by a seeded hash (see shard) to keep lock contention low. The
 // bounds are global, not per shard: shards never fill evenly, and per-shard
 // caps would evict while the cache as a whole still has room. The global
 // counters are touched only when an entry is added or removed, never on a hit.
@@ -40,9 +40,9 @@ type tokenCache struct {
 const (
 	cacheShards    = 16
 	cacheLineBytes = 64
-	// cacheShardStride leaves at least a cache line between the state of two
-	// shards, whatever the alignment of the cache, so that hits on different
-	// shards from different cores never share a line.
+	// cacheShardStride puts 96 bytes between the 32-byte states of two
+	// shards, more than a cache line whatever the alignment of the cache, so
+	// that hits on different shards from different cores never share a line.
 	cacheShardStride = 128
 )
 
