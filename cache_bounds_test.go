@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,6 +132,14 @@ func TestCacheShardsSpreadEvenly(t *testing.T) {
 	for _, n := range perShard {
 		assert.InDelta(t, mean, n, 0.2*mean)
 	}
+}
+
+// TestCacheShardsDoNotShareCacheLines: hits on two shards from two cores
+// touch no common cache line, whatever the cache's alignment.
+func TestCacheShardsDoNotShareCacheLines(t *testing.T) {
+	assert.Equal(t, uintptr(cacheShardStride), unsafe.Sizeof(cacheShard{}))
+	assert.LessOrEqual(t, unsafe.Sizeof(shardState{})+cacheLineBytes, uintptr(cacheShardStride),
+		"a whole line of padding between two shards' states")
 }
 
 // TestCacheBytesMatchHeap: the bytes the cache accounts are, within 10 %, the
