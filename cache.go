@@ -2,6 +2,7 @@ package scopedtoken
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -224,6 +225,31 @@ func objectBytes(n int) int {
 	}
 	return allocBytes(n)
 }
+
+// mapBytes is the heap of a map made with a size hint of n and holding at
+// most n entries, whose key and element take slotBytes together. It follows
+// Go's Swiss tables (internal/runtime/maps): a 48-byte header, then groups of
+// 8 slots behind 8 control bytes; up to 8 entries fit one group, more get a
+// directory of tables (32 bytes each, at most 1024 slots) sized for n at an
+// average load of 7/8.
+func mapBytes(n, slotBytes int) int {
+	const header, tableHeader, slotsPerGroup, maxTableSlots = 48, 32, 8, 1024
+	group := slotsPerGroup + slotsPerGroup*slotBytes
+	switch {
+	case n == 0:
+		return allocBytes(header)
+	case n <= slotsPerGroup:
+		return allocBytes(header) + objectBytes(group)
+	}
+	target := n * slotsPerGroup / 7
+	tables := ceilPow2((target + maxTableSlots - 1) / maxTableSlots)
+	slots := ceilPow2(max(slotsPerGroup, target/tables))
+	return allocBytes(header) + objectBytes(tables*8) +
+		tables*(allocBytes(tableHeader)+objectBytes(slots/slotsPerGroup*group))
+}
+
+// ceilPow2 is the least power of two at least n, for n > 0.
+func ceilPow2(n int) int { return 1 << bits.Len(uint(n-1)) }
 
 // allocBytes rounds n up to the runtime allocator's size class, or to whole
 // pages above the largest class.

@@ -67,6 +67,16 @@ func cbRich(i int) Claims {
 	}
 }
 
+// cbManyParams binds a dozen parameters, some in mixed case: the claim's
+// name index outgrows a single map group.
+func cbManyParams(i int) Claims {
+	q := url.Values{}
+	for p := range 12 {
+		q.Set(fmt.Sprintf("Param%d", p), fmt.Sprintf("value-%d-%d", i, p))
+	}
+	return Claims{Audience: []string{ctAud}, Query: q}
+}
+
 // cbLarge carries a large custom claim: the payload dominates the entry.
 func cbLarge(i int) Claims {
 	c := cbTypical(i)
@@ -153,6 +163,7 @@ func TestCacheBytesMatchHeap(t *testing.T) {
 		{name: "minimal", claims: cbMinimal},
 		{name: "typical", claims: cbTypical},
 		{name: "rich", claims: cbRich},
+		{name: "many parameters", claims: cbManyParams},
 		{name: "large", claims: cbLarge},
 	}
 	for _, tc := range tests {

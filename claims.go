@@ -66,7 +66,7 @@ type boundQuery struct {
 	// case-folded form, and the longest folded form's length.
 	byName     map[string]nameSlot
 	maxFolded  int
-	indexBytes int // approximate bytes byName holds, for the cache's byte bound
+	indexBytes int // heap bytes of byName and the folded names, for the cache's byte bound
 
 	// Room for a small claim, so that parsing it allocates only its strings.
 	namesBuf  [2]string
