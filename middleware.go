@@ -49,9 +49,10 @@ type Config struct {
 	// (about three quarters of the token), each string parsed out of the
 	// claims (aud entries, query names and values and their encoding, iss,
 	// sub, jti), arrays once there is more than one aud entry or more than
-	// two query values, and about 520 bytes of fixed overhead: about 1,000
-	// bytes for a token with one aud and a one-value query claim (250
-	// characters), 2,800 for one of 650 characters with four aud entries,
+	// two query values, an index of the query claim's names (about 340
+	// bytes up to four names) and about 550 bytes of fixed overhead: about
+	// 1,400 bytes for a token with one aud and a one-value query claim (250
+	// characters), 3,200 for one of 650 characters with four aud entries,
 	// iss, sub, jti and a query claim of nine values. Default 16 MiB.
 	CacheMaxBytes int
 	// TokenQueryParam, when set (for example "jwt"), also accepts the token
