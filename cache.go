@@ -254,15 +254,32 @@ func ceilPow2(n int) int { return 1 << bits.Len(uint(n-1)) }
 // allocBytes rounds n up to the runtime allocator's size class, or to whole
 // pages above the largest class.
 func allocBytes(n int) int {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return 0
-	}
-	if n > int(allocClasses[len(allocClasses)-1]) {
+	case n <= smallAllocMax:
+		return int(smallAllocClasses[(n+7)/8])
+	case n > int(allocClasses[len(allocClasses)-1]):
 		return (n + 8191) &^ 8191
 	}
 	i, _ := slices.BinarySearch(allocClasses[:], uint16(n))
 	return int(allocClasses[i])
 }
+
+// smallAllocClasses maps (n+7)/8 to the size class of n, for n up to
+// smallAllocMax: the common sizes cost a lookup, as in the runtime.
+var smallAllocClasses = func() (t [smallAllocMax/8 + 1]uint16) {
+	c := 0
+	for i := range t {
+		for int(allocClasses[c]) < 8*i {
+			c++
+		}
+		t[i] = allocClasses[c]
+	}
+	return t
+}()
+
+const smallAllocMax = 1024
 
 // allocClasses are the object sizes of the Go runtime's size classes
 // (internal/runtime/gc/sizeclasses.go, Go 1.26).

@@ -20,14 +20,14 @@ import (
 // tokens, never more than N nor more than its byte bound (also under
 // concurrent puts), and the bytes it accounts are the heap it holds.
 
-// cbEntries mints n distinct HS256 tokens with claims(i) and verifies each
-// with the cache off, returning the tokens and what they verified to.
+// cbEntries mints n distinct HS256 tokens with claims(i) and verifies each,
+// returning the tokens and what they verified to (sized for a cache).
 func cbEntries(t testing.TB, n int, claims func(i int) Claims) ([]string, []*verified) {
 	t.Helper()
 	clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	mt, err := NewMinter(MinterConfig{Key: ctHSKey(), Now: clock.now})
 	require.NoError(t, err)
-	m, err := New(Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: -1})
+	m, err := New(Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: n})
 	require.NoError(t, err)
 	tokens, entries := make([]string, n), make([]*verified, n)
 	for i := range n {
@@ -35,6 +35,7 @@ func cbEntries(t testing.TB, n int, claims func(i int) Claims) ([]string, []*ver
 		require.NoError(t, err)
 		v, _, _, e := m.verify(context.Background(), tokens[i])
 		require.Nil(t, e)
+		require.Positive(t, v.size)
 		entries[i] = v
 	}
 	return tokens, entries

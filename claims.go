@@ -42,7 +42,7 @@ type verified struct {
 	query         boundQuery
 	iss, sub, jti string
 	claims        []byte // the payload, for Token.DecodeClaims
-	size          int    // heap bytes held, for the cache's byte bound; see heapBytes
+	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
 	once bool                           // the single-use claim is true
 	rev  atomic.Pointer[revocationInfo] // set on the first revocation check
@@ -60,7 +60,7 @@ type boundQuery struct {
 	values  [][]string
 	nvalues int
 	encoded string // name=value&... in claim order, query-escaped
-	heap    int    // heap bytes of the names, values, arrays and encoded
+	heap    int    // heap bytes of the names, values, arrays and encoding (when there is a cache)
 
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
@@ -127,7 +127,9 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 	if !v.exp.set && !m.allowMissingExp {
 		return nil, ErrMissingExp
 	}
-	v.size = v.heapBytes()
+	if m.cache != nil {
+		v.size = v.heapBytes()
+	}
 	return v, nil
 }
 
@@ -361,7 +363,9 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 	}
 	q.encoded = enc.String()
 	q.indexNames()
-	q.heap = q.heapBytes(cap(all), enc.Cap())
+	if m.cache != nil {
+		q.heap = q.heapBytes(cap(all), enc.Cap())
+	}
 	return nil
 }
 
