@@ -78,6 +78,15 @@ func cbManyParams(i int) Claims {
 	return Claims{Audience: []string{ctAud}, Query: q}
 }
 
+// cbBusinesses acts for several businesses: revocation names each of them.
+func cbBusinesses(i int) Claims {
+	aud := make([]string, 4)
+	for b := range aud {
+		aud[b] = fmt.Sprintf("/v2/accounts/%d/search", 1000*i+b)
+	}
+	return Claims{Audience: aud, ID: fmt.Sprintf("jti-%d", i)}
+}
+
 // cbLarge carries a large custom claim: the payload dominates the entry.
 func cbLarge(i int) Claims {
 	c := cbTypical(i)
@@ -158,20 +167,28 @@ func TestCacheShardsDoNotShareCacheLines(t *testing.T) {
 func TestCacheBytesMatchHeap(t *testing.T) {
 	const n = 2000
 	tests := []struct {
-		name   string
-		claims func(i int) Claims
+		name        string
+		claims      func(i int) Claims
+		revocations bool // the entry also keeps what revocation checks need
 	}{
 		{name: "minimal", claims: cbMinimal},
 		{name: "typical", claims: cbTypical},
 		{name: "rich", claims: cbRich},
 		{name: "many parameters", claims: cbManyParams},
 		{name: "large", claims: cbLarge},
+		{name: "minimal, revocations", claims: cbMinimal, revocations: true}, // named by hash
+		{name: "rich, revocations", claims: cbRich, revocations: true},       // named by jti
+		{name: "several businesses, revocations", claims: cbBusinesses, revocations: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tokens, _ := cbEntries(t, n, tc.claims)
 			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-			m, err := New(Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: n, CacheMaxBytes: 1 << 30})
+			cfg := Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: n, CacheMaxBytes: 1 << 30}
+			if tc.revocations {
+				cfg.Revocations = NewMemoryRevocations(clock.now)
+			}
+			m, err := New(cfg)
 			require.NoError(t, err)
 			ctx := context.Background()
 

@@ -482,6 +482,13 @@ func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid
 		return nil, j.kid, false, e // not cached: an entry never outlives its token's exp
 	}
 	if m.cache != nil {
+		if m.revocations != nil {
+			// Built now rather than on the first check, so that the entry's
+			// size counts it.
+			ri := newRevocationInfo(token, v)
+			v.rev.Store(ri)
+			v.size += ri.heapBytes()
+		}
 		m.cache.put(token, v)
 	}
 	return v, j.kid, false, nil
