@@ -53,7 +53,9 @@ type Config struct {
 	// bytes up to four names) and about 550 bytes of fixed overhead: about
 	// 1,400 bytes for a token with one aud and a one-value query claim (250
 	// characters), 3,200 for one of 650 characters with four aud entries,
-	// iss, sub, jti and a query claim of nine values. Default 16 MiB.
+	// iss, sub, jti and a query claim of nine values. With Revocations set,
+	// an entry also keeps what the checks need: 200 to 300 bytes more.
+	// Default 16 MiB.
 	CacheMaxBytes int
 	// TokenQueryParam, when set (for example "jwt"), also accepts the token
 	// from that query parameter, as emailed links carry it. The parameter is
