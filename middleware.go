@@ -59,7 +59,7 @@ type Config struct {
 	// characters), 3,200 for one of 650 characters with four aud entries,
 	// iss, sub, jti and a query claim of nine values. With Revocations set,
 	// an entry also keeps what the checks need: 200 to 300 bytes more.
-	// Default 16 MiB.
+	// Default 32 MiB: room for the default CacheSize of such rich tokens.
 	CacheMaxBytes int
 	// TokenQueryParam, when set (for example "jwt"), also accepts the token
 	// from that query parameter, as emailed links carry it. The parameter is
@@ -171,7 +171,7 @@ const (
 	DefaultMaxQueryParams = 16
 	DefaultMaxQueryValues = 64
 	DefaultCacheSize      = 10000
-	DefaultCacheMaxBytes  = 16 << 20
+	DefaultCacheMaxBytes  = 32 << 20
 	DefaultRealm          = "api"
 	DefaultRetryAfter     = 10 * time.Second
 )
