@@ -707,7 +707,7 @@ func TestAttackSize(t *testing.T) {
 	runAttacks(t, small, []attackCase{{name: "configured limit", token: hsClaims(t, claimsWith("")), status: 401, reason: "token_too_large"}})
 }
 
-// TestAttackSpecTokenRules covers the remaining rules of SPEC §3 one by one.
+// TestAttackSpecTokenRules covers the remaining token rules of docs/security.md one by one.
 func TestAttackSpecTokenRules(t *testing.T) {
 	now := testNow.Unix()
 	aud := fmt.Sprintf("%q", attackPath)

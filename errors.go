@@ -10,7 +10,7 @@ import (
 var (
 	// ErrMissingToken means the request carried no token (401, no error attribute).
 	ErrMissingToken = errors.New("scopedtoken: no token")
-	// ErrInvalidToken means the token failed a check of SPEC §3 or §4 (401).
+	// ErrInvalidToken means the token failed a check of the token or its key (401).
 	ErrInvalidToken = errors.New("scopedtoken: invalid token")
 	// ErrInsufficientScope means a valid token does not cover the request (403).
 	ErrInsufficientScope = errors.New("scopedtoken: insufficient scope")
