@@ -813,7 +813,7 @@ func TestAttackHeaderLimits(t *testing.T) {
 	})
 }
 
-// TestAttackSpecTokenRules covers the remaining rules of SPEC §3 one by one.
+// TestAttackSpecTokenRules covers the remaining token rules of docs/security.md one by one.
 func TestAttackSpecTokenRules(t *testing.T) {
 	now := testNow.Unix()
 	aud := fmt.Sprintf("%q", attackPath)

@@ -239,7 +239,7 @@ func numericDateOf(num []byte) (numericDate, bool) {
 }
 
 // parseAudience reads aud: one string, or a non-empty array of strings, each
-// a path of the grammar in SPEC §5. Any malformed entry invalidates the token.
+// a path of the audience grammar (docs/security.md). Any malformed entry invalidates the token.
 func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 	add := func(b []byte) *Error {
 		entry, ok := parseAudEntry(m.prefix, string(b))

@@ -18,7 +18,7 @@ func with(edit func(c map[string]any)) map[string]any {
 	return c
 }
 
-// TestTokenRules covers SPEC §3 rule by rule through the HTTP middleware: each
+// TestTokenRules covers the token rules of docs/security.md rule by rule through the HTTP middleware: each
 // case names the rule it breaks and the reason it must be refused with. Every
 // case asserts that the next handler never ran.
 func TestTokenRules(t *testing.T) {

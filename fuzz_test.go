@@ -189,7 +189,7 @@ func FuzzParseAudEntry(f *testing.F) {
 
 // FuzzPathMatching checks checkPath and authorize against a plain oracle: an
 // allowed path is unambiguous, and its segments start with the entry's, the
-// business compared by the rules of SPEC §5.
+// business compared by the rules of docs/security.md.
 func FuzzPathMatching(f *testing.F) {
 	seeds := [][3]string{
 		{"/v2/accounts/me/search", "/v2/accounts/me/search/x", ""},
@@ -263,7 +263,7 @@ func FuzzPathMatching(f *testing.F) {
 	})
 }
 
-// oracleCovers is SPEC §5 written plainly: segment lists, business first.
+// oracleCovers is the audience rules of docs/security.md written plainly: segment lists, business first.
 func oracleCovers(aud, path, keyBusiness string) bool {
 	a := strings.Split(strings.TrimPrefix(aud, DefaultPrefix), "/")
 	if !strings.HasPrefix(path, DefaultPrefix) {

@@ -59,7 +59,7 @@ type jws struct {
 	payload []byte // decoded; freshly allocated, safe to keep
 }
 
-// verifyJWS checks everything of SPEC §3 and §4 that concerns the header and
+// verifyJWS checks everything of docs/security.md that concerns the header and
 // signature, and returns the verified, decoded payload. The payload is only
 // decoded after the signature has verified.
 func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jws, *Error) {

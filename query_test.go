@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestQueryBinding covers SPEC §6 in each mode.
+// TestQueryBinding covers docs/query-claim.md in each mode.
 func TestQueryBinding(t *testing.T) {
 	bound := map[string]any{"experienceKey": "Exp One", "v": []string{"1", "2"}}
 	tests := []struct {
