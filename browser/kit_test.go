@@ -184,15 +184,6 @@ var testPages = []site.Page{
 	{Path: "/answers", Title: "Answers (emailed link)", Intro: "Calls answers with the link's cookie.", Call: "/v2/accounts/me/answers?input=pizza"},
 }
 
-type secretKey []byte
-
-func (k secretKey) SigningKey(keyID string) (scopedtoken.SigningKey, error) {
-	if keyID != "k1" {
-		return scopedtoken.SigningKey{}, scopedtoken.ErrKeyNotFound
-	}
-	return scopedtoken.SigningKey{Algorithm: "HS256", Secret: k}, nil
-}
-
 func newKit(t *testing.T) *kit {
 	t.Helper()
 	secret := make([]byte, 32)
@@ -202,7 +193,7 @@ func newKit(t *testing.T) *kit {
 	require.NoError(t, err)
 	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, TokenCookie: site.DefaultLinkCookie})
 	require.NoError(t, err)
-	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(testSpecs), scopedtoken.TokenSpecsConfig{Keys: secretKey(secret), Verify: mw})
+	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(testSpecs), scopedtoken.TokenSpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: secret}, Verify: mw})
 	require.NoError(t, err)
 	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
 		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret}, Lifetime: 10 * time.Minute, Verify: mw,

@@ -31,24 +31,11 @@ var demoPages = []site.Page{
 	},
 }
 
-// secretKey is a KeySource with one HMAC secret.
-type secretKey struct {
-	id     string
-	secret []byte
-}
-
-func (k secretKey) SigningKey(keyID string) (scopedtoken.SigningKey, error) {
-	if keyID != k.id {
-		return scopedtoken.SigningKey{}, scopedtoken.ErrKeyNotFound
-	}
-	return scopedtoken.SigningKey{Algorithm: "HS256", Secret: k.secret}, nil
-}
-
 // newSite serves the demo's pages beside the API, minting page tokens with
 // secret through the token specs (each checked by mw before it is handed out).
 func newSite(secret []byte, now func() time.Time, mw *scopedtoken.Middleware, api http.Handler) (http.Handler, error) {
 	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(demoSpecs), scopedtoken.TokenSpecsConfig{
-		Keys: secretKey{id: demoKeyID, secret: secret}, Now: now, Verify: mw,
+		Keys: site.SecretKey{ID: demoKeyID, Secret: secret}, Now: now, Verify: mw,
 	})
 	if err != nil {
 		return nil, err

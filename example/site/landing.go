@@ -3,6 +3,7 @@ package site
 import (
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -24,8 +25,7 @@ const maxLinkTokenBytes = 8192
 func (s *site) landing(p *Page, next http.Handler) http.Handler {
 	cookiePath, _, _ := strings.Cut(p.Call, "?")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		vals, ok := q[LinkParam]
+		vals, rest, ok := cutLinkParam(r.URL.RawQuery)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -46,15 +46,38 @@ func (s *site) landing(p *Page, next http.Handler) http.Handler {
 			}
 			http.SetCookie(w, c)
 		}
-		q.Del(LinkParam)
 		// p.Path, not the request's path: the mux matched it exactly, and a
 		// Location built from the request could point off the site.
 		target := p.Path
-		if rest := q.Encode(); rest != "" {
+		if rest != "" {
 			target += "?" + rest
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
 	})
+}
+
+// cutLinkParam splits a raw query into the values of LinkParam and the rest,
+// which keeps its order and encoding. It reads the query itself because
+// url.ParseQuery drops a pair with a semicolon, which would leave such a
+// link's token in the address bar. A value that does not unescape is kept
+// as sent, to fail the token check.
+func cutLinkParam(rawQuery string) (vals []string, rest string, found bool) {
+	var kept []string
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		rawKey, rawVal, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(rawKey); err != nil || key != LinkParam {
+			if pair != "" {
+				kept = append(kept, pair)
+			}
+			continue
+		}
+		val, err := url.QueryUnescape(rawVal)
+		if err != nil {
+			val = rawVal
+		}
+		vals, found = append(vals, val), true
+	}
+	return vals, strings.Join(kept, "&"), found
 }
 
 // isCompactJWS reports whether s has the shape of a compact JWS: three
