@@ -36,7 +36,7 @@ func TestDemoInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, demo.Start())
 	t.Cleanup(func() {
-		stop() // ends the demo: CommandContext kills the process it started
+		stop()      // ends the demo: CommandContext kills the process it started
 		demo.Wait() //nolint:errcheck // killed on purpose
 	})
 
