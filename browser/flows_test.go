@@ -2,10 +2,12 @@ package browser_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -185,5 +187,62 @@ func TestEmailedLink(t *testing.T) {
 			assert.NotContains(t, s.target, link)
 			assert.Empty(t, s.header.Get("Cookie"), "%s: the cookie stays on the API path", s.target)
 		}
+	}
+}
+
+// TestEmailedLinkFromAnotherSite clicks the link on a page of another site,
+// as in a webmail: the navigation is cross-site, yet the SameSite=Strict
+// cookie it sets goes with the page's own call to the API.
+func TestEmailedLinkFromAnotherSite(t *testing.T) {
+	k := newKit(t)
+	h, err := site.New(site.Config{Specs: k.specs, Pages: testPages, API: k.api})
+	require.NoError(t, err)
+	srv, rec := serve(t, h)
+	link, err := k.minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/answers"}})
+	require.NoError(t, err)
+	mail, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><a id="open" href="%s/answers?%s=%s">Open your answers</a>
+<img src="%s/v2/accounts/me/answers?input=img"> <a id="api" href="%[4]s/v2/accounts/me/answers?input=nav">API</a>`,
+			srv.URL, site.LinkParam, link, srv.URL)
+	}))
+	// localhost and 127.0.0.1 are two sites to the browser.
+	mailURL := strings.Replace(mail.URL, "127.0.0.1", "localhost", 1)
+	ctx := newBrowser(t)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(mailURL),
+		chromedp.Click(chromedp.CSS("#open")),
+		chromedp.WaitVisible(chromedp.CSS("#result[data-status]")),
+	))
+	status, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#result"), "data-status"))
+	require.NoError(t, err)
+	assert.Equal(t, "200", status.Value)
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string]("location.href"))
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL+"/answers", href)
+
+	landing := rec.find(http.MethodGet, "/answers?"+site.LinkParam+"=")
+	require.Len(t, landing, 1)
+	assert.Equal(t, "cross-site", landing[0].header.Get("Sec-Fetch-Site"), "the click came from another site")
+	calls := rec.find(http.MethodGet, "/v2/accounts/me/answers?input=pizza")
+	require.Len(t, calls, 1)
+	assert.Contains(t, calls[0].header.Get("Cookie"), site.DefaultLinkCookie+"="+link)
+	assert.Equal(t, "same-origin", calls[0].header.Get("Sec-Fetch-Site"))
+
+	// Back on the other site, with the cookie set: neither an image nor a
+	// link (a top-level GET, which SameSite=Lax would let through) from
+	// there carries it.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(mailURL),
+		chromedp.Click(chromedp.CSS("#api")),
+		chromedp.WaitVisible(chromedp.CSS("body")),
+	))
+	require.Eventually(t, func() bool { return len(rec.find(http.MethodGet, "/v2/accounts/me/answers?input=nav")) == 1 }, 5*time.Second, 20*time.Millisecond)
+	crossSite := append(rec.find(http.MethodGet, "/v2/accounts/me/answers?input=img"), rec.find(http.MethodGet, "/v2/accounts/me/answers?input=nav")...)
+	require.Len(t, crossSite, 3, "the image twice (first visit and back), the link once")
+	for _, s := range crossSite {
+		assert.Equal(t, "cross-site", s.header.Get("Sec-Fetch-Site"), s.target)
+		assert.Empty(t, s.header.Get("Cookie"), "%s: a cross-site request carries no link cookie", s.target)
 	}
 }
