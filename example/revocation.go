@@ -77,20 +77,17 @@ func (d *demo) addRevocation(minter *scopedtoken.Minter, o options) error {
 	)
 	d.redisURL = o.redisURL
 	api := d.handler
-	// Not a ServeMux: it would answer a path with dot segments with a
-	// redirect to its clean form before the middleware could refuse it.
-	d.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/healthz" || r.Method != http.MethodGet {
-			api.ServeHTTP(w, r)
-			return
-		}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		h := o.revocations.Health()
-		w.Header().Set("Content-Type", "application/json")
 		if !h.Connected {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
+		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(h) //nolint:errcheck // the client went away
 	})
+	mux.Handle("/", api)
+	d.handler = mux
 	return nil
 }
 
