@@ -280,7 +280,8 @@ func TestAttackKidInjection(t *testing.T) {
 	withKid := func(kidJSON string) string {
 		return hsRaw(t, `{"alg":"HS256","kid":`+kidJSON+`}`, claims)
 	}
-	long := strings.Repeat("k", 4000)
+	// long fills the header to exactly MaxHeaderBytes.
+	long := strings.Repeat("k", MaxHeaderBytes-len(`{"alg":"HS256","kid":""}`))
 	cases := []attackCase{
 		{name: "path traversal", token: withKid(`"../../etc/passwd"`), status: 401, reason: "unknown_kid"},
 		{name: "absolute path", token: withKid(`"/dev/null"`), status: 401, reason: "unknown_kid"},
@@ -288,7 +289,8 @@ func TestAttackKidInjection(t *testing.T) {
 		{name: "SQL union", token: withKid(`"x' UNION SELECT 'secret' --"`), status: 401, reason: "unknown_kid"},
 		{name: "URL", token: withKid(`"http://attacker.test/key"`), status: 401, reason: "unknown_kid"},
 		{name: "very long", token: withKid(`"` + long + `"`), status: 401, reason: "unknown_kid"},
-		{name: "too long for the token limit", token: withKid(`"` + long + long + `"`), status: 401, reason: "token_too_large"},
+		{name: "one byte over the header limit", token: withKid(`"k` + long + `"`), status: 401, reason: "token_too_large"},
+		{name: "too long for the token limit", token: withKid(`"` + strings.Repeat("k", DefaultMaxTokenBytes) + `"`), status: 401, reason: "token_too_large"},
 		{name: "number", token: withKid(`1`), status: 401, reason: "missing_kid"},
 		{name: "null", token: withKid(`null`), status: 401, reason: "missing_kid"},
 		{name: "array", token: withKid(`["hs"]`), status: 401, reason: "missing_kid"},
@@ -532,6 +534,71 @@ func TestAttackDuplicateMembers(t *testing.T) {
 	runAttacks(t, m, refusals)
 }
 
+// TestAttackCaseFoldedClaims refuses claims with two names in one object, at
+// any depth, that encoding/json's case folding merges (it also takes the
+// Kelvin sign for K and the long s for S): decoding them into a struct with
+// DecodeClaims would let the later value win, whichever the issuer meant.
+func TestAttackCaseFoldedClaims(t *testing.T) {
+	var premise struct {
+		Role string `json:"role"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"role":"user","ROLE":"admin"}`), &premise))
+	require.Equal(t, "admin", premise.Role, "encoding/json merges case variants into one field")
+
+	m := attackMiddleware(t, nil)
+	var many strings.Builder // enough members that names are looked up in a map
+	for i := range smallNames + 8 {
+		fmt.Fprintf(&many, `,"m%d":%d`, i, i)
+	}
+	c := func(extra string) string { return hsClaims(t, claimsWith(extra)) }
+	cases := []attackCase{
+		{name: "role and ROLE", token: c(`,"role":"user","ROLE":"admin"`)},
+		{name: "ROLE before role", token: c(`,"ROLE":"admin","role":"user"`)},
+		{name: "mixed case", token: c(`,"role":"user","rOlE":"admin"`)},
+		{name: "nested object", token: c(`,"a":{"x":1,"X":2}`)},
+		{name: "deeply nested object", token: c(`,"a":{"b":{"c":{"tenant":"t1","Tenant":"t2"}}}`)},
+		{name: "object inside an array", token: c(`,"a":[{"x":1},{"y":1,"Y":2}]`)},
+		{name: "object inside nested arrays", token: c(`,"a":[[1,{"x":1,"X":2}]]`)},
+		{name: "Kelvin sign escaped", token: c(`,"key":"a","\u212Aey":"b"`)},
+		{name: "Kelvin sign raw", token: c(`,"key":"a","` + "\u212a" + `ey":"b"`)},
+		{name: "Kelvin sign and K", token: c(`,"\u212Aey":"b","Key":"a"`)},
+		{name: "long s escaped", token: c(`,"scope":"read","\u017Fcope":"admin"`)},
+		{name: "long s raw", token: c(`,"scope":"read","` + "\u017f" + `cope":"admin"`)},
+		{name: "long s and S", token: c(`,"\u017Fcope":"admin","SCOPE":"read"`)},
+		{name: "escaped lower case", token: c(`,"r\u006Fle":"user","ROLE":"admin"`)},
+		{name: "escaped upper case", token: c(`,"role":"user","\u0052\u004F\u004C\u0045":"admin"`)},
+		{name: "non-ASCII letters", token: c(`,"\u00e9t\u00e9":"a","\u00c9T\u00c9":"b"`)},
+		{name: "query parameter names", token: c(`,"query":{"page":"1","Page":"2"}`)},
+		{name: "large object", token: c(many.String() + `,"M3":0`)},
+		{name: "large nested object", token: c(`,"a":{"z":0` + many.String() + `,"Z":1}`)},
+	}
+	for i := range cases {
+		cases[i].status, cases[i].reason = http.StatusUnauthorized, "ambiguous_member"
+	}
+	cases = append(cases,
+		attackCase{name: "large object exact duplicate", token: c(many.String() + `,"m3":0`), status: http.StatusUnauthorized, reason: "duplicate_member"})
+	runAttacks(t, m, cases)
+
+	// Names that encoding/json keeps apart, or that live in different objects.
+	for _, tc := range []struct{ name, extra string }{
+		{"sibling objects", `,"a":{"x":1},"b":{"X":2}`},
+		{"different depths", `,"x":1,"a":{"X":2,"b":{"x":3}}`},
+		{"array elements", `,"a":[{"x":1},{"x":2},{"X":3}]`},
+		{"after a nested object ends", `,"a":{"role":1},"ROLE":2`},
+		{"after a large object ends", `,"a":{"z":0` + many.String() + `},"Z":1`},
+		{"dotless i", `,"r\u0131le":"a","rile":"b"`},
+		{"dotted capital I", `,"\u0130d":"a","id":"b"`},
+		{"accented letter", `,"role":"a","r\u00f4le":"b"`},
+		{"large object", many.String()},
+	} {
+		res := serve(t, m, bearer(attackPath, c(tc.extra)))
+		if assert.Equal(t, http.StatusOK, res.code, "%s: %s", tc.name, res.body) {
+			var all map[string]any
+			assert.NoError(t, res.token.DecodeClaims(&all), tc.name)
+		}
+	}
+}
+
 func TestAttackEncoding(t *testing.T) {
 	m := attackMiddleware(t, nil)
 	qm := attackMiddleware(t, func(c *Config) { c.TokenQueryParam = "jwt" })
@@ -707,7 +774,46 @@ func TestAttackSize(t *testing.T) {
 	runAttacks(t, small, []attackCase{{name: "configured limit", token: hsClaims(t, claimsWith("")), status: 401, reason: "token_too_large"}})
 }
 
-// TestAttackSpecTokenRules covers the remaining rules of SPEC §3 one by one.
+// TestAttackHeaderLimits checks the bounds on the header, which is read before
+// the signature: MaxHeaderBytes and MaxHeaderValues pass exactly, one more is
+// refused, whatever the token's length.
+func TestAttackHeaderLimits(t *testing.T) {
+	m := attackMiddleware(t, nil)
+	open := `{"alg":"HS256","kid":"hs"`
+	padded := func(n int) string { // a header of n bytes
+		return open + `,"p":"` + strings.Repeat("x", n-len(open)-len(`,"p":""}`)) + `"}`
+	}
+	// Headers of n values in all: the header's alg and kid and then members,
+	// array elements, or arrays nested in one another.
+	members := func(n int) string {
+		var b strings.Builder
+		for i := 2; i < n; i++ {
+			fmt.Fprintf(&b, `,"m%d":0`, i)
+		}
+		return open + b.String() + "}"
+	}
+	elements := func(n int) string { return open + `,"x":[` + strings.Repeat("0,", n-4) + `0]}` }
+	nested := func(n int) string { return open + `,"x":` + strings.Repeat(`[`, n-2) + strings.Repeat(`]`, n-2) + `}` }
+	require.Len(t, padded(MaxHeaderBytes), MaxHeaderBytes)
+	for _, tc := range []struct{ name, header string }{
+		{"header of MaxHeaderBytes", padded(MaxHeaderBytes)},
+		{"MaxHeaderValues members", members(MaxHeaderValues)},
+		{"MaxHeaderValues with array elements", elements(MaxHeaderValues)},
+		{"MaxHeaderValues nested", nested(MaxHeaderValues)},
+	} {
+		res := serve(t, m, bearer(attackPath, hsRaw(t, tc.header, claimsWith(""))))
+		assert.Equal(t, http.StatusOK, res.code, "%s: %s", tc.name, res.body)
+	}
+	runAttacks(t, m, []attackCase{
+		{name: "one byte over MaxHeaderBytes", token: hsRaw(t, padded(MaxHeaderBytes+1), claimsWith("")), status: 401, reason: "token_too_large"},
+		{name: "one member over MaxHeaderValues", token: hsRaw(t, members(MaxHeaderValues+1), claimsWith("")), status: 401, reason: "token_too_large"},
+		{name: "one element over MaxHeaderValues", token: hsRaw(t, elements(MaxHeaderValues+1), claimsWith("")), status: 401, reason: "token_too_large"},
+		{name: "one level over MaxHeaderValues", token: hsRaw(t, nested(MaxHeaderValues+1), claimsWith("")), status: 401, reason: "token_too_large"},
+		{name: "many members and a bad signature", token: unsigned(members(4*MaxHeaderValues), claimsWith(""), "AAAA"), status: 401, reason: "token_too_large"},
+	})
+}
+
+// TestAttackSpecTokenRules covers the remaining token rules of docs/security.md one by one.
 func TestAttackSpecTokenRules(t *testing.T) {
 	now := testNow.Unix()
 	aud := fmt.Sprintf("%q", attackPath)

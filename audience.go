@@ -18,7 +18,7 @@ type audEntry struct {
 	tail     string // endpoint and optional path, without a trailing '/'
 }
 
-// parseAudEntry checks one aud entry against the grammar of SPEC §5: the
+// parseAudEntry checks one aud entry against the audience grammar (docs/security.md): the
 // prefix, then at least a business and an endpoint segment, each segment
 // non-empty, not "." or "..", and made of RFC 3986 pchar without
 // percent-encoding. One trailing '/' is ignored.
@@ -62,7 +62,7 @@ func isPchar(c byte) bool {
 	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
-// checkPath applies the 400 rules of SPEC §5 to an escaped request path: no
+// checkPath applies the 400 rules of docs/security.md to an escaped request path: no
 // empty or dot segments, no encoded '/', '\' or '.', no encoded control
 // characters, and every '%' followed by two hex digits.
 func checkPath(p string) bool {
@@ -185,7 +185,7 @@ func (v *verified) authorize(prefix, p string) (business string, ok bool) {
 	return "", false
 }
 
-// coversBusiness applies the business rules of SPEC §5. With a key business B,
+// coversBusiness applies the business rules of docs/security.md. With a key business B,
 // "me" and B are one business and any other name covers nothing; without one,
 // every name (and "me") covers only itself.
 func coversBusiness(entry, request, keyBusiness string) bool {

@@ -143,7 +143,7 @@ func TestCheckOrder(t *testing.T) {
 	}
 }
 
-// TestBusinessRules covers SPEC §5's business segment rules and
+// TestBusinessRules covers the business segment rules of docs/security.md and
 // Token.BusinessID, for keys with and without a business.
 func TestBusinessRules(t *testing.T) {
 	tests := []struct {

@@ -5,8 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -298,4 +301,117 @@ func BenchmarkRevocation(b *testing.B) {
 			runBench(b, m.Handler(okHandler), benchRequest(benchTarget, tok), http.StatusOK)
 		})
 	}
+}
+
+// BenchmarkRejectHostile measures refusals of tokens built to make the work
+// done before the signature check expensive, against the baseline of a
+// well-formed HS256 token with a bad signature, short or of MaxTokenBytes.
+// Each hostile header is built at two sizes: filling a token of MaxTokenBytes
+// (max_token), and of MaxHeaderBytes (max_header). The signed_claims cases are
+// the payload side: validly signed but expired tokens of MaxTokenBytes whose
+// claims are parsed in full before the refusal.
+func BenchmarkRejectHostile(b *testing.B) {
+	secret := benchAlgs(b)[0].verify.Secret
+	key := scopedtoken.Key{ID: "k-HS256", Algorithm: "HS256", Secret: secret}
+	minted := benchMint(b, scopedtoken.SigningKey{ID: key.ID, Algorithm: key.Algorithm, Secret: secret},
+		scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+	claims := `{"aud":"` + benchAud + `","exp":` + strconv.FormatInt(benchNow.Add(time.Minute).Unix(), 10) + `}`
+	enc := base64.RawURLEncoding.EncodedLen
+	sigLen := enc(sha256.Size)
+	// headerRoom is the longest header that still fits a token of
+	// MaxTokenBytes with these claims.
+	headerRoom := (scopedtoken.DefaultMaxTokenBytes - enc(len(claims)) - sigLen - 2) * 3 / 4
+	hostileHeaders := []struct {
+		name   string
+		member func(i int) string // the i-th member appended to a valid header
+	}{
+		{"header_members", func(i int) string { return strconv.Quote(strconv.FormatInt(int64(i), 36)) + ":0" }},
+		{"header_nesting", func(i int) string {
+			depth := 30 // the header itself is the first level
+			return `"n` + strconv.Itoa(i) + `":` + strings.Repeat(`{"a":`, depth) + "0" + strings.Repeat("}", depth)
+		}},
+		{"header_escapes", func(i int) string {
+			return `"\u0065` + strconv.Itoa(i) + `":"` + strings.Repeat(`\u00e9\n\"`, 40) + `"`
+		}},
+		{"header_fold_candidates", func(i int) string {
+			return `"\u017f\u212a` + strings.Repeat("x", 16) + strconv.Itoa(i) + `":0`
+		}},
+	}
+	type hostileCase struct{ name, token string }
+	var cases []hostileCase
+	for _, h := range hostileHeaders {
+		for _, size := range []struct {
+			name string
+			max  int
+		}{{"max_token", headerRoom}, {"max_header", scopedtoken.MaxHeaderBytes}} {
+			header := fillHeader(`{"alg":"HS256","kid":"k-HS256"`, h.member, size.max)
+			cases = append(cases, hostileCase{h.name + "/" + size.name, benchSpoil(benchHS256(secret, b64Enc(header), b64Enc(claims)))})
+		}
+	}
+	plainHeader := b64Enc(`{"alg":"HS256","kid":"k-HS256"}`)
+	payloadRoom := scopedtoken.DefaultMaxTokenBytes - len(plainHeader) - sigLen - 2 // encoded
+	longKid := func(n int) string { return b64Enc(`{"alg":"HS256","kid":"` + strings.Repeat("k", n) + `"}`) }
+	cases = append(cases,
+		hostileCase{"huge_kid/max_token", benchHS256(secret, longKid(headerRoom-30), b64Enc(claims))},
+		hostileCase{"huge_kid/max_header", benchHS256(secret, longKid(scopedtoken.MaxHeaderBytes-30), b64Enc(claims))},
+		hostileCase{"payload_junk/max_token", benchSpoil(benchHS256(secret, plainHeader, strings.Repeat("A", payloadRoom)))},
+		hostileCase{"huge_signature/max_token", plainHeader + "." + b64Enc(claims) + "." +
+			strings.Repeat("A", scopedtoken.DefaultMaxTokenBytes-len(plainHeader)-enc(len(claims))-2)},
+	)
+	expired := `{"aud":"` + benchAud + `","exp":` + strconv.FormatInt(benchNow.Add(-time.Hour).Unix(), 10)
+	for _, c := range []struct {
+		name   string
+		member func(i int) string
+	}{
+		{"signed_claims_members", func(i int) string { return strconv.Quote(strconv.FormatInt(int64(i), 36)) + ":0" }},
+		{"signed_claims_folding", func(i int) string { return `"\u017f\u212a\u00e9` + strconv.Itoa(i) + `":0` }},
+	} {
+		claims := fillHeader(expired, c.member, payloadRoom*3/4)
+		cases = append(cases, hostileCase{c.name + "/max_token", benchHS256(secret, plainHeader, b64Enc(claims))})
+	}
+	pad := `,"pad":"` + strings.Repeat("x", payloadRoom*3/4-len(claims)-10) + `"}`
+	baselines := []hostileCase{
+		{"baseline_bad_signature", benchSpoil(minted)},
+		{"baseline_bad_signature/max_token", benchSpoil(benchHS256(secret, plainHeader, b64Enc(claims[:len(claims)-1]+pad)))},
+	}
+	for _, c := range append(baselines, cases...) {
+		if len(c.token) > scopedtoken.DefaultMaxTokenBytes {
+			b.Fatalf("%s: token of %d bytes", c.name, len(c.token))
+		}
+		b.Run(c.name, func(b *testing.B) {
+			h := benchMiddleware(b, 0, key).Handler(okHandler)
+			runBench(b, h, benchRequest(benchTarget, c.token), http.StatusUnauthorized)
+		})
+	}
+}
+
+// fillHeader appends members to an open object while it stays within max
+// bytes, and closes it.
+func fillHeader(open string, member func(i int) string, max int) string {
+	var sb strings.Builder
+	sb.WriteString(open)
+	for i := 0; ; i++ {
+		m := "," + member(i)
+		if sb.Len()+len(m)+1 > max {
+			break
+		}
+		sb.WriteString(m)
+	}
+	sb.WriteString("}")
+	return sb.String()
+}
+
+func b64Enc(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// benchHS256 joins two encoded segments and signs them with secret.
+func benchHS256(secret []byte, header, payload string) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(header + "." + payload))
+	return header + "." + payload + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// benchSpoil changes one character of the signature, which stays well-formed.
+func benchSpoil(tok string) string {
+	i := len(tok) - 10
+	return tok[:i] + flipB64(tok[i]) + tok[i+1:]
 }

@@ -508,31 +508,27 @@ func TestCacheBounds(t *testing.T) {
 }
 
 // ctCacheUsage counts the entries and recomputes the bytes of c from its
-// entries (not from its own bookkeeping, which is what is under test).
+// entries (not from its own bookkeeping, which is what is under test). It
+// holds every shard's lock at once, so that the count is a snapshot even while
+// other goroutines use the cache.
 func ctCacheUsage(c *tokenCache) (entries, bytes int) {
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		for tok, v := range s.entries {
+		c.shards[i].mu.RLock()
+	}
+	for i := range c.shards {
+		for tok, v := range c.shards[i].entries {
 			entries++
-			bytes += len(tok) + v.size
+			bytes += entryBytes(tok, v)
 		}
-		s.mu.RUnlock()
+	}
+	for i := range c.shards {
+		c.shards[i].mu.RUnlock()
 	}
 	return entries, bytes
 }
 
 // ctCacheBookkeptBytes is the cache's own count of the bytes it holds.
-func ctCacheBookkeptBytes(c *tokenCache) int {
-	total := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		total += s.bytes
-		s.mu.RUnlock()
-	}
-	return total
-}
+func ctCacheBookkeptBytes(c *tokenCache) int { return int(c.used.bytes.Load()) }
 
 func TestCacheConcurrent(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

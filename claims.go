@@ -3,11 +3,11 @@ package scopedtoken
 import (
 	"math"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // claimNames are the claims the package reads; a spelling that encoding/json
@@ -42,7 +42,7 @@ type verified struct {
 	query         boundQuery
 	iss, sub, jti string
 	claims        []byte // the payload, for Token.DecodeClaims
-	size          int    // approximate bytes held, for the cache's byte bound
+	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
 	once bool                           // the single-use claim is true
 	rev  atomic.Pointer[revocationInfo] // set on the first revocation check
@@ -53,10 +53,6 @@ type verified struct {
 	audRawBuf [1]string
 }
 
-// verifiedOverhead is what the cache counts for an entry beyond its token,
-// payload and strings: the verified struct and its map slot.
-var verifiedOverhead = int(reflect.TypeFor[verified]().Size()) + 64
-
 // boundQuery is the query claim, in claim order, with its URL encoding
 // precomputed so that binding it costs nothing per request.
 type boundQuery struct {
@@ -64,12 +60,13 @@ type boundQuery struct {
 	values  [][]string
 	nvalues int
 	encoded string // name=value&... in claim order, query-escaped
+	heap    int    // heap bytes of the names, values, arrays and encoding (when there is a cache)
 
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
 	byName     map[string]nameSlot
 	maxFolded  int
-	indexBytes int // approximate bytes byName holds, for the cache's byte bound
+	indexBytes int // heap bytes of byName and the folded names, for the cache's byte bound
 
 	// Room for a small claim, so that parsing it allocates only its strings.
 	namesBuf  [2]string
@@ -78,12 +75,15 @@ type boundQuery struct {
 }
 
 // parseClaims reads the verified payload: strict JSON, no duplicate or
-// case-variant names, typed date claims, a well-formed aud and query, string
+// case-variant names (of the registered claims, and of any two names of one
+// object at any depth), typed date claims, a well-formed aud and query, string
 // iss/sub/jti. Everything else is kept in claims for the application.
 func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
 	v.aud, v.audRaw = v.audBuf[:0], v.audRawBuf[:0]
-	s := scanner{data: payload}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	s := scanner{data: payload, names: sc.names[:0]}
 	var it objectIter
 	hasAud := false
 	if !it.begin(&s) {
@@ -130,11 +130,28 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 	if !v.exp.set && !m.allowMissingExp {
 		return nil, ErrMissingExp
 	}
-	for _, a := range v.audRaw {
-		v.size += len(a)
+	if m.cache != nil {
+		v.size = v.heapBytes()
 	}
-	v.size += len(v.query.encoded) + v.query.indexBytes + verifiedOverhead
 	return v, nil
+}
+
+// heapBytes is the heap that v holds on its own, computed once when v is
+// built: the struct, the payload, the strings parsed out of it and the arrays
+// that outgrew the struct's inline room. It mirrors how parseClaims
+// allocates; a test measures it against the heap.
+func (v *verified) heapBytes() int {
+	n := objectBytes(int(unsafe.Sizeof(*v))) + stringBytes(cap(v.claims))
+	if cap(v.aud) > len(v.audBuf) {
+		n += objectBytes(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
+	}
+	if cap(v.audRaw) > len(v.audRawBuf) {
+		n += objectBytes(cap(v.audRaw) * int(unsafe.Sizeof("")))
+	}
+	for _, a := range v.audRaw { // business and tail are substrings of it
+		n += stringBytes(len(a))
+	}
+	return n + stringBytes(len(v.iss)) + stringBytes(len(v.sub)) + stringBytes(len(v.jti)) + v.query.heap
 }
 
 // checkTimes applies exp, nbf, iat and the maximum lifetime at now. It runs on
@@ -222,7 +239,7 @@ func numericDateOf(num []byte) (numericDate, bool) {
 }
 
 // parseAudience reads aud: one string, or a non-empty array of strings, each
-// a path of the grammar in SPEC §5. Any malformed entry invalidates the token.
+// a path of the audience grammar (docs/security.md). Any malformed entry invalidates the token.
 func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 	add := func(b []byte) *Error {
 		entry, ok := parseAudEntry(m.prefix, string(b))
@@ -314,12 +331,16 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		q.names = append(q.names, name)
 		q.values = append(q.values, vals)
 	}
-	switch s.err {
-	case jsonOK:
-	case jsonDuplicate:
-		return ErrDuplicateMember
-	default:
-		return ErrMalformedToken
+	if e := s.err.refusal(); e != nil {
+		return e
+	}
+	// Point every parameter's values into the final array of all values, so
+	// that the arrays outgrown while parsing are not kept alive.
+	off := 0
+	for i, vals := range q.values {
+		end := off + len(vals)
+		q.values[i] = all[off:end:end]
+		off = end
 	}
 	n := 0
 	for i, name := range q.names {
@@ -341,7 +362,33 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 	}
 	q.encoded = enc.String()
 	q.indexNames()
+	if m.cache != nil {
+		q.heap = q.heapBytes(cap(all), enc.Cap())
+	}
 	return nil
+}
+
+// heapBytes is the heap that q holds, for verified.heapBytes: its strings,
+// the arrays that outgrew the inline room (valuesCap is the capacity of the
+// array of every value) and the encoding (of capacity encodedCap).
+func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
+	n := stringBytes(encodedCap) + q.indexBytes
+	if valuesCap > len(q.valueBuf) {
+		n += objectBytes(valuesCap * int(unsafe.Sizeof("")))
+	}
+	if cap(q.names) > len(q.namesBuf) {
+		n += objectBytes(cap(q.names) * int(unsafe.Sizeof("")))
+	}
+	if cap(q.values) > len(q.valuesBuf) {
+		n += objectBytes(cap(q.values) * int(unsafe.Sizeof([]string(nil))))
+	}
+	for i, name := range q.names {
+		n += stringBytes(len(name))
+		for _, val := range q.values[i] {
+			n += stringBytes(len(val))
+		}
+	}
+	return n
 }
 
 func readQueryScalar(s *scanner) (string, *Error) {

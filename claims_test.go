@@ -18,7 +18,7 @@ func with(edit func(c map[string]any)) map[string]any {
 	return c
 }
 
-// TestTokenRules covers SPEC §3 rule by rule through the HTTP middleware: each
+// TestTokenRules covers the token rules of docs/security.md rule by rule through the HTTP middleware: each
 // case names the rule it breaks and the reason it must be refused with. Every
 // case asserts that the next handler never ran.
 func TestTokenRules(t *testing.T) {
@@ -227,4 +227,49 @@ func TestStrictBase64Whitespace(t *testing.T) {
 			assert.ErrorIs(t, err, ErrMalformedToken, "whitespace %q at %d", ws, at)
 		}
 	}
+}
+
+// TestDecodeClaimsCustom decodes ordinary custom claims, with names repeated
+// across objects and differing in case between them, which the folding check
+// must let through.
+func TestDecodeClaimsCustom(t *testing.T) {
+	m := newTestMiddleware(t, nil)
+	claims := with(func(c map[string]any) {
+		c["role"] = "user"
+		c["tenant"] = map[string]any{"id": "t1", "Plan": "pro", "role": "owner"}
+		c["grants"] = []any{map[string]any{"Role": "viewer", "on": "a"}, map[string]any{"role": "editor", "on": "b"}}
+		c["\u00e9tage"] = 3
+		c["Scopes"] = []string{"read", "write"}
+	})
+	tok, err := m.Verify(t.Context(), hsToken(t, claims), "/v2/accounts/me/search")
+	require.NoError(t, err)
+	type grant struct {
+		Role string
+		On   string
+	}
+	var custom struct {
+		Role   string `json:"role"`
+		Tenant struct {
+			ID   string `json:"id"`
+			Plan string `json:"plan"`
+			Role string `json:"role"`
+		} `json:"tenant"`
+		Grants []grant   `json:"grants"`
+		Etage  int       `json:"\u00e9tage"`
+		Scopes []string  `json:"scopes"`
+		Exp    float64   `json:"exp"`
+		Aud    string    `json:"aud"`
+		Extra  *struct{} `json:"extra"`
+	}
+	require.NoError(t, tok.DecodeClaims(&custom))
+	assert.Equal(t, "user", custom.Role)
+	assert.Equal(t, "t1", custom.Tenant.ID)
+	assert.Equal(t, "pro", custom.Tenant.Plan, "a name in another case than the field's is still read")
+	assert.Equal(t, "owner", custom.Tenant.Role)
+	assert.Equal(t, []grant{{Role: "viewer", On: "a"}, {Role: "editor", On: "b"}}, custom.Grants)
+	assert.Equal(t, 3, custom.Etage)
+	assert.Equal(t, []string{"read", "write"}, custom.Scopes)
+	assert.Equal(t, float64(testNow.Add(time.Minute).Unix()), custom.Exp)
+	assert.Equal(t, "/v2/accounts/me/search", custom.Aud)
+	assert.Nil(t, custom.Extra)
 }

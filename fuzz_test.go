@@ -189,7 +189,7 @@ func FuzzParseAudEntry(f *testing.F) {
 
 // FuzzPathMatching checks checkPath and authorize against a plain oracle: an
 // allowed path is unambiguous, and its segments start with the entry's, the
-// business compared by the rules of SPEC §5.
+// business compared by the rules of docs/security.md.
 func FuzzPathMatching(f *testing.F) {
 	seeds := [][3]string{
 		{"/v2/accounts/me/search", "/v2/accounts/me/search/x", ""},
@@ -263,7 +263,7 @@ func FuzzPathMatching(f *testing.F) {
 	})
 }
 
-// oracleCovers is SPEC §5 written plainly: segment lists, business first.
+// oracleCovers is the audience rules of docs/security.md written plainly: segment lists, business first.
 func oracleCovers(aud, path, keyBusiness string) bool {
 	a := strings.Split(strings.TrimPrefix(aud, DefaultPrefix), "/")
 	if !strings.HasPrefix(path, DefaultPrefix) {
@@ -291,13 +291,18 @@ func oracleCovers(aud, path, keyBusiness string) bool {
 }
 
 // FuzzJSONScanner uses encoding/json as the oracle: whatever the scanner
-// accepts, encoding/json decodes to the same values; whatever encoding/json
-// rejects, the scanner rejects. The scanner may refuse valid JSON only for its
-// documented reasons: duplicates, invalid UTF-8, lone surrogates, depth.
+// accepts, encoding/json decodes to the same values, with no object that
+// repeats a name or has two names that encoding/json would decode into one
+// struct field; whatever encoding/json rejects, the scanner rejects. The
+// scanner may refuse valid JSON only for its documented reasons: such names,
+// invalid UTF-8, lone surrogates, depth.
 func FuzzJSONScanner(f *testing.F) {
 	for _, s := range []string{`{}`, `{"a":1}`, `{"a":"\u00e9\ud83d\ude00","b":[1,2.5e-3,true,false,null,{"c":"d"}]}`,
 		`{"a":1,"a":2}`, `{"\u0061":1,"a":2}`, `{"a":"\ud800"}`, `[1,]`, `{"a":01}`, `"x"`, `-0.0E+1`, "{\"a\":\"\xff\"}",
-		` { "a" : [ ] } `, `{"a":"\/\b\f\n\r\t\\\""}`, `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`} {
+		` { "a" : [ ] } `, `{"a":"\/\b\f\n\r\t\\\""}`, `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+		`{"role":1,"ROLE":2}`, `{"key":1,"\u212Aey":2}`, "{\"s\":1,\"\u017f\":2}", `[{"x":1},{"X":2}]`, `{"a":{"x":1},"X":{"X":1}}`,
+		`{"a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"h":0,"i":0,"j":0,"k":0,"l":0,"m":0,"n":0,"o":0,"p":0,"q":0,` +
+			`"r":0,"s":0,"t":0,"u":0,"v":0,"w":0,"x":0,"y":0,"z":0,"0":0,"1":0,"2":0,"3":0,"4":0,"5":0,"6":0,"A":0}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -315,14 +320,24 @@ func FuzzJSONScanner(f *testing.F) {
 			}
 			return
 		}
+		repeated, folded := nameClashes(data)
 		if !accepted {
-			if s.err == jsonDuplicate || !utf8.Valid(data) || hasSurrogateEscape(data) || nestingDepth(data) > maxJSONDepth {
+			switch {
+			case s.err == jsonDuplicate && !repeated:
+				t.Fatalf("scanner found a repeated name that encoding/json does not see in %q", data)
+			case s.err == jsonAmbiguous && !folded:
+				t.Fatalf("scanner found names that fold together where encoding/json sees none in %q", data)
+			case s.err == jsonDuplicate || s.err == jsonAmbiguous || !utf8.Valid(data) || hasSurrogateEscape(data) ||
+				nestingDepth(data) > maxJSONDepth:
 				return
 			}
 			t.Fatalf("scanner refused valid JSON %q", data)
 		}
 		if err != nil {
 			t.Fatalf("encoding/json: %v", err)
+		}
+		if repeated || folded {
+			t.Fatalf("scanner accepted an object whose names encoding/json merges in %q", data)
 		}
 		if !reflect.DeepEqual(mine, theirs) {
 			t.Fatalf("scanner read %#v, encoding/json %#v", mine, theirs)
@@ -368,6 +383,53 @@ func scanAny(s *scanner) any {
 		return nil
 	}
 	return json.Number(s.readNumber())
+}
+
+// nameClashes reads data with encoding/json's tokenizer and reports whether an
+// object in it repeats a member name, and whether one has two different names
+// that encoding/json would decode into the same struct field: the oracle is
+// strings.EqualFold, which encoding/json documents as its folding.
+func nameClashes(data []byte) (repeated, folded bool) {
+	type frame struct {
+		object, wantName bool
+		names            []string
+	}
+	var stack []*frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantName = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return repeated, folded
+		}
+		if n := len(stack); n > 0 && stack[n-1].wantName {
+			top := stack[n-1]
+			if name, ok := tok.(string); ok {
+				for _, seen := range top.names {
+					repeated = repeated || seen == name
+					folded = folded || seen != name && strings.EqualFold(seen, name)
+				}
+				top.names = append(top.names, name)
+				top.wantName = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, wantName: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }
 
 func hasSurrogateEscape(data []byte) bool {

@@ -2,6 +2,7 @@ package scopedtoken
 
 import (
 	"bytes"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -9,7 +10,8 @@ import (
 // This file is a strict, single-pass JSON scanner for token headers and claims.
 // It accepts a subset of what encoding/json accepts and never a different
 // reading of it: valid UTF-8 only, no lone surrogate escapes, no duplicate member
-// names at any depth (compared after unescaping), and bounded nesting. Anything
+// names at any depth (compared after unescaping), no two names of one object
+// that encoding/json's case folding would merge, and bounded nesting. Anything
 // else is an error, so two parsers can never disagree about what a token says.
 
 // maxJSONDepth bounds nesting; token payloads have no reason to go deeper.
@@ -20,7 +22,9 @@ type jsonError int
 const (
 	jsonOK jsonError = iota
 	jsonSyntax
-	jsonDuplicate
+	jsonDuplicate // a member name repeated exactly
+	jsonAmbiguous // two member names that encoding/json's folding merges
+	jsonTooLarge  // more values than the scanner allows
 )
 
 type scanner struct {
@@ -28,6 +32,31 @@ type scanner struct {
 	pos   int
 	depth int
 	err   jsonError
+
+	// exactNames compares member names byte for byte only, without the
+	// case-folding check, which costs a Unicode lookup per non-ASCII rune.
+	exactNames bool
+	// maxValues, when positive, is the most values (members and array
+	// elements, at any depth) the scan may meet. It must not exceed
+	// smallNames, so that such a scan never needs a map.
+	maxValues, values int
+	// arena receives unescaped strings, which stay valid until the scan ends:
+	// it only grows. A caller may lend one with room for len(data) bytes, so
+	// that even escaped strings cost no allocation.
+	arena []byte
+	// names holds the member names of every object being read, innermost
+	// last; an object drops its own when it ends. A caller may lend room.
+	names []seenName
+}
+
+// countValue counts one more value against maxValues.
+func (s *scanner) countValue() bool {
+	s.values++
+	if s.maxValues > 0 && s.values > s.maxValues {
+		s.fail(jsonTooLarge)
+		return false
+	}
+	return true
 }
 
 func (s *scanner) fail(e jsonError) {
@@ -71,48 +100,64 @@ func (s *scanner) atEnd() bool {
 }
 
 // readString reads a string at the cursor and returns its unescaped value. The
-// result aliases the input when the string has no escapes; only escaped strings
-// allocate.
+// result aliases the input when the string has no escapes; escaped strings are
+// unescaped into the arena. Neither may be written to.
 func (s *scanner) readString() []byte {
+	raw, escaped := s.scanString()
+	if !escaped {
+		return raw
+	}
+	return s.unescape(raw)
+}
+
+// scanString validates a string at the cursor, moves past it and returns its
+// body as written, and whether that has escapes.
+func (s *scanner) scanString() (raw []byte, escaped bool) {
 	if s.peek() != '"' {
 		s.fail(jsonSyntax)
-		return nil
+		return nil, false
 	}
 	s.pos++
 	start := s.pos
-	escaped := false
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
 			raw := s.data[start:s.pos]
 			s.pos++
-			if escaped {
-				return unescape(raw)
-			}
-			return raw
+			return raw, escaped
 		case c == '\\':
 			escaped = true
 			if !s.checkEscape() {
 				s.fail(jsonSyntax)
-				return nil
+				return nil, false
 			}
 		case c < 0x20:
 			s.fail(jsonSyntax)
-			return nil
+			return nil, false
 		case c < utf8.RuneSelf:
 			s.pos++
 		default:
 			r, size := utf8.DecodeRune(s.data[s.pos:])
 			if r == utf8.RuneError && size == 1 {
 				s.fail(jsonSyntax)
-				return nil
+				return nil, false
 			}
 			s.pos += size
 		}
 	}
 	s.fail(jsonSyntax)
-	return nil
+	return nil, false
+}
+
+// unescape decodes a string body that checkEscape has already validated onto
+// the end of the arena. The unescaped form is never longer than raw, so one
+// growth at most makes room for it.
+func (s *scanner) unescape(raw []byte) []byte {
+	s.arena = slices.Grow(s.arena, len(raw))
+	start := len(s.arena)
+	s.arena = appendUnescaped(s.arena, raw)
+	return s.arena[start:len(s.arena):len(s.arena)]
 }
 
 // checkEscape validates the escape at the cursor (a backslash) and moves past
@@ -173,9 +218,7 @@ func hex4(d []byte, i int) (rune, bool) {
 	return r, true
 }
 
-// unescape decodes a string body that checkEscape has already validated.
-func unescape(raw []byte) []byte {
-	out := make([]byte, 0, len(raw))
+func appendUnescaped(out, raw []byte) []byte {
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
@@ -281,7 +324,7 @@ func (s *scanner) skipValue() []byte {
 	case '[':
 		s.skipArray()
 	case '"':
-		s.readString()
+		s.scanString()
 	case 't':
 		s.readLiteral("true")
 	case 'f':
@@ -326,13 +369,14 @@ func (s *scanner) skipArray() {
 	}
 }
 
-// objectIter walks the members of one object and refuses duplicate names.
-// After next returns true, name holds the member's unescaped name and the
-// cursor is at its value, which the caller must consume.
+// objectIter walks the members of one object and refuses duplicate and
+// case-folded names. After next returns true, name holds the member's
+// unescaped name and the cursor is at its value, which the caller must consume.
 type objectIter struct {
 	name  []byte
-	seen  nameSet
 	first bool
+	start int               // this object's names are s.names[start:]
+	big   map[string][]byte // folded name -> name as written, for a large object
 }
 
 func (it *objectIter) begin(s *scanner) bool {
@@ -341,6 +385,7 @@ func (it *objectIter) begin(s *scanner) bool {
 		return false
 	}
 	it.first = true
+	it.start = len(s.names)
 	return true
 }
 
@@ -350,6 +395,7 @@ func (it *objectIter) next(s *scanner) bool {
 	}
 	if s.consume('}') {
 		s.depth--
+		s.names = s.names[:it.start]
 		return false
 	}
 	if !it.first {
@@ -359,13 +405,17 @@ func (it *objectIter) next(s *scanner) bool {
 		}
 	}
 	it.first = false
-	it.name = s.readString() // after a comma this also refuses a trailing one
+	var at int
+	it.name, at = s.readName() // after a comma this also refuses a trailing one
 	if s.err != jsonOK || !s.consume(':') {
 		s.fail(jsonSyntax)
 		return false
 	}
-	if it.seen.add(it.name) {
-		s.fail(jsonDuplicate)
+	if !s.countValue() {
+		return false
+	}
+	if e := it.add(s, it.name, at); e != jsonOK {
+		s.fail(e)
 		return false
 	}
 	return true
@@ -398,49 +448,5 @@ func (it *arrayIter) next(s *scanner) bool {
 		s.fail(jsonSyntax) // a leading or trailing comma
 		return false
 	}
-	return true
-}
-
-// nameSet remembers the member names of one object. Small objects, which is
-// every real token, are checked without allocating.
-type nameSet struct {
-	small [12][]byte
-	n     int
-	big   map[string]struct{}
-}
-
-func (ns *nameSet) add(name []byte) (dup bool) {
-	if ns.big == nil {
-		for _, seen := range ns.small[:ns.n] {
-			if bytes.Equal(seen, name) {
-				return true
-			}
-		}
-		if ns.n < len(ns.small) {
-			ns.small[ns.n] = name
-			ns.n++
-			return false
-		}
-		ns.big = make(map[string]struct{}, 2*len(ns.small))
-		for _, seen := range ns.small[:ns.n] {
-			ns.big[string(seen)] = struct{}{}
-		}
-	}
-	if _, ok := ns.big[string(name)]; ok {
-		return true
-	}
-	ns.big[string(name)] = struct{}{}
-	return false
-}
-
-// foldsTo reports whether name differs from one of the registered names only in
-// the way encoding/json's case folding would ignore (including the Kelvin sign
-// and long s), which would let a second spelling slip past a struct decoder.
-func foldsTo(name []byte, registered []string) bool {
-	for _, r := range registered {
-		if len(name) >= len(r) && len(name) <= len(r)*3 && string(name) != r && bytes.EqualFold(name, []byte(r)) {
-			return true
-		}
-	}
-	return false
+	return s.countValue()
 }

@@ -3,6 +3,7 @@ package scopedtoken
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"strings"
 	"sync"
@@ -10,7 +11,25 @@ import (
 
 // This file is the signature layer: compact JWS syntax, the header, key
 // lookup by kid, the alg binding and the signature check. Nothing of the
-// payload is read before the signature has verified.
+// payload is read before the signature has verified, and the JSON read
+// before it is bounded by MaxHeaderBytes and MaxHeaderValues rather than by
+// MaxTokenBytes, so that a token nobody signed costs little to refuse.
+
+// MaxHeaderBytes is the most bytes a token's protected header may have once
+// decoded, and MaxHeaderValues the most JSON values it may hold (members and
+// array elements, at any depth). A token over either is refused with
+// ErrTokenTooLarge before its signature is checked. A header of alg, kid and
+// typ takes 3 values and under 100 bytes; one that also embeds a jwk or an
+// x5c chain (never used) still fits, unless the certificates are large.
+const (
+	MaxHeaderBytes  = 1024
+	MaxHeaderValues = 32
+)
+
+// MaxHeaderValues may not exceed smallNames (this fails to compile if it
+// does): then no object of a header needs a map, and the names of a whole
+// header fit in scratch.names, so that reading a header never allocates.
+var _ [smallNames - MaxHeaderValues]struct{}
 
 var strictB64 = base64.RawURLEncoding.Strict()
 
@@ -19,13 +38,18 @@ var strictB64 = base64.RawURLEncoding.Strict()
 var headerNames = []string{"alg", "kid", "typ", "crit", "b64"}
 
 // scratch holds the per-verification buffers, reused through a pool so that a
-// rejected token costs no allocation.
+// rejected token costs no allocation. The header, the strings unescaped from
+// it and its member names fit in them whatever the header says; names also
+// serves the claims (it holds no pointer, so it keeps no token alive).
 type scratch struct {
-	raw, header, sig []byte
+	raw, header, headerStrings, sig []byte
+	names                           []seenName
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &scratch{raw: make([]byte, 0, 1024), header: make([]byte, 0, 256), sig: make([]byte, 0, 512)}
+	return &scratch{raw: make([]byte, 0, 1024), header: make([]byte, 0, MaxHeaderBytes),
+		headerStrings: make([]byte, 0, MaxHeaderBytes), sig: make([]byte, 0, 512),
+		names: make([]seenName, 0, smallNames)}
 }}
 
 // jws is a token whose signature has verified.
@@ -35,7 +59,7 @@ type jws struct {
 	payload []byte // decoded; freshly allocated, safe to keep
 }
 
-// verifyJWS checks everything of SPEC §3 and §4 that concerns the header and
+// verifyJWS checks everything of docs/security.md that concerns the header and
 // signature, and returns the verified, decoded payload. The payload is only
 // decoded after the signature has verified.
 func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jws, *Error) {
@@ -50,6 +74,9 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if d2 == d1 || strings.IndexByte(token[d2+1:], '.') >= 0 {
 		return jws{}, ErrMalformedToken
 	}
+	if strictB64.DecodedLen(d1) > MaxHeaderBytes {
+		return jws{}, ErrTokenTooLarge
+	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	sc.raw = append(sc.raw[:0], token...)
@@ -58,14 +85,17 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if sc.header, ok = decodeSegment(sc.header[:0], raw[:d1]); !ok || len(sc.header) == 0 {
 		return jws{}, ErrMalformedToken
 	}
-	if sc.sig, ok = decodeSegment(sc.sig[:0], raw[d2+1:]); !ok || len(sc.sig) == 0 {
+	// The signature is checked for its encoding here, and decoded once the key
+	// says how long it must be.
+	sigSeg := raw[d2+1:]
+	if !wellFormedSegment(sigSeg) {
 		return jws{}, ErrMalformedToken
 	}
 	payloadSeg := raw[d1+1 : d2]
 	if !validSegmentB64(payloadSeg) || len(payloadSeg) == 0 {
 		return jws{}, ErrMalformedToken
 	}
-	alg, kid, e := parseHeader(sc.header)
+	alg, kid, e := parseHeader(sc.header, sc)
 	if e != nil {
 		return jws{}, e
 	}
@@ -79,6 +109,12 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if alg != key.alg {
 		return jws{kid: kid}, ErrAlgMismatch
 	}
+	if strictB64.DecodedLen(len(sigSeg)) != signatureSize(key) {
+		return jws{kid: kid}, ErrBadSignature
+	}
+	if sc.sig, ok = decodeSegment(sc.sig[:0], sigSeg); !ok {
+		return jws{kid: kid}, ErrMalformedToken
+	}
 	if !key.verify(raw[:d2], sc.sig) {
 		return jws{kid: kid}, ErrBadSignature
 	}
@@ -87,6 +123,20 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 		return jws{kid: kid}, ErrMalformedToken
 	}
 	return jws{kid: kid, key: key, payload: payload}, nil
+}
+
+// signatureSize is the length of every valid signature under key, so that a
+// signature of another length is refused without decoding it.
+func signatureSize(key *VerificationKey) int {
+	switch spec := key.spec; spec.family {
+	case familyHMAC:
+		return spec.hash.Size()
+	case familyRSA, familyPSS:
+		return key.rsaKey.Size()
+	case familyECDSA:
+		return 2 * ((spec.curve.Params().BitSize + 7) / 8)
+	}
+	return ed25519.SignatureSize
 }
 
 // validSegmentB64 reports whether seg uses only the base64url alphabet. The
@@ -128,6 +178,17 @@ var charClass = func() (t [256]uint8) {
 	return t
 }()
 
+// wellFormedSegment reports whether seg is non-empty and decodeSegment would
+// decode it, without decoding more than its last few characters.
+func wellFormedSegment(seg []byte) bool {
+	if len(seg) == 0 || !validSegmentB64(seg) {
+		return false
+	}
+	var tail [3]byte // quanta decode on their own: only the last can be short
+	_, err := strictB64.Decode(tail[:], seg[len(seg)&^3:])
+	return err == nil
+}
+
 // decodeSegment decodes base64url without padding, refusing any character
 // outside the alphabet and non-zero trailing bits.
 func decodeSegment(dst, seg []byte) ([]byte, bool) {
@@ -148,8 +209,17 @@ func decodeSegment(dst, seg []byte) ([]byte, bool) {
 // parseHeader reads the protected header: alg and kid are required strings,
 // crit and b64 are refused, typ must say JWT when present, and every other
 // member is validated and ignored (jku, x5u, jwk and x5c are never used).
-func parseHeader(h []byte) (alg, kid string, e *Error) {
-	s := scanner{data: h}
+// It works in sc's buffers when sc is not nil, and then does not allocate.
+//
+// Names are compared exactly, and each is checked against the names read here
+// under encoding/json's folding; other names' case variants are not looked
+// for, since nothing reads them, and folding every name of a token nobody has
+// signed yet would cost a Unicode lookup per rune.
+func parseHeader(h []byte, sc *scratch) (alg, kid string, e *Error) {
+	s := scanner{data: h, exactNames: true, maxValues: MaxHeaderValues}
+	if sc != nil {
+		s.arena, s.names = sc.headerStrings[:0], sc.names[:0]
+	}
 	var it objectIter
 	var algB, kidB []byte
 	hasAlg, hasKid := false, false
@@ -204,13 +274,28 @@ func parseHeader(h []byte) (alg, kid string, e *Error) {
 }
 
 // jsonResult turns the scanner's state after a top-level object into an error:
-// a syntax error, a duplicate, or trailing data.
+// that of the scan, or trailing data.
 func jsonResult(s *scanner) *Error {
-	switch {
-	case s.err == jsonDuplicate:
-		return ErrDuplicateMember
-	case s.err != jsonOK || !s.atEnd():
+	if e := s.err.refusal(); e != nil {
+		return e
+	}
+	if !s.atEnd() {
 		return ErrMalformedToken
 	}
 	return nil
+}
+
+// refusal is the reason a token is refused for a scanner error, or nil.
+func (e jsonError) refusal() *Error {
+	switch e {
+	case jsonOK:
+		return nil
+	case jsonDuplicate:
+		return ErrDuplicateMember
+	case jsonAmbiguous:
+		return ErrAmbiguousMember
+	case jsonTooLarge:
+		return ErrTokenTooLarge
+	}
+	return ErrMalformedToken
 }

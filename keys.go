@@ -115,7 +115,7 @@ var algSpecs = map[string]*algSpec{
 // minRSABits is the smallest RSA modulus accepted for signing or verifying.
 const minRSABits = 2048
 
-// NewVerificationKey validates k (SPEC §4) and prepares it for verification:
+// NewVerificationKey validates k (docs/security.md) and prepares it for verification:
 // a non-empty ID, a supported algorithm, material of the type that algorithm
 // needs, HMAC secrets at least as long as the hash, RSA keys of 2048 bits or
 // more, EC points on the named curve, a BusinessID that is a valid path

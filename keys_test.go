@@ -80,7 +80,7 @@ func TestStaticKeysValidation(t *testing.T) {
 }
 
 // TestAlgorithmBinding: each key accepts exactly its own algorithm, whatever
-// else its material could verify (SPEC §3, §4).
+// else its material could verify (docs/security.md).
 func TestAlgorithmBinding(t *testing.T) {
 	k := genKeys(t)
 	claims := claimsJSON(t, validClaims())

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestResponses checks SPEC §7's table: status, WWW-Authenticate and the JSON
+// TestResponses checks the responses table of docs/configuration.md: status, WWW-Authenticate and the JSON
 // body for each category.
 func TestResponses(t *testing.T) {
 	good := hsToken(t, validClaims())
@@ -182,7 +182,7 @@ func TestTokenSources(t *testing.T) {
 	}
 }
 
-// TestTokenPerRequest: SPEC §2 — each request gets its own *Token, even from
+// TestTokenPerRequest: docs/security.md — each request gets its own *Token, even from
 // the cache; a handler that changes it affects no other request.
 func TestTokenPerRequest(t *testing.T) {
 	m := newTestMiddleware(t, nil)

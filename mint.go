@@ -47,7 +47,7 @@ const DefaultLifetime = 5 * time.Minute
 
 // Claims are what a minted token says.
 type Claims struct {
-	// Audience is one or more API paths (SPEC §5). Required.
+	// Audience is one or more API paths (the audience grammar of docs/security.md). Required.
 	Audience []string
 	// Query binds query parameters; one value is written as a string, several
 	// as an array. Names are written in sorted order.

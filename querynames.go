@@ -1,8 +1,8 @@
 package scopedtoken
 
 import (
-	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Finding the bound parameter a request's pair names costs one decoding of
@@ -28,7 +28,7 @@ type nameSlot struct {
 // indexNames builds q.byName and q.maxFolded from q.names.
 func (q *boundQuery) indexNames() {
 	q.byName = make(map[string]nameSlot, 2*len(q.names))
-	q.indexBytes = 2 * len(q.names) * mapSlotBytes
+	q.indexBytes = mapBytes(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
 	for i, name := range q.names {
 		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
 	}
@@ -38,7 +38,7 @@ func (q *boundQuery) indexNames() {
 		f := name // share the claim's string when it is already folded
 		if string(b) != name {
 			f = string(b)
-			q.indexBytes += len(f)
+			q.indexBytes += stringBytes(len(f))
 		}
 		slot, ok := q.byName[f]
 		if !ok {
@@ -49,10 +49,6 @@ func (q *boundQuery) indexNames() {
 		q.maxFolded = max(q.maxFolded, len(f))
 	}
 }
-
-// mapSlotBytes approximates what one key of byName holds beyond its text: its
-// string header, its nameSlot and the map's control bytes.
-const mapSlotBytes = 40
 
 // scratchLen is the scratch lookup needs: room for a name decoded up to the
 // longest that can fold to a bound name, then for its folded form.
@@ -108,13 +104,4 @@ func appendFolded(dst, s []byte, limit int) ([]byte, bool) {
 		dst = utf8.AppendRune(dst, r)
 	}
 	return dst, true
-}
-
-// foldRune returns the smallest rune that r equals under simple case folding.
-func foldRune(r rune) rune {
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		least = min(least, f)
-	}
-	return least
 }

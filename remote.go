@@ -225,7 +225,7 @@ func (r *RemoteKeySet) Close() {
 }
 
 // LookupKey returns the key for kid. Only keys that passed every check of
-// SPEC §4 are in the set. An unknown kid starts a shared, rate-limited fetch
+// docs/security.md are in the set. An unknown kid starts a shared, rate-limited fetch
 // and waits for it at most RefreshWait (or until ctx ends); a cancelled
 // request never aborts the fetch that others wait for.
 func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {

@@ -87,7 +87,7 @@ func newRemote(t *testing.T, cfg RemoteConfig) *RemoteKeySet {
 	return r
 }
 
-// TestRemoteKeyRules covers SPEC §4 for remote keys: alg binding with and
+// TestRemoteKeyRules covers the key rules of docs/security.md for remote keys: alg binding with and
 // without a JWK alg, and the keys that are never used.
 func TestRemoteKeyRules(t *testing.T) {
 	k := genKeys(t)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // SingleUseClaim is the claim that makes a token single-use: "once": true.
@@ -211,6 +212,18 @@ func newRevocationInfo(token string, v *verified) *revocationInfo {
 		}
 	}
 	return ri
+}
+
+// heapBytes is the heap that ri holds on its own, for the cache's byte
+// bound: the struct, the names it builds and the businesses once they
+// outgrow the inline room. ID, KeyID, Subject and the businesses are shared
+// with the token and its key.
+func (ri *revocationInfo) heapBytes() int {
+	n := objectBytes(int(unsafe.Sizeof(*ri))) + stringBytes(len(ri.useKey)) + stringBytes(len(ri.check.Hash))
+	if cap(ri.check.Businesses) > len(ri.businessBuf) {
+		n += objectBytes(cap(ri.check.Businesses) * int(unsafe.Sizeof("")))
+	}
+	return n
 }
 
 func containsString(list []string, s string) bool {

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// TokenSpec is one named token as a site configures it (SPEC §8): which key
+// TokenSpec is one named token as a site configures it (docs/minting.md): which key
 // signs it, what it says, and on which pages it is handed out.
 type TokenSpec struct {
 	Name      string
@@ -69,7 +69,7 @@ const maxSpecFileBytes = 4 << 20
 // minutes), claims.query (strings, numbers, booleans or non-empty arrays of
 // them) and scope are optional. The file is read strictly: unknown or
 // wrongly-cased member names, repeated member names and repeated spec names
-// are errors, every aud must fit the grammar of SPEC §5, and every scope must
+// are errors, every aud must fit the audience grammar (docs/security.md), and every scope must
 // compile (Go's RE2 syntax). Each error names the spec it is about.
 //
 // Every keyId is resolved through cfg.Keys once, here, so a missing or unfit
@@ -187,8 +187,9 @@ func parseTokenSpecs(r io.Reader, prefix string) ([]TokenSpec, error) {
 		return nil, fmt.Errorf("%w: the file must be a JSON array of specs: %w", ErrTokenSpec, err)
 	}
 	// encoding/json keeps the last of repeated names; the strict scanner
-	// refuses them, so that no spec says two things.
-	s := scanner{data: data}
+	// refuses them, so that no spec says two things. A name in another case is
+	// left to exactMembers, which names it as an unknown member.
+	s := scanner{data: data, exactNames: true}
 	if s.skipValue(); s.err != jsonOK || !s.atEnd() {
 		return nil, fmt.Errorf("%w: the file repeats a JSON member name or is not strictly valid JSON", ErrTokenSpec)
 	}
@@ -335,7 +336,7 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 	return time.Duration(ms * float64(time.Millisecond)), nil
 }
 
-// parseSpecQuery reads the query claim of a spec with the rules of SPEC §3:
+// parseSpecQuery reads the query claim of a spec with the rules of docs/query-claim.md:
 // strings, numbers and booleans (kept as their JSON text), or non-empty arrays
 // of them.
 func parseSpecQuery(raw json.RawMessage) (url.Values, error) {
@@ -382,7 +383,7 @@ func queryScalar(raw json.RawMessage) (string, bool) {
 }
 
 // CheckAudience reports, in words, why entry is not a valid aud path under
-// prefix (SPEC §5), or nil when it is. The verdict is the middleware's own;
+// prefix (docs/security.md), or nil when it is. The verdict is the middleware's own;
 // prefix "" means DefaultPrefix.
 func CheckAudience(prefix, entry string) error {
 	if prefix == "" {

@@ -13,7 +13,7 @@ import (
 type Token struct {
 	KeyID      string
 	Algorithm  string
-	BusinessID string     // the business this request acts for (SPEC §5)
+	BusinessID string     // the business this request acts for (docs/security.md)
 	Audience   []string   // the aud entries, as written in the token
 	Query      url.Values // the query claim; nil when the token has none
 	ExpiresAt  time.Time  // zero when the token has no exp
@@ -27,8 +27,13 @@ type Token struct {
 }
 
 // DecodeClaims unmarshals the token's claims (all of them, registered and
-// custom) into v with encoding/json. The claims were already checked strictly,
-// so no member is duplicated or ambiguous.
+// custom) into v with encoding/json. The claims were checked strictly before the
+// token was accepted, so whatever v is, encoding/json reads them the one way
+// the issuer wrote them: no object in them, at any depth (inside arrays too),
+// repeats a member name, and none has two names that encoding/json's
+// case-insensitive matching of struct fields would take for the same field
+// ("role" and "ROLE", or "key" and "\u212Aey" with the Kelvin sign); such a
+// token is refused with ErrAmbiguousMember.
 func (t *Token) DecodeClaims(v any) error {
 	return json.Unmarshal(t.claims, v)
 }

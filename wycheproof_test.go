@@ -111,7 +111,7 @@ var wpJWSDecisions = map[int]wpDecision{
 	320: {false, "empty payload cannot be a JWT claims set"},
 	325: {false, "empty payload cannot be a JWT claims set"},
 	// RFC 7520 Figure 20 is a PS384 token, but the JWK carries alg PS256. A JWK
-	// with alg accepts only that alg (SPEC §4), so the token is refused.
+	// with alg accepts only that alg (docs/security.md), so the token is refused.
 	346: {false, "JWK alg PS256 binds the key; a PS384 token is an alg mismatch"},
 	350: {false, "JWK alg PS256 binds the key; a PS384 token is an alg mismatch"},
 	// RFC 7520 Figure 27 with a JWK whose alg is "ES521", which is not an
@@ -247,8 +247,8 @@ func TestWycheproofJWK(t *testing.T) {
 			require.NoError(t, json.Unmarshal(tc.JWS, &token))
 			want := tc.Result == "valid"
 
-			// Remote path: oct keys are never taken from a remote set (SPEC
-			// §4), so a token for one is refused even when Wycheproof calls it
+			// Remote path: oct keys are never taken from a remote set
+			// (docs/security.md), so a token for one is refused even when Wycheproof calls it
 			// valid (2, 13, 14, 15); for every other set the label applies.
 			remote.run++
 			_, e := verifyJWS(context.Background(), rs, token, DefaultMaxTokenBytes)
@@ -486,7 +486,7 @@ func TestWycheproofRFC7515A1(t *testing.T) {
 	t.Run("header parses but has no kid", func(t *testing.T) {
 		h, ok := decodeSegment(nil, []byte(parts[0]))
 		require.True(t, ok)
-		_, _, e := parseHeader(h)
+		_, _, e := parseHeader(h, nil)
 		assert.Equal(t, ErrMissingKID, e)
 	})
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/example/site"
 )
 
 const (
@@ -32,6 +33,7 @@ type demoRequest struct {
 type demo struct {
 	handler   http.Handler
 	requests  []demoRequest
+	link      string // the target of the emailed link, token included
 	expiresAt time.Time
 	search    string // the search token, which the revocation hint names
 	redisURL  string // "" without shared revocation state
@@ -51,7 +53,9 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := scopedtoken.Config{Keys: keys, Now: now}
+	// The API also reads the cookie that the site moves an emailed link's
+	// token into (site.go, docs/browser.md).
+	cfg := scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie}
 	if o.revocations != nil {
 		cfg.Revocations = o.revocations
 	}
@@ -89,11 +93,21 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 		return nil, err
 	}
 
+	link, err := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/answers"}})
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/accounts/{businessId}/search", endpoint("search"))
 	mux.HandleFunc("GET /v2/accounts/{businessId}/answers", endpoint("answers"))
+	handler, err := newSite(secret, now, mw, mw.Handler(mux))
+	if err != nil {
+		return nil, err
+	}
 	d := &demo{
-		handler:   mw.Handler(mux),
+		handler:   handler,
+		link:      "/answers?" + site.LinkParam + "=" + link,
 		expiresAt: now().Add(demoLifetime).Truncate(time.Second),
 		requests: []demoRequest{
 			{
@@ -127,6 +141,8 @@ func (d *demo) printCommands(w io.Writer, base string) {
 		fmt.Fprintf(w, "curl -sS -i%s '%s%s'\n\n", auth, base, q.target)
 	}
 	d.printRevokeHint(w, base)
+	fmt.Fprintf(w, "# In a browser: %s/ gets a token for itself from the site and calls the API with it;\n", base)
+	fmt.Fprintf(w, "# an emailed link, which lands on the site and leaves its token in a cookie: %s%s\n\n", base, d.link)
 }
 
 // reply is what the demo endpoints answer.

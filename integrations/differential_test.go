@@ -27,7 +27,7 @@ import (
 // middleware mounted in front of each real router and checks one property:
 // whenever a handler runs, every view of the path it can get (the router's
 // parameters, r.URL.Path, r.URL.EscapedPath(), raw and decoded) lies inside
-// what the token authorized. The oracle is written from SPEC §5, not from the
+// what the token authorized. The oracle is written from docs/security.md, not from the
 // package's code.
 
 const accountsPrefix = "/v2/accounts/"
@@ -42,7 +42,7 @@ type scenario struct {
 	token       string
 }
 
-// coversBusiness is SPEC §5's business rule.
+// coversBusiness is the business rule of docs/security.md.
 func (s scenario) coversBusiness(entry, request string) bool {
 	if s.keyBusiness == "" {
 		return entry == request
@@ -137,7 +137,7 @@ func (s scenario) violations(o observation) []string {
 }
 
 // splitRest splits a path remainder into segments, ignoring one trailing '/'
-// as SPEC §5 does.
+// as docs/security.md does.
 func splitRest(rest string) []string {
 	rest = strings.TrimSuffix(rest, "/")
 	if rest == "" {

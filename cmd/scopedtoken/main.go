@@ -23,7 +23,7 @@ import (
 	"time"
 )
 
-// Exit statuses (SPEC §9).
+// Exit statuses (docs/cli.md).
 const (
 	exitOK      = 0
 	exitFailed  = 1 // a token was refused, or minting or key generation failed

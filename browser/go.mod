@@ -1,0 +1,27 @@
+module github.com/scopedtoken/scopedtoken/browser
+
+go 1.25.0
+
+replace (
+	github.com/scopedtoken/scopedtoken => ../
+	github.com/scopedtoken/scopedtoken/example => ../example
+	github.com/scopedtoken/scopedtoken/redisstore => ../redisstore
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
+	github.com/rs/cors v1.11.1
+	github.com/scopedtoken/scopedtoken v0.0.0
+	github.com/scopedtoken/scopedtoken/example v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/MicahParks/jwkset v0.11.4 // indirect
+	github.com/MicahParks/keyfunc/v3 v3.9.2 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)

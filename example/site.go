@@ -1,0 +1,44 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/example/site"
+)
+
+// demoSpecs are the site's named token specs: the home page gets a search
+// token bound to the demo experience.
+const demoSpecs = `[{"name": "search", "keyId": "` + demoKeyID + `",
+  "claims": {"aud": "/v2/accounts/me/search", "query": {"experienceKey": "` + demoExperience + `"}},
+  "scope": "^/$"}]`
+
+// demoPages are the site's pages: the home page calls search with its page
+// token; /answers is where the emailed link opens, calling answers with the
+// link's token.
+var demoPages = []site.Page{
+	{
+		Path: "/", Title: "Search", TokenSpec: "search",
+		Intro: "This page got a token for itself from the site (GET /site/tokens?page=/) and calls the API with it in the Authorization header.",
+		Call:  "/v2/accounts/me/search?input=pizza",
+	},
+	{
+		Path: "/answers", Title: "Answers (emailed link)",
+		Intro: "Opened from an emailed link: the site moved the link's token into an HttpOnly cookie for the API path and dropped it from the address bar.",
+		Call:  "/v2/accounts/me/answers?input=pizza",
+	},
+}
+
+// newSite serves the demo's pages beside the API, minting page tokens with
+// secret through the token specs (each checked by mw before it is handed out).
+func newSite(secret []byte, now func() time.Time, mw *scopedtoken.Middleware, api http.Handler) (http.Handler, error) {
+	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(demoSpecs), scopedtoken.TokenSpecsConfig{
+		Keys: site.SecretKey{ID: demoKeyID, Secret: secret}, Now: now, Verify: mw,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return site.New(site.Config{Specs: specs, Pages: demoPages, API: api})
+}

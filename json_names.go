@@ -1,0 +1,152 @@
+package scopedtoken
+
+import (
+	"bytes"
+	"hash/maphash"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file is the JSON scanner's check of member names: no object may repeat
+// a name, or (unless the scan compares names exactly) have two names that
+// encoding/json's case-insensitive matching of struct fields takes for the
+// same, so that a struct decoder can never read a value the package did not.
+
+// smallNames is how many members an object may have before its names are
+// looked up in a map rather than compared in turn.
+const smallNames = 32
+
+// seenName is a member name of an object being read: its hash, and where its
+// unescaped bytes are: in data at at, or when at is negative in the arena at
+// ^at. It holds no pointer, so that keeping names costs no write barrier and a
+// pooled list of them keeps no token alive.
+type seenName struct {
+	hash    uint64
+	at, len int
+}
+
+// readName reads a member name like readString, and also says where it is
+// for seenName.
+func (s *scanner) readName() (name []byte, at int) {
+	raw, escaped := s.scanString()
+	if !escaped {
+		return raw, s.pos - 1 - len(raw) // the body ends at the closing quote
+	}
+	at = ^len(s.arena)
+	return s.unescape(raw), at
+}
+
+func (s *scanner) nameOf(n seenName) []byte {
+	if n.at < 0 {
+		return s.arena[^n.at : ^n.at+n.len]
+	}
+	return s.data[n.at : n.at+n.len]
+}
+
+// add finds a second spelling of a name of the object: the same bytes
+// (jsonDuplicate) or, unless the scanner compares names exactly, a name that
+// encoding/json's case folding takes for the same (jsonAmbiguous), which would
+// let one of two values silently win when the claims are decoded into a
+// struct. Objects of up to smallNames members, which is every real token, are
+// checked without allocating: each name gets a hash of its folded form, and
+// only names with equal hashes are compared. Larger objects use a map keyed by
+// the folded name itself, so that the check stays linear whatever the names.
+func (it *objectIter) add(s *scanner, name []byte, at int) jsonError {
+	fold := !s.exactNames
+	var buf [64]byte
+	key := nameKey(buf[:0], name, fold)
+	if it.big == nil {
+		h := nameHash(key)
+		seen := s.names[it.start:]
+		for i := range seen {
+			if seen[i].hash == h {
+				if e := compareNames(s.nameOf(seen[i]), name, fold); e != jsonOK {
+					return e
+				}
+			}
+		}
+		if len(seen) < smallNames {
+			s.names = append(s.names, seenName{hash: h, at: at, len: len(name)})
+			return jsonOK
+		}
+		it.big = make(map[string][]byte, 2*smallNames)
+		for _, n := range seen {
+			it.big[string(nameKey(nil, s.nameOf(n), fold))] = s.nameOf(n)
+		}
+		s.names = s.names[:it.start]
+	}
+	if seen, ok := it.big[string(key)]; ok {
+		return compareNames(seen, name, fold)
+	}
+	it.big[string(key)] = name
+	return jsonOK
+}
+
+// compareNames tells whether b repeats a: exactly, or under folding.
+func compareNames(a, b []byte, fold bool) jsonError {
+	switch {
+	case bytes.Equal(a, b):
+		return jsonDuplicate
+	case fold && bytes.EqualFold(a, b): // the same relation as encoding/json's foldName
+		return jsonAmbiguous
+	}
+	return jsonOK
+}
+
+// nameKey is what names are compared by: name itself, or when fold is set its
+// folded form appended to dst, as encoding/json folds member names: ASCII
+// letters to upper case and every other rune to the smallest of its case
+// orbit. Two names get the same key exactly when compareNames reports them.
+func nameKey(dst, name []byte, fold bool) []byte {
+	if !fold {
+		return name
+	}
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(name[i:])
+		dst = utf8.AppendRune(dst, foldRune(r))
+		i += size
+	}
+	return dst
+}
+
+// nameSeed makes name hashes differ from process to process, so that no one
+// can write names whose hashes collide and force a comparison of every pair.
+var nameSeed = maphash.MakeSeed()
+
+// nameHash is the hash of a name's key. It only spares comparing most pairs of
+// names, which still decide.
+func nameHash(key []byte) uint64 { return maphash.Bytes(nameSeed, key) }
+
+// foldRune returns the smallest rune of r's case-folding orbit, as
+// encoding/json does: ASCII letters fold to upper case, the Kelvin sign to K
+// and the long s to S.
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// foldsTo reports whether name differs from one of the registered names only in
+// the way encoding/json's case folding would ignore (including the Kelvin sign
+// and long s), which would let a second spelling slip past a struct decoder.
+func foldsTo(name []byte, registered []string) bool {
+	for _, r := range registered {
+		if len(name) >= len(r) && len(name) <= len(r)*3 && string(name) != r && bytes.EqualFold(name, []byte(r)) {
+			return true
+		}
+	}
+	return false
+}
