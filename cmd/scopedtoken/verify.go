@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
@@ -92,10 +93,15 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 	ctx := context.Background()
 	if *jwksURL != "" {
+		// A fetch that LookupKey started may still log after Close returns
+		// (Close waits only for the refresh loop): its lines go nowhere once
+		// the command is done with stderr.
+		logOut := &closingWriter{w: stderr}
+		defer logOut.close()
 		remote, err := scopedtoken.NewRemoteKeySet(ctx, scopedtoken.RemoteConfig{
 			URL:        *jwksURL,
 			BusinessID: *business,
-			Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Logger:     slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
 		if err != nil {
 			return usageError{err}
@@ -125,6 +131,28 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, string(out))
 	return nil
+}
+
+// closingWriter passes writes to w until close, and drops them after.
+type closingWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (c *closingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return len(p), nil
+	}
+	return c.w.Write(p)
+}
+
+func (c *closingWriter) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 }
 
 // refusal reports a refused token: JSON on stdout for programs, and an error
