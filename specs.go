@@ -415,15 +415,3 @@ func CheckAudience(prefix, entry string) error {
 	}
 	return fmt.Errorf("aud %q is not a valid API path", entry)
 }
-
-// DefaultSigningAlgorithm returns DefaultAlgorithm of k's private key, or of
-// its secret when it has none.
-//
-// Deprecated: leave SigningKey.Algorithm empty (NewMinter then takes
-// DefaultAlgorithm of the key), or call DefaultAlgorithm with the key itself.
-func DefaultSigningAlgorithm(k SigningKey) string {
-	if k.PrivateKey != nil {
-		return DefaultAlgorithm(k.PrivateKey)
-	}
-	return DefaultAlgorithm(k.Secret)
-}

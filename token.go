@@ -13,7 +13,7 @@ import (
 type Token struct {
 	KeyID      string
 	Algorithm  string
-	BusinessID string     // the business this request acts for (docs/security.md)
+	BusinessID string     // the business this request acts for; "" only under Config.AllowMeWithoutBusiness (docs/security.md)
 	Audience   []string   // the aud entries, as written in the token
 	Query      url.Values // the query claim; nil when the token has none
 	ExpiresAt  time.Time  // zero when the token has no exp
