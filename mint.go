@@ -226,7 +226,19 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 		}
 		claims["query"] = q
 	}
-	return json.Marshal(claims)
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMint, err)
+	}
+	// The middleware refuses claims in which one object has two names that
+	// fold together (role and ROLE in Extra, or in a nested value), so such a
+	// token is not minted at all: the same strict scanner reads it here.
+	s := scanner{data: payload}
+	s.skipValue()
+	if e := jsonResult(&s); e != nil {
+		return nil, fmt.Errorf("%w: the claims would be refused: %s", ErrMint, e.Message)
+	}
+	return payload, nil
 }
 
 // randomID returns 128 random bits, base64url: a jti that no other token has.

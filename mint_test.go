@@ -110,3 +110,28 @@ func TestMinterDefaultAlgorithm(t *testing.T) {
 	_, err = scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k"}})
 	assert.ErrorContains(t, err, "no Algorithm given, and none follows from the key (no key)")
 }
+
+// TestMintRefusesCaseTwins: the minter does not make a token whose claims the
+// middleware would refuse for names of one object that fold together.
+func TestMintRefusesCaseTwins(t *testing.T) {
+	m, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k", Secret: []byte("a-32-byte-secret-for-the-example")}})
+	require.NoError(t, err)
+	aud := []string{"/v2/accounts/42/search"}
+	for _, tc := range []struct {
+		name   string
+		claims scopedtoken.Claims
+	}{
+		{"extra claims", scopedtoken.Claims{Audience: aud, Extra: map[string]any{"role": "user", "ROLE": "admin"}}},
+		{"nested extra claim", scopedtoken.Claims{Audience: aud, Extra: map[string]any{"p": map[string]any{"a": 1, "A": 2}}}},
+		{"Kelvin sign", scopedtoken.Claims{Audience: aud, Extra: map[string]any{"k": 1, "\u212a": 2}}},
+		{"query names", scopedtoken.Claims{Audience: aud, Query: map[string][]string{"page": {"1"}, "Page": {"2"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Mint(tc.claims)
+			require.ErrorIs(t, err, scopedtoken.ErrMint)
+			assert.Contains(t, err.Error(), "would be refused")
+		})
+	}
+	_, err = m.Mint(scopedtoken.Claims{Audience: aud, Extra: map[string]any{"role": "user", "p": map[string]any{"a": 1}}})
+	assert.NoError(t, err, "distinct names mint as before")
+}
