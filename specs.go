@@ -28,7 +28,7 @@ type TokenSpec struct {
 type TokenSpecsConfig struct {
 	// Keys finds the signing key of every keyId. Required. See DirKeySource
 	// and EnvKeySource.
-	Keys KeySource
+	Keys SigningKeySource
 	// Now is the minting clock. Default time.Now.
 	Now func() time.Time
 	// Verify, when set, checks every minted token with this middleware

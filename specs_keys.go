@@ -10,16 +10,16 @@ import (
 	"strings"
 )
 
-// KeySource finds signing keys by key ID, for token specs. Implementations
+// SigningKeySource finds signing keys by key ID, for token specs. Implementations
 // return a SigningKey with either Secret or PrivateKey set (ID and Algorithm
 // may be left empty: the caller fills in the ID, and the algorithm comes from
 // the spec or DefaultAlgorithm), or an error wrapping ErrKeyNotFound
 // when there is no such key. Errors must never contain key material.
-type KeySource interface {
+type SigningKeySource interface {
 	SigningKey(keyID string) (SigningKey, error)
 }
 
-// ErrKeyNotFound is wrapped by a KeySource's error when it has no key with
+// ErrKeyNotFound is wrapped by a SigningKeySource's error when it has no key with
 // the requested ID.
 var ErrKeyNotFound = errors.New("scopedtoken: signing key not found")
 
@@ -132,7 +132,7 @@ func privateKey(keyID, where string, data []byte) (SigningKey, error) {
 
 // checkKeyNames refuses a spec file whose distinct key IDs would read the same
 // environment variables.
-func checkKeyNames(src KeySource, specs []TokenSpec) error {
+func checkKeyNames(src SigningKeySource, specs []TokenSpec) error {
 	switch src.(type) {
 	case EnvKeySource, *EnvKeySource:
 	default:

@@ -64,7 +64,7 @@ func specEnv(vars map[string]string) scopedtoken.EnvKeySource {
 	}}
 }
 
-func specLoad(t *testing.T, file string, keys scopedtoken.KeySource) (*scopedtoken.TokenSpecs, error) {
+func specLoad(t *testing.T, file string, keys scopedtoken.SigningKeySource) (*scopedtoken.TokenSpecs, error) {
 	t.Helper()
 	return scopedtoken.LoadTokenSpecs(strings.NewReader(file), scopedtoken.TokenSpecsConfig{Keys: keys, Now: specClock})
 }

@@ -153,7 +153,7 @@ func mintNamed(config, page, keysDir string, stdout io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	var keys scopedtoken.KeySource = scopedtoken.EnvKeySource{}
+	var keys scopedtoken.SigningKeySource = scopedtoken.EnvKeySource{}
 	if keysDir != "" {
 		keys = scopedtoken.DirKeySource(keysDir)
 	}

@@ -2,7 +2,7 @@ package site
 
 import "github.com/scopedtoken/scopedtoken"
 
-// SecretKey is a scopedtoken.KeySource holding one HMAC secret in memory,
+// SecretKey is a scopedtoken.SigningKeySource holding one HMAC secret in memory,
 // for a demo whose key is generated at start; a real site reads its keys
 // with scopedtoken.DirKeySource or scopedtoken.EnvKeySource.
 type SecretKey struct {
