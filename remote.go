@@ -222,6 +222,16 @@ func setDefault[T int64 | time.Duration](v *T, def T) {
 func (r *RemoteKeySet) Close() {
 	r.cancel()
 	<-r.done
+	// A fetch that an unknown kid or Refresh started runs apart from the
+	// loop: it ends at once with the cancelled context, and is waited for, so
+	// that nothing of the set runs or logs after Close returns. No fetch
+	// starts after the cancel (startFetch checks it under the same lock).
+	r.mu.Lock()
+	call := r.inflight
+	r.mu.Unlock()
+	if call != nil {
+		<-call.done
+	}
 }
 
 // LookupKey returns the key for kid. Only keys that passed every check of
@@ -262,10 +272,14 @@ func (r *RemoteKeySet) KnownKey(kid string) (*VerificationKey, bool) {
 // Refresh fetches the set now and returns that fetch's error, redacted like
 // every error and log line of the set (the URL's credentials never appear).
 // A fetch already under way is waited for first and not taken as the answer,
-// since it may have started before a key the caller just published.
+// since it may have started before a key the caller just published. After
+// Close it fetches nothing and returns an error.
 func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	for {
 		call, started := r.startFetch(true)
+		if call == nil {
+			return errRemoteClosed
+		}
 		select {
 		case <-call.done:
 		case <-ctx.Done():
@@ -277,14 +291,20 @@ func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	}
 }
 
+// errRemoteClosed is what Refresh returns after Close.
+var errRemoteClosed = errors.New("scopedtoken: the remote key set is closed")
+
 // startFetch joins the fetch under way (started false) or starts one.
 // Unforced fetches (for unknown kids) are rate-limited and return nil when the
-// limit refuses.
+// limit refuses; no fetch starts after Close (nil).
 func (r *RemoteKeySet) startFetch(force bool) (call *fetchCall, started bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.inflight != nil {
 		return r.inflight, false
+	}
+	if r.ctx.Err() != nil { // closed: lookups answer from the last set
+		return nil, false
 	}
 	if !force {
 		if time.Since(r.lastUnknown) < r.cfg.MinRefreshInterval {

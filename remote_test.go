@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -259,4 +260,59 @@ func TestRemoteRefreshIsFresh(t *testing.T) {
 	require.NoError(t, remote.Refresh(t.Context()))
 	_, err = remote.LookupKey(t.Context(), "a")
 	assert.NoError(t, err)
+}
+
+// syncBuffer is a log destination that tests read while the set writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRemoteCloseWaitsForFetches: Close returns only once a fetch that an
+// unknown kid started has ended (nothing of the set runs or logs after it),
+// and afterwards nothing fetches: lookups answer from the last set.
+func TestRemoteCloseWaitsForFetches(t *testing.T) {
+	k := genKeys(t)
+	body, err := json.Marshal(map[string]any{"keys": []any{jwk("es", "ES256", "sig", &k.ec.PublicKey)}})
+	require.NoError(t, err)
+	var requests atomic.Int32
+	started := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if requests.Add(1) == 1 {
+			w.Write(body) // the first fetch, in NewRemoteKeySet
+			return
+		}
+		started <- struct{}{}
+		<-req.Context().Done() // holds the fetch until the set's own context ends it
+	}))
+	t.Cleanup(srv.Close)
+	var logs syncBuffer
+	r, err := NewRemoteKeySet(t.Context(), RemoteConfig{URL: srv.URL, RefreshWait: time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	_, err = r.LookupKey(t.Context(), "unknown") // starts a fetch, waits 1 ms for it
+	require.ErrorIs(t, err, ErrUnknownKID)
+	<-started
+	r.Close()
+	assert.Contains(t, logs.String(), "refresh failed", "the fetch ended, and logged, before Close returned")
+	before := requests.Load()
+	k2, err := r.LookupKey(t.Context(), "es")
+	require.NoError(t, err, "lookups still answer from the last set")
+	assert.NotNil(t, k2)
+	_, err = r.LookupKey(t.Context(), "other")
+	assert.Error(t, err, "an unknown kid fetches nothing after Close")
+	assert.ErrorIs(t, r.Refresh(t.Context()), errRemoteClosed)
+	assert.Equal(t, before, requests.Load(), "no fetch after Close")
 }
