@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -203,6 +204,7 @@ type Middleware struct {
 	responses       map[*Error]*response
 	cache           *tokenCache
 	revocations     Revocations
+	urlLimit        *paramLimit
 }
 
 // New checks cfg and builds the middleware, doing once everything that need
@@ -231,6 +233,7 @@ func New(cfg Config) (*Middleware, error) {
 		optional:        cfg.CredentialsOptional,
 		check:           cfg.Check,
 		revocations:     cfg.Revocations,
+		urlLimit:        new(paramLimit),
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -311,6 +314,20 @@ func New(cfg Config) (*Middleware, error) {
 	return m, nil
 }
 
+// requestURIBase is what url.URL.RequestURI returns for u without its query.
+func requestURIBase(u *url.URL) string {
+	if u.Opaque != "" {
+		if strings.HasPrefix(u.Opaque, "//") {
+			return u.Scheme + ":" + u.Opaque
+		}
+		return u.Opaque
+	}
+	if p := u.EscapedPath(); p != "" {
+		return p
+	}
+	return "/"
+}
+
 func validPrefix(p string) bool {
 	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
 		return false
@@ -375,18 +392,22 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if src == fromQuery {
 		drop = m.queryParam
 	}
-	query, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode)
+	query, uri, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode, m.urlLimit,
+		func() string { return requestURIBase(r.URL) })
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	st := newRequestState(ctx, v, business)
 	r2 := m.withoutToken(r, src).WithContext(st)
-	if query != r.URL.RawQuery {
-		u := *r.URL
-		u.RawQuery = query
-		r2.URL = &u
-		r2.RequestURI = u.RequestURI()
+	if uri != "" { // the query changed: the URL lives in st, the query is uri's tail
+		st.url = *r.URL
+		st.url.RawQuery = query
+		r2.URL = &st.url
+		r2.RequestURI = uri
+		if query == "" {
+			r2.RequestURI = st.url.RequestURI()
+		}
 		r2.Form = nil // recomputed from the new URL (and PostForm) on demand
 	}
 	if e := m.runCheck(r2, &st.tok); e != nil {

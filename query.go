@@ -29,16 +29,22 @@ const (
 // at the end in claim order. When nothing changes it returns raw itself and
 // allocates nothing. Its cost is linear in len(raw) whatever the number of
 // bound names: each pair's name is decoded once into scratch and looked up.
-func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string, *Error) {
+// limit is net/url's limit on the number of parameters.
+//
+// When the query changes and uriBase is not nil, the new query is written
+// after uriBase()+"?" into one string, returned as uri, whose tail is the
+// query: the new URL and its RequestURI then cost one allocation.
+func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *paramLimit,
+	uriBase func() string) (query, uri string, e *Error) {
 	bind := len(q.names) > 0 && mode != QueryLeave
 	if dropParam == "" && len(q.names) == 0 {
-		return raw, nil
+		return raw, "", nil
 	}
 	if strings.IndexByte(raw, ';') >= 0 {
-		return "", ErrBadQuery
+		return "", "", ErrBadQuery
 	}
-	if len(q.names) > 0 && !urlParamLimit.parses(raw) {
-		return "", ErrBadQuery
+	if len(q.names) > 0 && !limit.parses(raw) {
+		return "", "", ErrBadQuery
 	}
 	var stack [256]byte
 	scratch := stack[:]
@@ -54,7 +60,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 		}
 		name, value, _ := strings.Cut(pair, "=")
 		if !validEscapes(name) || !validEscapes(value) {
-			return "", ErrBadQuery
+			return "", "", ErrBadQuery
 		}
 		if dropParam != "" && unescapedEquals(name, dropParam) {
 			changed = true
@@ -66,7 +72,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 		i, variant := q.lookup(name, scratch)
 		if variant {
 			if mode == QueryRefuse {
-				return "", ErrQueryMismatch
+				return "", "", ErrQueryMismatch
 			}
 			changed = true
 			continue
@@ -77,7 +83,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 		want := q.values[i]
 		if seen[i] >= len(want) || !unescapedEquals(value, want[seen[i]]) {
 			if mode == QueryRefuse {
-				return "", ErrQueryMismatch
+				return "", "", ErrQueryMismatch
 			}
 			changed = true
 		}
@@ -87,18 +93,27 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 		for i := range q.names {
 			if seen[i] != len(q.values[i]) {
 				if mode == QueryRefuse && seen[i] != 0 {
-					return "", ErrQueryMismatch
+					return "", "", ErrQueryMismatch
 				}
 				changed = true
 			}
 		}
 	}
 	if !changed {
-		return raw, nil
+		return raw, "", nil
 	}
 	// Second pass: build the new query.
+	base := ""
+	if uriBase != nil {
+		base = uriBase()
+	}
 	var b strings.Builder
-	b.Grow(len(raw) + len(q.encoded) + 1)
+	b.Grow(len(base) + 1 + len(raw) + len(q.encoded) + 1)
+	if uriBase != nil {
+		b.WriteString(base)
+		b.WriteByte('?')
+	}
+	start := b.Len()
 	for pair := range strings.SplitSeq(raw, "&") {
 		if pair == "" {
 			continue
@@ -112,22 +127,26 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string,
 				continue
 			}
 		}
-		if b.Len() > 0 {
+		if b.Len() > start {
 			b.WriteByte('&')
 		}
 		b.WriteString(pair)
 	}
 	if bind {
-		if b.Len() > 0 {
+		if b.Len() > start {
 			b.WriteByte('&')
 		}
 		b.WriteString(q.encoded)
 	}
 	out := b.String()
-	if len(q.names) > 0 && !urlParamLimit.parses(out) {
-		return "", ErrBadQuery
+	query = out[start:]
+	if len(q.names) > 0 && !limit.parses(query) {
+		return "", "", ErrBadQuery
 	}
-	return out, nil
+	if uriBase != nil {
+		uri = out
+	}
+	return query, uri, nil
 }
 
 // maxTrackedParams bounds Config.MaxQueryParams so the first pass of
