@@ -360,7 +360,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		next.ServeHTTP(w, r)
 		return
 	}
-	token, src, e := m.extract(r)
+	token, src, hit, e := m.extract(r)
 	if e == errMissingToken && m.optional {
 		m.passAnonymous(w, r, next, start)
 		return
@@ -370,7 +370,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	ctx := r.Context()
-	v, kid, cached, e := m.verify(ctx, token)
+	if src != fromHeader && m.cache != nil { // a header token was looked up by extract
+		hit = m.cache.get(token)
+	}
+	v, kid, cached, e := m.verifyHit(ctx, token, hit)
 	if e == nil {
 		e = m.checkRevocation(v, token)
 	}
@@ -477,20 +480,28 @@ func (m *Middleware) authorize(v *verified, path string) (string, *Error) {
 // exists. A cache hit still checks the clock and that the key that verified it
 // is still the set's key for its kid.
 func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid string, cached bool, e *Error) {
-	now := m.now()
+	var hit *verified
 	if m.cache != nil {
-		if v := m.cache.get(token); v != nil {
-			if cur, err := m.keys.LookupKey(ctx, v.key.id); err == nil && cur == v.key {
-				if e := m.checkTimes(v, now); e != nil {
-					if e == ErrExpired {
-						m.cache.remove(token) // an entry never outlives its token's exp
-					}
-					return nil, v.key.id, true, e
+		hit = m.cache.get(token)
+	}
+	return m.verifyHit(ctx, token, hit)
+}
+
+// verifyHit is verify once the cache was asked: hit is its entry for token,
+// or nil.
+func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified) (v *verified, kid string, cached bool, e *Error) {
+	now := m.now()
+	if hit != nil {
+		if cur, err := m.keys.LookupKey(ctx, hit.key.id); err == nil && cur == hit.key {
+			if e := m.checkTimes(hit, now); e != nil {
+				if e == ErrExpired {
+					m.cache.remove(token) // an entry never outlives its token's exp
 				}
-				return v, v.key.id, true, nil
+				return nil, hit.key.id, true, e
 			}
-			m.cache.remove(token)
+			return hit, hit.key.id, true, nil
 		}
+		m.cache.remove(token)
 	}
 	j, e := verifyJWS(ctx, m.keys, token, m.maxTokenBytes)
 	if e != nil {

@@ -47,6 +47,7 @@ func (q *boundQuery) indexNames() {
 		slot.folded = true
 		q.byName[f] = slot
 		q.maxFolded = max(q.maxFolded, len(f))
+		q.firsts.add(f[0])
 	}
 }
 
@@ -66,6 +67,15 @@ func (q *boundQuery) maxRaw() int { return utf8.UTFMax * q.maxFolded }
 // not a bound one but equals one under case folding. scratch has at least
 // scratchLen bytes.
 func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant bool) {
+	// Most of a request's names start with an ASCII byte that no bound name's
+	// folded form starts with: such a name is neither bound nor a variant,
+	// since an ASCII byte folds to one ASCII byte (its upper case).
+	if escapedName == "" {
+		return -1, false
+	}
+	if c := firstUnescaped(escapedName); c < utf8.RuneSelf && !q.firsts.has(upperASCII(c)) {
+		return -1, false
+	}
 	maxRaw := q.maxRaw()
 	raw, ok := unescapeInto(scratch[:maxRaw], escapedName)
 	if !ok {
@@ -79,6 +89,36 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 		return -1, false
 	}
 	return -1, q.byName[string(folded)].folded
+}
+
+// asciiSet is a set of bytes below utf8.RuneSelf.
+type asciiSet [2]uint64
+
+func (s *asciiSet) add(c byte) {
+	if c < utf8.RuneSelf {
+		s[c/64] |= 1 << (c % 64)
+	}
+}
+
+func (s *asciiSet) has(c byte) bool { return c < utf8.RuneSelf && s[c/64]&(1<<(c%64)) != 0 }
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+// firstUnescaped is the first byte that the query-escaped, non-empty s
+// (escapes validated) decodes to.
+func firstUnescaped(s string) byte {
+	switch s[0] {
+	case '+':
+		return ' '
+	case '%':
+		return unhex(s[1])<<4 | unhex(s[2])
+	}
+	return s[0]
 }
 
 // appendFolded appends the case-folded form of s to dst: each rune replaced by
