@@ -67,7 +67,7 @@ type boundQuery struct {
 	byName     map[string]nameSlot
 	maxFolded  int
 	firsts     asciiSet // the first bytes of the folded names that are ASCII
-	indexBytes int // heap bytes of byName and the folded names, for the cache's byte bound
+	indexBytes int      // heap bytes of byName and the folded names, for the cache's byte bound
 
 	// Room for a small claim, so that parsing it allocates only its strings.
 	namesBuf  [2]string
