@@ -64,10 +64,11 @@ type boundQuery struct {
 
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
-	byName     map[string]nameSlot
+	folded     []string            // each name's case-folded form (the name itself when already folded)
+	byName     map[string]nameSlot // above smallIndex names only
 	maxFolded  int
 	firsts     asciiSet // the first bytes of the folded names that are ASCII
-	indexBytes int      // heap bytes of byName and the folded names, for the cache's byte bound
+	indexBytes int      // heap bytes of folded, byName and the folded names, for the cache's byte bound
 
 	// Room for a small claim, so that parsing it allocates only its strings.
 	namesBuf  [2]string

@@ -25,30 +25,73 @@ type nameSlot struct {
 	folded bool
 }
 
-// indexNames builds q.byName and q.maxFolded from q.names.
+// smallIndex is the most names that are looked up by scanning q.folded
+// rather than through the q.byName map: a few string compares cost less than
+// a map, both to build (once per token) and to ask.
+const smallIndex = 4
+
+// indexNames builds q.folded, q.byName (above smallIndex names), q.maxFolded
+// and q.firsts from q.names.
 func (q *boundQuery) indexNames() {
-	q.byName = make(map[string]nameSlot, 2*len(q.names))
-	q.indexBytes = mapBytes(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
-	for i, name := range q.names {
-		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
-	}
+	q.folded = make([]string, len(q.names))
+	q.indexBytes = objectBytes(len(q.names) * int(unsafe.Sizeof("")))
 	var buf [64]byte
-	for _, name := range q.names {
+	for i, name := range q.names {
 		b, _ := appendFolded(buf[:0], []byte(name), -1)
 		f := name // share the claim's string when it is already folded
 		if string(b) != name {
 			f = string(b)
 			q.indexBytes += stringBytes(len(f))
 		}
+		q.folded[i] = f
+		q.maxFolded = max(q.maxFolded, len(f))
+		q.firsts.add(f[0])
+	}
+	if len(q.names) <= smallIndex {
+		return
+	}
+	q.byName = make(map[string]nameSlot, 2*len(q.names))
+	q.indexBytes += mapBytes(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
+	for i, name := range q.names {
+		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
+	}
+	for _, f := range q.folded {
 		slot, ok := q.byName[f]
 		if !ok {
 			slot.index = -1
 		}
 		slot.folded = true
 		q.byName[f] = slot
-		q.maxFolded = max(q.maxFolded, len(f))
-		q.firsts.add(f[0])
 	}
+}
+
+// exact returns the position of the bound parameter named name, or -1.
+func (q *boundQuery) exact(name string) int {
+	if q.byName != nil {
+		if slot, ok := q.byName[name]; ok {
+			return slot.index
+		}
+		return -1
+	}
+	for i, n := range q.names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// isFolded reports whether f is the folded form of a bound name.
+func (q *boundQuery) isFolded(f string) bool {
+	if q.byName != nil {
+		return q.byName[f].folded
+	}
+	for _, g := range q.folded {
+		if g == f {
+			return true
+		}
+	}
+	return false
 }
 
 // scratchLen is the scratch lookup needs: room for a name decoded up to the
@@ -81,14 +124,14 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 	if !ok {
 		return -1, false
 	}
-	if slot, ok := q.byName[string(raw)]; ok && slot.index >= 0 {
-		return slot.index, false
+	if i := q.exact(string(raw)); i >= 0 {
+		return i, false
 	}
 	folded, ok := appendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)
 	if !ok {
 		return -1, false
 	}
-	return -1, q.byName[string(folded)].folded
+	return -1, q.isFolded(string(folded))
 }
 
 // asciiSet is a set of bytes below utf8.RuneSelf.

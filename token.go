@@ -72,10 +72,7 @@ func (c QueryClaim) index(name string) int {
 	if c.q == nil {
 		return -1
 	}
-	if slot, ok := c.q.byName[name]; ok {
-		return slot.index
-	}
-	return -1
+	return c.q.exact(name)
 }
 
 // Has reports whether the claim binds the parameter name (exactly, as

@@ -246,21 +246,32 @@ func BenchmarkFloor(b *testing.B) {
 }
 
 // BenchmarkCachedParallel is a cache hit on one token shared by every
-// goroutine: run it with -cpu 1,2 to see how a hot token scales.
+// goroutine, next to the cached floor doing the same: run it with -cpu 1,2
+// to see how a hot token scales (ns/op falls as cores are added when nothing
+// is contended).
 func BenchmarkCachedParallel(b *testing.B) {
-	f, _ := floorFixture(b)
-	h := ours(b, f, 0, wantBound)
-	check := &discardWriter{h: make(http.Header)}
-	h.ServeHTTP(check, floorRequest(f.good))
-	if check.status != http.StatusOK {
-		b.Fatalf("status %d, want 200", check.status)
+	f, e := floorFixture(b)
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"floor_cached", cachedFloor(f.good, e, wantBound)},
+		{"scopedtoken_cached", ours(b, f, 0, wantBound)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			check := &discardWriter{h: make(http.Header)}
+			c.h.ServeHTTP(check, floorRequest(f.good))
+			if check.status != http.StatusOK {
+				b.Fatalf("status %d, want 200", check.status)
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				req := floorRequest(f.good)
+				w := &discardWriter{h: make(http.Header)}
+				for pb.Next() {
+					c.h.ServeHTTP(w, req)
+				}
+			})
+		})
 	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req := floorRequest(f.good)
-		w := &discardWriter{h: make(http.Header)}
-		for pb.Next() {
-			h.ServeHTTP(w, req)
-		}
-	})
 }
