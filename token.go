@@ -25,7 +25,7 @@ type Token struct {
 	Subject    string
 	ID         string // the jti claim
 
-	claims []byte // shared and never written: DecodeClaims unmarshals from it
+	v *verified // shared and never written: DecodeClaims unmarshals its claims
 }
 
 // DecodeClaims unmarshals the token's claims (all of them, registered and
@@ -37,7 +37,11 @@ type Token struct {
 // ("role" and "ROLE", or "key" and "\u212Aey" with the Kelvin sign); such a
 // token is refused with ErrAmbiguousMember.
 func (t *Token) DecodeClaims(v any) error {
-	return json.Unmarshal(t.claims, v)
+	var claims []byte
+	if t.v != nil {
+		claims = t.v.claims
+	}
+	return json.Unmarshal(claims, v)
 }
 
 type contextKey struct{}
@@ -166,7 +170,7 @@ func newRequestState(parent context.Context, v *verified, business string) *requ
 	t.NotBefore = v.nbf.time()
 	t.IssuedAt = v.iat.time()
 	t.Issuer, t.Subject, t.ID = v.iss, v.sub, v.jti
-	t.claims = v.claims
+	t.v = v
 	if len(v.audRaw) <= len(s.aud) {
 		t.Audience = s.aud[:copy(s.aud[:], v.audRaw):len(v.audRaw)]
 	} else {
