@@ -281,26 +281,32 @@ func (d *doorkeeper) init(size int) {
 	d.limit = int64(size)
 }
 
-// seen reports whether h was (probably) offered before, and records it.
+// seen reports whether h was (probably) offered before, and records it. The
+// filter is cleared before a new hash is recorded, never after, so that a
+// token just recorded is still known when it comes back.
 func (d *doorkeeper) seen(h uint64) bool {
 	// Three probes from two halves of the hash (Kirsch and Mitzenmacher).
-	h1, h2 := h, h>>32|1
+	var words [3]*atomic.Uint64
+	var masks [3]uint64
 	present := true
-	for i := range uint64(3) {
-		pos := (h1 + i*h2) & d.mask
-		w, bit := &d.bits[pos/64], uint64(1)<<(pos%64)
-		if w.Load()&bit == 0 {
-			present = false
-			w.Or(bit)
-		}
+	for i := range words {
+		pos := (h + uint64(i)*(h>>32|1)) & d.mask
+		words[i], masks[i] = &d.bits[pos/64], uint64(1)<<(pos%64)
+		present = present && words[i].Load()&masks[i] != 0
 	}
-	if !present && d.added.Add(1) >= d.limit {
-		d.added.Store(0)
+	if present {
+		return true
+	}
+	if d.added.Add(1) > d.limit {
 		for i := range d.bits {
 			d.bits[i].Store(0)
 		}
+		d.added.Store(1)
 	}
-	return present
+	for i, w := range words {
+		w.Or(masks[i])
+	}
+	return false
 }
 
 // entryBytes is what the cache accounts for an entry: the heap it holds,

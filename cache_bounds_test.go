@@ -388,3 +388,38 @@ func BenchmarkCachePut(b *testing.B) {
 		i++
 	}
 }
+
+// TestCacheAdmission: once the cache is full, a token offered once does not
+// evict a cached one; a token offered again is admitted (evicting one at
+// random); and while the cache has room, every token is admitted at once.
+func TestCacheAdmission(t *testing.T) {
+	const size, flood = 100, 2000
+	tokens, entries := cbEntries(t, size+flood+1, cbMinimal)
+	hot, hotEntries := tokens[:size], entries[:size]
+	oneOff, oneOffEntries := tokens[size:size+flood], entries[size:size+flood]
+	again, againEntry := tokens[size+flood], entries[size+flood]
+
+	c := newTokenCache(size, 1<<30)
+	for i, tok := range hot {
+		c.put(tok, hotEntries[i])
+		require.NotNil(t, c.get(tok), "a cache with room admits at once")
+	}
+	for i, tok := range oneOff {
+		c.put(tok, oneOffEntries[i])
+	}
+	kept := 0
+	for _, tok := range hot {
+		if c.get(tok) != nil {
+			kept++
+		}
+	}
+	// The doorkeeper lets about one never-seen token in 200 through, each
+	// evicting one entry at random: 10 of the 2,000 here, on average.
+	assert.GreaterOrEqual(t, kept, size-30, "a flood of one-off tokens left %d of %d cached tokens", kept, size)
+	assert.Equal(t, size, c.len(), "a cache of N holds N")
+
+	c.put(again, againEntry)
+	c.put(again, againEntry)
+	assert.NotNil(t, c.get(again), "a token seen twice is admitted")
+	assert.Equal(t, size, c.len())
+}
