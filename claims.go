@@ -41,7 +41,7 @@ type verified struct {
 	audRaw        []string
 	query         boundQuery
 	iss, sub, jti string
-	claims        []byte // the payload, for Token.DecodeClaims
+	claims        string // the payload, for Token.DecodeClaims; the claims' strings are substrings of it
 	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
 	once bool                           // the single-use claim is true
@@ -80,12 +80,13 @@ type boundQuery struct {
 // case-variant names (of the registered claims, and of any two names of one
 // object at any depth), typed date claims, a well-formed aud and query, string
 // iss/sub/jti. Everything else is kept in claims for the application.
-func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verified, *Error) {
+func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
 	v.aud, v.audRaw = v.audBuf[:0], v.audRawBuf[:0]
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	s := scanner{data: payload, names: sc.names[:0]}
+	sc.raw = append(sc.raw[:0], payload...)
+	s := scanner{data: sc.raw, src: payload, names: sc.names[:0]}
 	var it objectIter
 	hasAud := false
 	if !it.begin(&s) {
@@ -133,7 +134,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 		return nil, ErrMissingExp
 	}
 	if m.cache != nil {
-		v.size = v.heapBytes()
+		v.size = v.heapBytes() + s.copied
 	}
 	return v, nil
 }
@@ -143,17 +144,16 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 // that outgrew the struct's inline room. It mirrors how parseClaims
 // allocates; a test measures it against the heap.
 func (v *verified) heapBytes() int {
-	n := objectBytes(int(unsafe.Sizeof(*v))) + stringBytes(cap(v.claims))
+	n := objectBytes(int(unsafe.Sizeof(*v))) + stringBytes(len(v.claims))
 	if cap(v.aud) > len(v.audBuf) {
 		n += objectBytes(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
 	}
 	if cap(v.audRaw) > len(v.audRawBuf) {
 		n += objectBytes(cap(v.audRaw) * int(unsafe.Sizeof("")))
 	}
-	for _, a := range v.audRaw { // business and tail are substrings of it
-		n += stringBytes(len(a))
-	}
-	return n + stringBytes(len(v.iss)) + stringBytes(len(v.sub)) + stringBytes(len(v.jti)) + v.query.heap
+	// The strings read out of the claims are substrings of them, or were
+	// copied and counted by the scanner (see parseClaims).
+	return n + v.query.heap
 }
 
 // checkTimes applies exp, nbf, iat and the maximum lifetime at now. It runs on
@@ -178,11 +178,11 @@ func parseStringClaim(s *scanner) (string, *Error) {
 	if s.peek() != '"' {
 		return "", ErrInvalidClaims
 	}
-	b := s.readString()
+	t := s.readText()
 	if s.err != jsonOK {
 		return "", ErrMalformedToken
 	}
-	return string(b), nil
+	return t, nil
 }
 
 // parseDate reads a NumericDate: a JSON number, fractions allowed, between 0
@@ -243,8 +243,8 @@ func numericDateOf(num []byte) (numericDate, bool) {
 // parseAudience reads aud: one string, or a non-empty array of strings, each
 // a path of the grammar in SPEC §5. Any malformed entry invalidates the token.
 func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
-	add := func(b []byte) *Error {
-		entry, ok := parseAudEntry(m.prefix, string(b))
+	add := func(t string) *Error {
+		entry, ok := parseAudEntry(m.prefix, t)
 		if !ok {
 			return ErrBadAudience
 		}
@@ -254,11 +254,11 @@ func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 	}
 	switch s.peek() {
 	case '"':
-		b := s.readString()
+		t := s.readText()
 		if s.err != jsonOK {
 			return ErrMalformedToken
 		}
-		return add(b)
+		return add(t)
 	case '[':
 		var it arrayIter
 		it.begin(s)
@@ -266,11 +266,11 @@ func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 			if s.peek() != '"' {
 				return ErrBadAudience
 			}
-			b := s.readString()
+			t := s.readText()
 			if s.err != jsonOK {
 				return ErrMalformedToken
 			}
-			if e := add(b); e != nil {
+			if e := add(t); e != nil {
 				return e
 			}
 		}
@@ -300,7 +300,7 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		if len(it.name) == 0 || len(q.names) == m.maxQueryParams {
 			return ErrBadQueryClaim
 		}
-		name := string(it.name)
+		name := s.text(it.name, it.at)
 		start := len(all)
 		if s.peek() == '[' {
 			var ai arrayIter
@@ -370,9 +370,10 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 	return nil
 }
 
-// heapBytes is the heap that q holds, for verified.heapBytes: its strings,
-// the arrays that outgrew the inline room (valuesCap is the capacity of the
-// array of every value) and the encoding (of capacity encodedCap).
+// heapBytes is the heap that q holds, for verified.heapBytes: the arrays
+// that outgrew the inline room (valuesCap is the capacity of the array of
+// every value), the encoding (of capacity encodedCap) and the index. Its
+// names and values are counted by the scanner that read them.
 func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
 	n := stringBytes(encodedCap) + q.indexBytes
 	if valuesCap > len(q.valueBuf) {
@@ -384,24 +385,17 @@ func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
 	if cap(q.values) > len(q.valuesBuf) {
 		n += objectBytes(cap(q.values) * int(unsafe.Sizeof([]string(nil))))
 	}
-	for i, name := range q.names {
-		n += stringBytes(len(name))
-		for _, val := range q.values[i] {
-			n += stringBytes(len(val))
-		}
-	}
 	return n
 }
 
 func readQueryScalar(s *scanner) (string, *Error) {
 	switch c := s.peek(); {
 	case c == '"':
-		b := s.readString()
-		return string(b), nil
+		return s.readText(), nil
 	case c == 't' || c == 'f':
-		return string(s.skipValue()), nil
+		return s.valueText(s.skipValue()), nil
 	case c == '-' || c >= '0' && c <= '9':
-		return string(s.readNumber()), nil
+		return s.valueText(s.readNumber()), nil
 	}
 	return "", ErrBadQueryClaim
 }

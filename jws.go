@@ -42,13 +42,13 @@ var headerNames = []string{"alg", "kid", "typ", "crit", "b64"}
 // it and its member names fit in them whatever the header says; names also
 // serves the claims (it holds no pointer, so it keeps no token alive).
 type scratch struct {
-	raw, header, headerStrings, sig []byte
-	names                           []seenName
+	raw, header, headerStrings, sig, payload []byte
+	names                                    []seenName
 }
 
 var scratchPool = sync.Pool{New: func() any {
 	return &scratch{raw: make([]byte, 0, 1024), header: make([]byte, 0, MaxHeaderBytes),
-		headerStrings: make([]byte, 0, MaxHeaderBytes), sig: make([]byte, 0, 512),
+		headerStrings: make([]byte, 0, MaxHeaderBytes), sig: make([]byte, 0, 512), payload: make([]byte, 0, 1024),
 		names: make([]seenName, 0, smallNames)}
 }}
 
@@ -56,7 +56,7 @@ var scratchPool = sync.Pool{New: func() any {
 type jws struct {
 	kid     string // set once the header has been read, even on failure
 	key     *VerificationKey
-	payload []byte // decoded; freshly allocated, safe to keep
+	payload string // decoded
 }
 
 // verifyJWS checks everything of SPEC §3 and §4 that concerns the header and
@@ -118,11 +118,11 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if !key.verify(raw[:d2], sc.sig) {
 		return jws{kid: kid}, ErrBadSignature
 	}
-	payload, ok := decodeSegment(make([]byte, 0, strictB64.DecodedLen(len(payloadSeg))), payloadSeg)
-	if !ok {
+	if sc.payload, ok = decodeSegment(sc.payload[:0], payloadSeg); !ok {
 		return jws{kid: kid}, ErrMalformedToken
 	}
-	return jws{kid: kid, key: key, payload: payload}, nil
+	// One string of the payload: the claims' strings are substrings of it.
+	return jws{kid: kid, key: key, payload: string(sc.payload)}, nil
 }
 
 // signatureSize is the length of every valid signature under key, so that a

@@ -39,7 +39,7 @@ type Token struct {
 func (t *Token) DecodeClaims(v any) error {
 	var claims []byte
 	if t.v != nil {
-		claims = t.v.claims
+		claims = []byte(t.v.claims) // a copy: the shared claims are never written
 	}
 	return json.Unmarshal(claims, v)
 }
