@@ -112,13 +112,13 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if strictB64.DecodedLen(len(sigSeg)) != signatureSize(key) {
 		return jws{kid: kid}, ErrBadSignature
 	}
-	if sc.sig, ok = decodeSegment(sc.sig[:0], sigSeg); !ok {
+	if sc.sig, ok = decodeCheckedSegment(sc.sig[:0], sigSeg); !ok { // checked by wellFormedSegment
 		return jws{kid: kid}, ErrMalformedToken
 	}
 	if !key.verify(raw[:d2], sc.sig) {
 		return jws{kid: kid}, ErrBadSignature
 	}
-	if sc.payload, ok = decodeSegment(sc.payload[:0], payloadSeg); !ok {
+	if sc.payload, ok = decodeCheckedSegment(sc.payload[:0], payloadSeg); !ok { // checked above
 		return jws{kid: kid}, ErrMalformedToken
 	}
 	// One string of the payload: the claims' strings are substrings of it.
@@ -195,6 +195,12 @@ func decodeSegment(dst, seg []byte) ([]byte, bool) {
 	if !validSegmentB64(seg) {
 		return dst, false
 	}
+	return decodeCheckedSegment(dst, seg)
+}
+
+// decodeCheckedSegment is decodeSegment for a segment that validSegmentB64
+// has already accepted.
+func decodeCheckedSegment(dst, seg []byte) ([]byte, bool) {
 	n := strictB64.DecodedLen(len(seg))
 	if cap(dst) < n {
 		dst = make([]byte, 0, n)
