@@ -46,21 +46,25 @@ type Config struct {
 	// QueryOverride: the token wins.
 	QueryMode QueryMode
 	// CacheSize is the number of verified tokens cached: the cache holds that
-	// many distinct tokens when their bytes fit CacheMaxBytes. 0 means the
-	// default of 10000; a negative value turns the cache off.
+	// many distinct tokens when their bytes fit CacheMaxBytes. While it has
+	// room, every verified token is cached; once it is full, a new token is
+	// cached (in place of a random entry) only when it is presented a second
+	// time, so that a flood of tokens used once cannot push out the tokens in
+	// use. 0 means the default of 10000; a negative value turns the cache off.
 	CacheSize int
 	// CacheMaxBytes bounds the heap the cache holds, counted as the Go
 	// allocator rounds it. An entry costs its token, its decoded payload
-	// (about three quarters of the token), each string parsed out of the
-	// claims (aud entries, query names and values and their encoding, iss,
-	// sub, jti), arrays once there is more than one aud entry or more than
-	// two query values, an index of the query claim's names (about 340
-	// bytes up to four names) and about 550 bytes of fixed overhead: about
-	// 1,400 bytes for a token with one aud and a one-value query claim (250
-	// characters), 3,200 for one of 650 characters with four aud entries,
-	// iss, sub, jti and a query claim of nine values. With Revocations set,
-	// an entry also keeps what the checks need: 200 to 300 bytes more.
-	// Default 32 MiB: room for the default CacheSize of such rich tokens.
+	// (about three quarters of the token; the strings read out of the claims
+	// share it, unless they hold JSON escapes), the query claim's URL
+	// encoding, arrays once there is more than one aud entry or more than
+	// two query values, an index of the query claim's names (16 bytes per
+	// name and its case-folded form, up to four names; a map above) and
+	// about 650 bytes of fixed overhead: about 1,150 bytes for a token with
+	// one aud and a one-value query claim (250 characters), 2,700 for one of
+	// 650 characters with four aud entries, iss, sub, jti and a query claim
+	// of nine values. With Revocations set, an entry also keeps what the
+	// checks need: 200 to 300 bytes more. Default 32 MiB: room for the
+	// default CacheSize of such rich tokens.
 	CacheMaxBytes int
 	// TokenQueryParam, when set (for example "jwt"), also accepts the token
 	// from that query parameter, as emailed links carry it. The parameter is
