@@ -209,6 +209,7 @@ type Middleware struct {
 	cache           *tokenCache
 	revocations     Revocations
 	urlLimit        *paramLimit
+	headers         headerMemo
 }
 
 // New checks cfg and builds the middleware, doing once everything that need
@@ -507,7 +508,7 @@ func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified)
 		}
 		m.cache.remove(token)
 	}
-	j, e := verifyJWS(ctx, m.keys, token, m.maxTokenBytes)
+	j, e := verifyJWSWith(ctx, m.keys, token, m.maxTokenBytes, &m.headers)
 	if e != nil {
 		return nil, j.kid, false, e
 	}
