@@ -20,7 +20,7 @@ const maxUnixSeconds = 253402300799
 // numericDate is a JWT NumericDate with its fraction kept to the nanosecond.
 type numericDate struct {
 	sec  int64
-	nsec int64
+	nsec int32 // below 1e9
 	set  bool
 }
 
@@ -28,7 +28,7 @@ func (d numericDate) time() time.Time {
 	if !d.set {
 		return time.Time{}
 	}
-	return time.Unix(d.sec, d.nsec)
+	return time.Unix(d.sec, int64(d.nsec))
 }
 
 // verified is what a verified token says, shared read-only between every
@@ -38,7 +38,6 @@ type verified struct {
 	key           *VerificationKey
 	exp, nbf, iat numericDate
 	aud           []audEntry
-	audRaw        []string
 	query         boundQuery
 	iss, sub, jti string
 	claims        string // the payload, for Token.DecodeClaims; the claims' strings are substrings of it
@@ -49,8 +48,7 @@ type verified struct {
 
 	// Room for the usual single aud entry, so that parsing it allocates
 	// only its string.
-	audBuf    [1]audEntry
-	audRawBuf [1]string
+	audBuf [1]audEntry
 }
 
 // boundQuery is the query claim, in claim order, with its URL encoding
@@ -82,7 +80,7 @@ type boundQuery struct {
 // iss/sub/jti. Everything else is kept in claims for the application.
 func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
-	v.aud, v.audRaw = v.audBuf[:0], v.audRawBuf[:0]
+	v.aud = v.audBuf[:0]
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	sc.raw = append(sc.raw[:0], payload...)
@@ -148,9 +146,6 @@ func (v *verified) heapBytes() int {
 	if cap(v.aud) > len(v.audBuf) {
 		n += objectBytes(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
 	}
-	if cap(v.audRaw) > len(v.audRawBuf) {
-		n += objectBytes(cap(v.audRaw) * int(unsafe.Sizeof("")))
-	}
 	// The strings read out of the claims are substrings of them, or were
 	// copied and counted by the scanner (see parseClaims).
 	return n + v.query.heap
@@ -215,7 +210,7 @@ func numericDateOf(num []byte) (numericDate, bool) {
 				return numericDate{}, false
 			}
 			sec, frac := math.Modf(f)
-			return numericDate{sec: int64(sec), nsec: int64(frac * 1e9), set: true}, true
+			return numericDate{sec: int64(sec), nsec: int32(frac * 1e9), set: true}, true
 		}
 	}
 	i := 0
@@ -237,7 +232,7 @@ func numericDateOf(num []byte) (numericDate, bool) {
 	if sec == maxUnixSeconds && nsec > 0 {
 		return numericDate{}, false
 	}
-	return numericDate{sec: sec, nsec: nsec, set: true}, true
+	return numericDate{sec: sec, nsec: int32(nsec), set: true}, true
 }
 
 // parseAudience reads aud: one string, or a non-empty array of strings, each
@@ -249,7 +244,6 @@ func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 			return ErrBadAudience
 		}
 		v.aud = append(v.aud, entry)
-		v.audRaw = append(v.audRaw, entry.raw)
 		return nil
 	}
 	switch s.peek() {

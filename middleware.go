@@ -57,10 +57,10 @@ type Config struct {
 	// (about three quarters of the token; the strings read out of the claims
 	// share it, unless they hold JSON escapes), the query claim's URL
 	// encoding, arrays once there is more than one aud entry or more than
-	// two query values, an index of the query claim's names (16 bytes per
-	// name and its case-folded form, up to four names; a map above) and
-	// about 650 bytes of fixed overhead: about 1,150 bytes for a token with
-	// one aud and a one-value query claim (250 characters), 2,700 for one of
+	// two query values, an index of the query claim's names (each name's
+	// case-folded form, and a map above four names) and
+	// about 550 bytes of fixed overhead: about 1,050 bytes for a token with
+	// one aud and a one-value query claim (250 characters), 2,500 for one of
 	// 650 characters with four aud entries, iss, sub, jti and a query claim
 	// of nine values. With Revocations set, an entry also keeps what the
 	// checks need: 200 to 300 bytes more. Default 32 MiB: room for the

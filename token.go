@@ -171,10 +171,13 @@ func newRequestState(parent context.Context, v *verified, business string) *requ
 	t.IssuedAt = v.iat.time()
 	t.Issuer, t.Subject, t.ID = v.iss, v.sub, v.jti
 	t.v = v
-	if len(v.audRaw) <= len(s.aud) {
-		t.Audience = s.aud[:copy(s.aud[:], v.audRaw):len(v.audRaw)]
+	if len(v.aud) <= len(s.aud) {
+		t.Audience = s.aud[:len(v.aud):len(v.aud)]
 	} else {
-		t.Audience = slices.Clone(v.audRaw)
+		t.Audience = make([]string, len(v.aud))
+	}
+	for i := range v.aud {
+		t.Audience[i] = v.aud[i].raw
 	}
 	if len(v.query.names) > 0 {
 		t.Query = QueryClaim{&v.query}
