@@ -62,7 +62,8 @@ type boundQuery struct {
 
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
-	folded     []string            // each name's case-folded form (the name itself when already folded)
+	folded     []string // each name's case-folded form (the name itself when already folded)
+	foldedBuf  [2]string
 	byName     map[string]nameSlot // above smallIndex names only
 	maxFolded  int
 	firsts     asciiSet // the first bytes of the folded names that are ASCII
@@ -344,8 +345,15 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 			n += len(name) + len(val) + 2
 		}
 	}
+	// The names' case-folded forms that differ from them follow the
+	// encoding in the same string (see indexNames).
+	var fb [128]byte
+	folded := fb[:0]
+	for _, name := range q.names {
+		folded = appendFoldedIfDifferent(folded, name)
+	}
 	var enc strings.Builder
-	enc.Grow(n) // exact unless something needs escaping
+	enc.Grow(n + len(folded)) // exact unless something needs escaping
 	for i, name := range q.names {
 		for _, val := range q.values[i] {
 			if enc.Len() > 0 {
@@ -356,8 +364,11 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 			enc.WriteString(url.QueryEscape(val))
 		}
 	}
-	q.encoded = enc.String()
-	q.indexNames()
+	encLen := enc.Len()
+	enc.Write(folded)
+	both := enc.String()
+	q.encoded = both[:encLen]
+	q.indexNames(both[encLen:])
 	if m.cache != nil {
 		q.heap = q.heapBytes(cap(all), enc.Cap())
 	}

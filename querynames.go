@@ -30,20 +30,34 @@ type nameSlot struct {
 // a map, both to build (once per token) and to ask.
 const smallIndex = 4
 
+// appendFoldedIfDifferent appends the case-folded form of name to dst
+// unless it is name itself.
+func appendFoldedIfDifferent(dst []byte, name string) []byte {
+	start := len(dst)
+	dst, _ = appendFolded(dst, []byte(name), -1)
+	if string(dst[start:]) == name {
+		return dst[:start]
+	}
+	return dst
+}
+
 // indexNames builds q.folded, q.byName (above smallIndex names), q.maxFolded
-// and q.firsts from q.names.
-func (q *boundQuery) indexNames() {
-	q.folded = make([]string, len(q.names))
-	q.indexBytes = objectBytes(len(q.names) * int(unsafe.Sizeof("")))
+// and q.firsts from q.names. tail holds, in order, the folded forms of the
+// names that differ from them (see appendFoldedIfDifferent); q.folded shares
+// its memory, which the caller accounts.
+func (q *boundQuery) indexNames(tail string) {
+	q.folded = q.foldedBuf[:0]
+	if len(q.names) > len(q.foldedBuf) {
+		q.folded = make([]string, 0, len(q.names))
+		q.indexBytes = objectBytes(len(q.names) * int(unsafe.Sizeof("")))
+	}
 	var buf [64]byte
-	for i, name := range q.names {
-		b, _ := appendFolded(buf[:0], []byte(name), -1)
+	for _, name := range q.names {
 		f := name // share the claim's string when it is already folded
-		if string(b) != name {
-			f = string(b)
-			q.indexBytes += stringBytes(len(f))
+		if n := len(appendFoldedIfDifferent(buf[:0], name)); n > 0 {
+			f, tail = tail[:n], tail[n:]
 		}
-		q.folded[i] = f
+		q.folded = append(q.folded, f)
 		q.maxFolded = max(q.maxFolded, len(f))
 		q.firsts.add(f[0])
 	}
