@@ -187,13 +187,16 @@ func firstUnescaped(s string) byte {
 func appendFolded(dst, s []byte, limit int) ([]byte, bool) {
 	start := len(dst)
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRune(s[i:])
-			r = foldRune(r)
-		} else if 'a' <= r && r <= 'z' {
-			r -= 'a' - 'A' // an ASCII letter's orbit starts with its upper case
+		if c := s[i]; c < utf8.RuneSelf {
+			if limit >= 0 && len(dst)-start+1 > limit {
+				return nil, false
+			}
+			dst = append(dst, upperASCII(c)) // an ASCII letter's orbit starts with its upper case
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRune(s[i:])
+		r = foldRune(r)
 		i += size
 		if limit >= 0 && len(dst)-start+utf8.RuneLen(r) > limit {
 			return nil, false
