@@ -143,12 +143,12 @@ func TestCacheShardsSpreadEvenly(t *testing.T) {
 	c := newTokenCache(1, 1)
 	perShard := map[*cacheShard]int{}
 	for _, tok := range tokens {
-		perShard[c.shard(tok)]++
+		perShard[c.shard(c.hash(tok))]++
 	}
-	require.Len(t, perShard, cacheShards)
+	require.Len(t, perShard, minCacheShards)
 	// 625 per shard on average, with a standard deviation of about 24: 20 %
 	// off is five deviations, never reached by chance.
-	mean := float64(len(tokens)) / cacheShards
+	mean := float64(len(tokens)) / minCacheShards
 	for _, n := range perShard {
 		assert.InDelta(t, mean, n, 0.2*mean)
 	}
@@ -157,9 +157,25 @@ func TestCacheShardsSpreadEvenly(t *testing.T) {
 // TestCacheShardsDoNotShareCacheLines: hits on two shards from two cores
 // touch no common cache line, whatever the cache's alignment.
 func TestCacheShardsDoNotShareCacheLines(t *testing.T) {
-	assert.Equal(t, uintptr(cacheShardStride), unsafe.Sizeof(cacheShard{}))
-	assert.LessOrEqual(t, unsafe.Sizeof(shardState{})+cacheLineBytes, uintptr(cacheShardStride),
-		"a whole line of padding between two shards' states")
+	assert.Equal(t, uintptr(cacheLineBytes), unsafe.Sizeof(cacheShard{}), "one shard per line")
+	// The slice need not start on a line (large objects carry a header):
+	// what matters is that each shard's fields lie on one line of their own.
+	for _, size := range []int{1, 100, DefaultCacheSize, 1 << 20} {
+		c := newTokenCache(size, DefaultCacheMaxBytes)
+		line := func(i int) (first, last uintptr) {
+			s := &c.shards[i]
+			return uintptr(unsafe.Pointer(&s.entries)) / cacheLineBytes,
+				(uintptr(unsafe.Pointer(&s.mu)) + unsafe.Sizeof(s.mu) - 1) / cacheLineBytes
+		}
+		for i := range c.shards {
+			first, last := line(i)
+			require.Equal(t, first, last, "shard %d of %d straddles two lines", i, len(c.shards))
+			if i > 0 {
+				_, prev := line(i - 1)
+				require.NotEqual(t, prev, first, "shards %d and %d share a line", i-1, i)
+			}
+		}
+	}
 }
 
 // TestCacheBytesMatchHeap: the bytes the cache accounts are, within 10 %, the
@@ -371,4 +387,39 @@ func BenchmarkCachePut(b *testing.B) {
 		c.put(tokens[i%len(tokens)], entries[i%len(tokens)])
 		i++
 	}
+}
+
+// TestCacheAdmission: once the cache is full, a token offered once does not
+// evict a cached one; a token offered again is admitted (evicting one at
+// random); and while the cache has room, every token is admitted at once.
+func TestCacheAdmission(t *testing.T) {
+	const size, flood = 100, 2000
+	tokens, entries := cbEntries(t, size+flood+1, cbMinimal)
+	hot, hotEntries := tokens[:size], entries[:size]
+	oneOff, oneOffEntries := tokens[size:size+flood], entries[size:size+flood]
+	again, againEntry := tokens[size+flood], entries[size+flood]
+
+	c := newTokenCache(size, 1<<30)
+	for i, tok := range hot {
+		c.put(tok, hotEntries[i])
+		require.NotNil(t, c.get(tok), "a cache with room admits at once")
+	}
+	for i, tok := range oneOff {
+		c.put(tok, oneOffEntries[i])
+	}
+	kept := 0
+	for _, tok := range hot {
+		if c.get(tok) != nil {
+			kept++
+		}
+	}
+	// The doorkeeper lets about one never-seen token in 200 through, each
+	// evicting one entry at random: 10 of the 2,000 here, on average.
+	assert.GreaterOrEqual(t, kept, size-30, "a flood of one-off tokens left %d of %d cached tokens", kept, size)
+	assert.Equal(t, size, c.len(), "a cache of N holds N")
+
+	c.put(again, againEntry)
+	c.put(again, againEntry)
+	assert.NotNil(t, c.get(again), "a token seen twice is admitted")
+	assert.Equal(t, size, c.len())
 }

@@ -432,11 +432,19 @@ func TestCacheHandlerMutationsStayLocal(t *testing.T) {
 			ch.onServe = func(tk *Token) {
 				tk.Audience[0] = "/v2/accounts/me/everything"
 				tk.Audience = append(tk.Audience, "/v2/accounts/me/more")
-				for name, vals := range tk.Query {
+				// The query claim is read-only: mutate every copy it hands out,
+				// then drop this request's view.
+				all := tk.Query.URLValues()
+				for name, vals := range all {
 					vals[0] = "tampered"
-					tk.Query[name] = append(vals, "extra")
+					all[name] = append(vals, "extra")
 				}
-				tk.Query["injected"] = []string{"x"}
+				all["injected"] = []string{"x"}
+				for _, name := range tk.Query.Names() {
+					tk.Query.Values(name)[0] = "tampered"
+				}
+				tk.Query.Names()[0] = "tampered"
+				tk.Query = QueryClaim{}
 				tk.BusinessID = "tampered"
 				tk.KeyID = "tampered"
 			}
@@ -450,7 +458,7 @@ func TestCacheHandlerMutationsStayLocal(t *testing.T) {
 			require.Equal(t, http.StatusOK, out.status, out.reason)
 			require.True(t, out.decision.Cached)
 			assert.Equal(t, tc.aud, out.token.Audience)
-			assert.Equal(t, tc.query, out.token.Query)
+			assert.Equal(t, tc.query, out.token.Query.URLValues())
 			assert.Equal(t, "", out.token.BusinessID)
 			assert.Equal(t, "hs", out.token.KeyID)
 			assert.Equal(t, "MySearchExperience", out.query.Get("experienceKey"))
@@ -513,16 +521,18 @@ func TestCacheBounds(t *testing.T) {
 // other goroutines use the cache.
 func ctCacheUsage(c *tokenCache) (entries, bytes int) {
 	for i := range c.shards {
-		c.shards[i].mu.RLock()
+		c.shards[i].mu.Lock()
 	}
 	for i := range c.shards {
-		for tok, v := range c.shards[i].entries {
-			entries++
-			bytes += entryBytes(tok, v)
+		if sm := c.shards[i].entries.Load(); sm != nil {
+			for tok, v := range sm.m {
+				entries++
+				bytes += c.entryBytes(tok, v)
+			}
 		}
 	}
 	for i := range c.shards {
-		c.shards[i].mu.RUnlock()
+		c.shards[i].mu.Unlock()
 	}
 	return entries, bytes
 }
@@ -568,7 +578,8 @@ func TestCacheConcurrent(t *testing.T) {
 			w.WriteHeader(http.StatusConflict) // another request's token
 			return
 		}
-		tok.Query["experienceKey"][0] = "mutated" // must not leak into other requests
+		tok.Query.Values("experienceKey")[0] = "mutated" // must not leak into other requests
+		tok.Query.URLValues()["experienceKey"][0] = "mutated"
 		tok.Audience[0] = "mutated"
 		w.WriteHeader(http.StatusOK)
 	}))

@@ -20,7 +20,7 @@ const maxUnixSeconds = 253402300799
 // numericDate is a JWT NumericDate with its fraction kept to the nanosecond.
 type numericDate struct {
 	sec  int64
-	nsec int64
+	nsec int32 // below 1e9
 	set  bool
 }
 
@@ -28,7 +28,7 @@ func (d numericDate) time() time.Time {
 	if !d.set {
 		return time.Time{}
 	}
-	return time.Unix(d.sec, d.nsec)
+	return time.Unix(d.sec, int64(d.nsec))
 }
 
 // verified is what a verified token says, shared read-only between every
@@ -38,10 +38,9 @@ type verified struct {
 	key           *VerificationKey
 	exp, nbf, iat numericDate
 	aud           []audEntry
-	audRaw        []string
 	query         boundQuery
 	iss, sub, jti string
-	claims        []byte // the payload, for Token.DecodeClaims
+	claims        string // the payload, for Token.DecodeClaims; the claims' strings are substrings of it
 	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
 	once bool                           // the single-use claim is true
@@ -49,8 +48,7 @@ type verified struct {
 
 	// Room for the usual single aud entry, so that parsing it allocates
 	// only its string.
-	audBuf    [1]audEntry
-	audRawBuf [1]string
+	audBuf [1]audEntry
 }
 
 // boundQuery is the query claim, in claim order, with its URL encoding
@@ -64,9 +62,12 @@ type boundQuery struct {
 
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
-	byName     map[string]nameSlot
+	folded     []string // each name's case-folded form (the name itself when already folded)
+	foldedBuf  [2]string
+	byName     map[string]nameSlot // above smallIndex names only
 	maxFolded  int
-	indexBytes int // heap bytes of byName and the folded names, for the cache's byte bound
+	firsts     asciiSet // the first bytes of the folded names that are ASCII
+	indexBytes int      // heap bytes of folded, byName and the folded names, for the cache's byte bound
 
 	// Room for a small claim, so that parsing it allocates only its strings.
 	namesBuf  [2]string
@@ -78,12 +79,13 @@ type boundQuery struct {
 // case-variant names (of the registered claims, and of any two names of one
 // object at any depth), typed date claims, a well-formed aud and query, string
 // iss/sub/jti. Everything else is kept in claims for the application.
-func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verified, *Error) {
+func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
-	v.aud, v.audRaw = v.audBuf[:0], v.audRawBuf[:0]
+	v.aud = v.audBuf[:0]
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	s := scanner{data: payload, names: sc.names[:0]}
+	sc.raw = append(sc.raw[:0], payload...)
+	s := scanner{data: sc.raw, src: payload, names: sc.names[:0]}
 	var it objectIter
 	hasAud := false
 	if !it.begin(&s) {
@@ -131,7 +133,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 		return nil, ErrMissingExp
 	}
 	if m.cache != nil {
-		v.size = v.heapBytes()
+		v.size = v.heapBytes() + s.copied
 	}
 	return v, nil
 }
@@ -141,17 +143,13 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload []byte) (*verifie
 // that outgrew the struct's inline room. It mirrors how parseClaims
 // allocates; a test measures it against the heap.
 func (v *verified) heapBytes() int {
-	n := objectBytes(int(unsafe.Sizeof(*v))) + stringBytes(cap(v.claims))
+	n := objectBytes(int(unsafe.Sizeof(*v))) + stringBytes(len(v.claims))
 	if cap(v.aud) > len(v.audBuf) {
 		n += objectBytes(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
 	}
-	if cap(v.audRaw) > len(v.audRawBuf) {
-		n += objectBytes(cap(v.audRaw) * int(unsafe.Sizeof("")))
-	}
-	for _, a := range v.audRaw { // business and tail are substrings of it
-		n += stringBytes(len(a))
-	}
-	return n + stringBytes(len(v.iss)) + stringBytes(len(v.sub)) + stringBytes(len(v.jti)) + v.query.heap
+	// The strings read out of the claims are substrings of them, or were
+	// copied and counted by the scanner (see parseClaims).
+	return n + v.query.heap
 }
 
 // checkTimes applies exp, nbf, iat and the maximum lifetime at now. It runs on
@@ -176,11 +174,11 @@ func parseStringClaim(s *scanner) (string, *Error) {
 	if s.peek() != '"' {
 		return "", ErrInvalidClaims
 	}
-	b := s.readString()
+	t := s.readText()
 	if s.err != jsonOK {
 		return "", ErrMalformedToken
 	}
-	return string(b), nil
+	return t, nil
 }
 
 // parseDate reads a NumericDate: a JSON number, fractions allowed, between 0
@@ -213,7 +211,7 @@ func numericDateOf(num []byte) (numericDate, bool) {
 				return numericDate{}, false
 			}
 			sec, frac := math.Modf(f)
-			return numericDate{sec: int64(sec), nsec: int64(frac * 1e9), set: true}, true
+			return numericDate{sec: int64(sec), nsec: int32(frac * 1e9), set: true}, true
 		}
 	}
 	i := 0
@@ -235,28 +233,27 @@ func numericDateOf(num []byte) (numericDate, bool) {
 	if sec == maxUnixSeconds && nsec > 0 {
 		return numericDate{}, false
 	}
-	return numericDate{sec: sec, nsec: nsec, set: true}, true
+	return numericDate{sec: sec, nsec: int32(nsec), set: true}, true
 }
 
 // parseAudience reads aud: one string, or a non-empty array of strings, each
 // a path of the audience grammar (docs/security.md). Any malformed entry invalidates the token.
 func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
-	add := func(b []byte) *Error {
-		entry, ok := parseAudEntry(m.prefix, string(b))
+	add := func(t string) *Error {
+		entry, ok := parseAudEntry(m.prefix, t)
 		if !ok {
 			return ErrBadAudience
 		}
 		v.aud = append(v.aud, entry)
-		v.audRaw = append(v.audRaw, entry.raw)
 		return nil
 	}
 	switch s.peek() {
 	case '"':
-		b := s.readString()
+		t := s.readText()
 		if s.err != jsonOK {
 			return ErrMalformedToken
 		}
-		return add(b)
+		return add(t)
 	case '[':
 		var it arrayIter
 		it.begin(s)
@@ -264,11 +261,11 @@ func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 			if s.peek() != '"' {
 				return ErrBadAudience
 			}
-			b := s.readString()
+			t := s.readText()
 			if s.err != jsonOK {
 				return ErrMalformedToken
 			}
-			if e := add(b); e != nil {
+			if e := add(t); e != nil {
 				return e
 			}
 		}
@@ -298,7 +295,7 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		if len(it.name) == 0 || len(q.names) == m.maxQueryParams {
 			return ErrBadQueryClaim
 		}
-		name := string(it.name)
+		name := s.text(it.name, it.at)
 		start := len(all)
 		if s.peek() == '[' {
 			var ai arrayIter
@@ -348,8 +345,15 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 			n += len(name) + len(val) + 2
 		}
 	}
+	// The names' case-folded forms that differ from them follow the
+	// encoding in the same string (see indexNames).
+	var fb [128]byte
+	folded := fb[:0]
+	for _, name := range q.names {
+		folded = appendFoldedIfDifferent(folded, name)
+	}
 	var enc strings.Builder
-	enc.Grow(n) // exact unless something needs escaping
+	enc.Grow(n + len(folded)) // exact unless something needs escaping
 	for i, name := range q.names {
 		for _, val := range q.values[i] {
 			if enc.Len() > 0 {
@@ -360,17 +364,21 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 			enc.WriteString(url.QueryEscape(val))
 		}
 	}
-	q.encoded = enc.String()
-	q.indexNames()
+	encLen := enc.Len()
+	enc.Write(folded)
+	both := enc.String()
+	q.encoded = both[:encLen]
+	q.indexNames(both[encLen:])
 	if m.cache != nil {
 		q.heap = q.heapBytes(cap(all), enc.Cap())
 	}
 	return nil
 }
 
-// heapBytes is the heap that q holds, for verified.heapBytes: its strings,
-// the arrays that outgrew the inline room (valuesCap is the capacity of the
-// array of every value) and the encoding (of capacity encodedCap).
+// heapBytes is the heap that q holds, for verified.heapBytes: the arrays
+// that outgrew the inline room (valuesCap is the capacity of the array of
+// every value), the encoding (of capacity encodedCap) and the index. Its
+// names and values are counted by the scanner that read them.
 func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
 	n := stringBytes(encodedCap) + q.indexBytes
 	if valuesCap > len(q.valueBuf) {
@@ -382,24 +390,17 @@ func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
 	if cap(q.values) > len(q.valuesBuf) {
 		n += objectBytes(cap(q.values) * int(unsafe.Sizeof([]string(nil))))
 	}
-	for i, name := range q.names {
-		n += stringBytes(len(name))
-		for _, val := range q.values[i] {
-			n += stringBytes(len(val))
-		}
-	}
 	return n
 }
 
 func readQueryScalar(s *scanner) (string, *Error) {
 	switch c := s.peek(); {
 	case c == '"':
-		b := s.readString()
-		return string(b), nil
+		return s.readText(), nil
 	case c == 't' || c == 'f':
-		return string(s.skipValue()), nil
+		return s.valueText(s.skipValue()), nil
 	case c == '-' || c >= '0' && c <= '9':
-		return string(s.readNumber()), nil
+		return s.valueText(s.readNumber()), nil
 	}
 	return "", ErrBadQueryClaim
 }

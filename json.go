@@ -28,7 +28,10 @@ const (
 )
 
 type scanner struct {
-	data  []byte
+	data []byte
+	// src, when set, holds the same bytes as data: the strings read out of
+	// it are then substrings of src rather than copies (see text).
+	src   string
 	pos   int
 	depth int
 	err   jsonError
@@ -47,7 +50,38 @@ type scanner struct {
 	// names holds the member names of every object being read, innermost
 	// last; an object drops its own when it ends. A caller may lend room.
 	names []seenName
+	// copied is the heap that text has allocated for strings it could not
+	// take from src.
+	copied int
 }
+
+// text returns b, read from data at offset at (negative: not from data, as
+// an unescaped string is), as a string: a substring of src when it can,
+// else a copy, counted in copied.
+func (s *scanner) text(b []byte, at int) string {
+	if s.src != "" && at >= 0 {
+		return s.src[at : at+len(b)]
+	}
+	s.copied += stringBytes(len(b))
+	return string(b)
+}
+
+// readText reads a string at the cursor and returns its unescaped value, as
+// text does.
+func (s *scanner) readText() string {
+	raw, escaped := s.scanString()
+	if s.err != jsonOK {
+		return ""
+	}
+	if escaped {
+		return s.text(s.unescape(raw), -1)
+	}
+	return s.text(raw, s.pos-1-len(raw)) // the body ends at the closing quote
+}
+
+// valueText returns b, which a read of the cursor has just returned and
+// which ends there (a number or a literal), as text does.
+func (s *scanner) valueText(b []byte) string { return s.text(b, s.pos-len(b)) }
 
 // countValue counts one more value against maxValues.
 func (s *scanner) countValue() bool {
@@ -374,6 +408,7 @@ func (s *scanner) skipArray() {
 // unescaped name and the cursor is at its value, which the caller must consume.
 type objectIter struct {
 	name  []byte
+	at    int // where name starts in the data; negative when unescaped
 	first bool
 	start int               // this object's names are s.names[start:]
 	big   map[string][]byte // folded name -> name as written, for a large object
@@ -407,6 +442,7 @@ func (it *objectIter) next(s *scanner) bool {
 	it.first = false
 	var at int
 	it.name, at = s.readName() // after a comma this also refuses a trailing one
+	it.at = at
 	if s.err != jsonOK || !s.consume(':') {
 		s.fail(jsonSyntax)
 		return false

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // This file is the signature layer: compact JWS syntax, the header, key
@@ -42,13 +43,13 @@ var headerNames = []string{"alg", "kid", "typ", "crit", "b64"}
 // it and its member names fit in them whatever the header says; names also
 // serves the claims (it holds no pointer, so it keeps no token alive).
 type scratch struct {
-	raw, header, headerStrings, sig []byte
-	names                           []seenName
+	raw, header, headerStrings, sig, payload []byte
+	names                                    []seenName
 }
 
 var scratchPool = sync.Pool{New: func() any {
 	return &scratch{raw: make([]byte, 0, 1024), header: make([]byte, 0, MaxHeaderBytes),
-		headerStrings: make([]byte, 0, MaxHeaderBytes), sig: make([]byte, 0, 512),
+		headerStrings: make([]byte, 0, MaxHeaderBytes), sig: make([]byte, 0, 512), payload: make([]byte, 0, 1024),
 		names: make([]seenName, 0, smallNames)}
 }}
 
@@ -56,13 +57,18 @@ var scratchPool = sync.Pool{New: func() any {
 type jws struct {
 	kid     string // set once the header has been read, even on failure
 	key     *VerificationKey
-	payload []byte // decoded; freshly allocated, safe to keep
+	payload string // decoded
 }
 
 // verifyJWS checks everything of docs/security.md that concerns the header and
 // signature, and returns the verified, decoded payload. The payload is only
 // decoded after the signature has verified.
 func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jws, *Error) {
+	return verifyJWSWith(ctx, keys, token, maxBytes, nil)
+}
+
+// verifyJWSWith is verifyJWS with a memo of headers already read (nil: none).
+func verifyJWSWith(ctx context.Context, keys KeySet, token string, maxBytes int, headers *headerMemo) (jws, *Error) {
 	if len(token) > maxBytes {
 		return jws{}, ErrTokenTooLarge
 	}
@@ -82,8 +88,11 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	sc.raw = append(sc.raw[:0], token...)
 	raw := sc.raw
 	var ok bool
-	if sc.header, ok = decodeSegment(sc.header[:0], raw[:d1]); !ok || len(sc.header) == 0 {
-		return jws{}, ErrMalformedToken
+	h, known := headers.get(raw[:d1])
+	if !known {
+		if sc.header, ok = decodeSegment(sc.header[:0], raw[:d1]); !ok || len(sc.header) == 0 {
+			return jws{}, ErrMalformedToken
+		}
 	}
 	// The signature is checked for its encoding here, and decoded once the key
 	// says how long it must be.
@@ -95,10 +104,13 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if !validSegmentB64(payloadSeg) || len(payloadSeg) == 0 {
 		return jws{}, ErrMalformedToken
 	}
-	alg, kid, e := parseHeader(sc.header, sc)
-	if e != nil {
-		return jws{}, e
+	if !known {
+		var e *Error
+		if h.alg, h.kid, e = parseHeader(sc.header, sc); e != nil {
+			return jws{}, e
+		}
 	}
+	alg, kid := h.alg, h.kid
 	key, err := keys.LookupKey(ctx, kid)
 	if err != nil {
 		return jws{kid: kid}, lookupError(err)
@@ -112,17 +124,70 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 	if strictB64.DecodedLen(len(sigSeg)) != signatureSize(key) {
 		return jws{kid: kid}, ErrBadSignature
 	}
-	if sc.sig, ok = decodeSegment(sc.sig[:0], sigSeg); !ok {
+	if sc.sig, ok = decodeCheckedSegment(sc.sig[:0], sigSeg); !ok { // checked by wellFormedSegment
 		return jws{kid: kid}, ErrMalformedToken
 	}
 	if !key.verify(raw[:d2], sc.sig) {
 		return jws{kid: kid}, ErrBadSignature
 	}
-	payload, ok := decodeSegment(make([]byte, 0, strictB64.DecodedLen(len(payloadSeg))), payloadSeg)
-	if !ok {
+	if sc.payload, ok = decodeCheckedSegment(sc.payload[:0], payloadSeg); !ok { // checked above
 		return jws{kid: kid}, ErrMalformedToken
 	}
-	return jws{kid: kid, key: key, payload: payload}, nil
+	if !known {
+		headers.put(token[:d1], h) // only the header of a token that verified
+	}
+	// One string of the payload: the claims' strings are substrings of it.
+	return jws{kid: kid, key: key, payload: string(sc.payload)}, nil
+}
+
+// parsedHeader is what parseHeader read from a header.
+type parsedHeader struct{ alg, kid string }
+
+// headerMemo remembers what parseHeader read from the encoded headers of
+// tokens that verified, so that the header every token of an issuer shares
+// is decoded and parsed once rather than per verification. The result of
+// parseHeader is a function of the encoded header alone, so a header found
+// here reads exactly as parsing it again would; the key lookup, the alg
+// binding and the signature check still run for every token. It holds at
+// most maxHeaderMemo headers, and only of tokens that verified, so tokens
+// nobody signed cannot fill it; a hit writes no shared memory.
+type headerMemo struct {
+	known atomic.Pointer[map[string]parsedHeader] // never written once published
+	mu    sync.Mutex                              // serialises writers
+}
+
+const maxHeaderMemo = 16
+
+func (hm *headerMemo) get(encoded []byte) (parsedHeader, bool) {
+	if hm == nil {
+		return parsedHeader{}, false
+	}
+	if m := hm.known.Load(); m != nil {
+		h, ok := (*m)[string(encoded)]
+		return h, ok
+	}
+	return parsedHeader{}, false
+}
+
+func (hm *headerMemo) put(encoded string, h parsedHeader) {
+	if hm == nil {
+		return
+	}
+	hm.mu.Lock()
+	defer hm.mu.Unlock()
+	var cur map[string]parsedHeader
+	if m := hm.known.Load(); m != nil {
+		cur = *m
+	}
+	if _, ok := cur[encoded]; ok || len(cur) >= maxHeaderMemo {
+		return
+	}
+	next := make(map[string]parsedHeader, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[strings.Clone(encoded)] = h
+	hm.known.Store(&next)
 }
 
 // signatureSize is the length of every valid signature under key, so that a
@@ -195,6 +260,12 @@ func decodeSegment(dst, seg []byte) ([]byte, bool) {
 	if !validSegmentB64(seg) {
 		return dst, false
 	}
+	return decodeCheckedSegment(dst, seg)
+}
+
+// decodeCheckedSegment is decodeSegment for a segment that validSegmentB64
+// has already accepted.
+func decodeCheckedSegment(dst, seg []byte) ([]byte, bool) {
 	n := strictB64.DecodedLen(len(seg))
 	if cap(dst) < n {
 		dst = make([]byte, 0, n)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -53,21 +54,25 @@ type Config struct {
 	// QueryOverride: the token wins.
 	QueryMode QueryMode
 	// CacheSize is the number of verified tokens cached: the cache holds that
-	// many distinct tokens when their bytes fit CacheMaxBytes. 0 means the
-	// default of 10000; a negative value turns the cache off.
+	// many distinct tokens when their bytes fit CacheMaxBytes. While it has
+	// room, every verified token is cached; once it is full, a new token is
+	// cached (in place of a random entry) only when it is presented a second
+	// time, so that a flood of tokens used once cannot push out the tokens in
+	// use. 0 means the default of 10000; a negative value turns the cache off.
 	CacheSize int
 	// CacheMaxBytes bounds the heap the cache holds, counted as the Go
 	// allocator rounds it. An entry costs its token, its decoded payload
-	// (about three quarters of the token), each string parsed out of the
-	// claims (aud entries, query names and values and their encoding, iss,
-	// sub, jti), arrays once there is more than one aud entry or more than
-	// two query values, an index of the query claim's names (about 340
-	// bytes up to four names) and about 550 bytes of fixed overhead: about
-	// 1,400 bytes for a token with one aud and a one-value query claim (250
-	// characters), 3,200 for one of 650 characters with four aud entries,
-	// iss, sub, jti and a query claim of nine values. With Revocations set,
-	// an entry also keeps what the checks need: 200 to 300 bytes more.
-	// Default 32 MiB: room for the default CacheSize of such rich tokens.
+	// (about three quarters of the token; the strings read out of the claims
+	// share it, unless they hold JSON escapes), the query claim's URL
+	// encoding, arrays once there is more than one aud entry or more than
+	// two query values, an index of the query claim's names (each name's
+	// case-folded form, and a map above four names) and
+	// about 550 bytes of fixed overhead: about 1,050 bytes for a token with
+	// one aud and a one-value query claim (250 characters), 2,500 for one of
+	// 650 characters with four aud entries, iss, sub, jti and a query claim
+	// of nine values. With Revocations set, an entry also keeps what the
+	// checks need: 200 to 300 bytes more. Default 32 MiB: room for the
+	// default CacheSize of such rich tokens.
 	CacheMaxBytes int
 	// TokenQueryParam, when set (for example "jwt"), also accepts the token
 	// from that query parameter, as emailed links carry it. The parameter is
@@ -212,6 +217,8 @@ type Middleware struct {
 	responses       map[*Error]*response
 	cache           *tokenCache
 	revocations     Revocations
+	urlLimit        *paramLimit
+	headers         headerMemo
 }
 
 // New checks cfg and builds the middleware, doing once everything that need
@@ -241,6 +248,7 @@ func New(cfg Config) (*Middleware, error) {
 		optional:        cfg.CredentialsOptional,
 		check:           cfg.Check,
 		revocations:     cfg.Revocations,
+		urlLimit:        new(paramLimit),
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -321,6 +329,20 @@ func New(cfg Config) (*Middleware, error) {
 	return m, nil
 }
 
+// requestURIBase is what url.URL.RequestURI returns for u without its query.
+func requestURIBase(u *url.URL) string {
+	if u.Opaque != "" {
+		if strings.HasPrefix(u.Opaque, "//") {
+			return u.Scheme + ":" + u.Opaque
+		}
+		return u.Opaque
+	}
+	if p := u.EscapedPath(); p != "" {
+		return p
+	}
+	return "/"
+}
+
 func validPrefix(p string) bool {
 	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
 		return false
@@ -353,7 +375,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		next.ServeHTTP(w, r)
 		return
 	}
-	token, src, e := m.extract(r)
+	token, src, hit, e := m.extract(r)
 	if e == errMissingToken && m.optional {
 		m.passAnonymous(w, r, next, start)
 		return
@@ -363,7 +385,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	ctx := r.Context()
-	v, kid, cached, e := m.verify(ctx, token)
+	if src != fromHeader && m.cache != nil { // a header token was looked up by extract
+		hit = m.cache.get(token)
+	}
+	v, kid, cached, e := m.verifyHit(ctx, token, hit)
 	if e == nil {
 		e = m.checkRevocation(v, token)
 	}
@@ -385,18 +410,22 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if src == fromQuery {
 		drop = m.queryParam
 	}
-	query, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode)
+	query, uri, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode, m.urlLimit,
+		func() string { return requestURIBase(r.URL) })
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	st := newRequestState(ctx, v, business)
 	r2 := m.withoutToken(r, src).WithContext(st)
-	if query != r.URL.RawQuery {
-		u := *r.URL
-		u.RawQuery = query
-		r2.URL = &u
-		r2.RequestURI = u.RequestURI()
+	if uri != "" { // the query changed: the URL lives in st, the query is uri's tail
+		st.url = *r.URL
+		st.url.RawQuery = query
+		r2.URL = &st.url
+		r2.RequestURI = uri
+		if query == "" {
+			r2.RequestURI = st.url.RequestURI()
+		}
 		r2.Form = nil // recomputed from the new URL (and PostForm) on demand
 	}
 	if e := m.runCheck(r2, &st.tok); e != nil {
@@ -471,22 +500,30 @@ func (m *Middleware) authorize(v *verified, path string) (string, *Error) {
 // exists. A cache hit still checks the clock and that the key that verified it
 // is still the set's key for its kid.
 func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid string, cached bool, e *Error) {
-	now := m.now()
+	var hit *verified
 	if m.cache != nil {
-		if v := m.cache.get(token); v != nil {
-			if cur, err := m.keys.LookupKey(ctx, v.key.id); err == nil && cur == v.key {
-				if e := m.checkTimes(v, now); e != nil {
-					if e == ErrExpired {
-						m.cache.remove(token) // an entry never outlives its token's exp
-					}
-					return nil, v.key.id, true, e
-				}
-				return v, v.key.id, true, nil
-			}
-			m.cache.remove(token)
-		}
+		hit = m.cache.get(token)
 	}
-	j, e := verifyJWS(ctx, m.keys, token, m.maxTokenBytes)
+	return m.verifyHit(ctx, token, hit)
+}
+
+// verifyHit is verify once the cache was asked: hit is its entry for token,
+// or nil.
+func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified) (v *verified, kid string, cached bool, e *Error) {
+	now := m.now()
+	if hit != nil {
+		if cur, err := m.keys.LookupKey(ctx, hit.key.id); err == nil && cur == hit.key {
+			if e := m.checkTimes(hit, now); e != nil {
+				if e == ErrExpired {
+					m.cache.remove(token) // an entry never outlives its token's exp
+				}
+				return nil, hit.key.id, true, e
+			}
+			return hit, hit.key.id, true, nil
+		}
+		m.cache.remove(token)
+	}
+	j, e := verifyJWSWith(ctx, m.keys, token, m.maxTokenBytes, &m.headers)
 	if e != nil {
 		return nil, j.kid, false, e
 	}

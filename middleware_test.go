@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -199,9 +200,12 @@ func TestTokenPerRequest(t *testing.T) {
 			first = tok
 			tok.Audience[0] = "changed"
 			tok.Audience = append(tok.Audience, "appended")
-			tok.Query["k"][0] = "changed"
-			tok.Query["k"] = append(tok.Query["k"], "appended")
-			tok.Query.Set("new", "x")
+			tok.Query.Values("k")[0] = "changed"
+			all := tok.Query.URLValues()
+			all["k"][0] = "changed"
+			all.Set("new", "x")
+			tok.Query.Names()[0] = "changed"
+			tok.Query = QueryClaim{}
 			tok.BusinessID = "changed"
 		}
 	}))
@@ -211,8 +215,8 @@ func TestTokenPerRequest(t *testing.T) {
 	second, err := m.Verify(t.Context(), token, "/v2/accounts/me/search")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/v2/accounts/me/search", "/v2/accounts/me/answers"}, second.Audience)
-	assert.Equal(t, []string{"a", "b"}, second.Query["k"])
-	assert.NotContains(t, second.Query, "new")
+	assert.Equal(t, []string{"a", "b"}, second.Query.Values("k"))
+	assert.Equal(t, url.Values{"k": {"a", "b"}}, second.Query.URLValues())
 	assert.Equal(t, "", second.BusinessID)
 	assert.NotSame(t, first, second)
 }
@@ -235,7 +239,8 @@ func TestTokenFields(t *testing.T) {
 	assert.Equal(t, "issuer", tok.Issuer)
 	assert.Equal(t, "subject", tok.Subject)
 	assert.Equal(t, "id-1", tok.ID)
-	assert.Nil(t, tok.Query)
+	assert.Zero(t, tok.Query.Len())
+	assert.Nil(t, tok.Query.URLValues())
 	var custom struct {
 		Tenant struct {
 			Plan  string

@@ -29,105 +29,145 @@ const (
 // at the end in claim order. When nothing changes it returns raw itself and
 // allocates nothing. Its cost is linear in len(raw) whatever the number of
 // bound names: each pair's name is decoded once into scratch and looked up.
-func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode) (string, *Error) {
+// limit is net/url's limit on the number of parameters.
+//
+// When the query changes and uriBase is not nil, the new query is written
+// after uriBase()+"?" into one string, returned as uri, whose tail is the
+// query: the new URL and its RequestURI then cost one allocation.
+func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *paramLimit,
+	uriBase func() string) (query, uri string, e *Error) {
 	bind := len(q.names) > 0 && mode != QueryLeave
 	if dropParam == "" && len(q.names) == 0 {
-		return raw, nil
+		return raw, "", nil
 	}
 	if strings.IndexByte(raw, ';') >= 0 {
-		return "", ErrBadQuery
+		return "", "", ErrBadQuery
 	}
-	if len(q.names) > 0 && !urlParamLimit.parses(raw) {
-		return "", ErrBadQuery
+	if len(q.names) > 0 && !limit.parses(raw) {
+		return "", "", ErrBadQuery
 	}
 	var stack [256]byte
 	scratch := stack[:]
 	if need := q.scratchLen(); bind && need > len(scratch) {
 		scratch = make([]byte, need) // once per request, for very long bound names
 	}
-	// First pass: validate, and find whether anything must change.
-	var seen [maxTrackedParams]int // values of each bound name seen so far
-	changed := false
-	for pair := range strings.SplitSeq(raw, "&") {
+	// First pass: validate, and find whether anything must change, and
+	// whether any pair must go (else the new query is raw plus the claim).
+	var seen [maxTrackedParams]int32 // values of each bound name seen so far, up to one past the claim's
+	changed, dropped, empty := false, false, false
+	for rest := raw; ; {
+		pair, next, more := strings.Cut(rest, "&")
+		rest = next
 		if pair == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(pair, "=")
-		if !validEscapes(name) || !validEscapes(value) {
-			return "", ErrBadQuery
-		}
-		if dropParam != "" && unescapedEquals(name, dropParam) {
-			changed = true
-			continue
-		}
-		if !bind {
-			continue
-		}
-		i, variant := q.lookup(name, scratch)
-		if variant {
-			if mode == QueryRefuse {
-				return "", ErrQueryMismatch
+			empty = true
+		} else {
+			name, value, _ := strings.Cut(pair, "=")
+			if !validEscapes(name) || !validEscapes(value) {
+				return "", "", ErrBadQuery
 			}
-			changed = true
-			continue
-		}
-		if i < 0 {
-			continue
-		}
-		want := q.values[i]
-		if seen[i] >= len(want) || !unescapedEquals(value, want[seen[i]]) {
-			if mode == QueryRefuse {
-				return "", ErrQueryMismatch
+			switch i, variant := lookupBound(name, dropParam, bind, q, scratch); {
+			case i == dropToken:
+				changed, dropped = true, true
+			case variant:
+				if mode == QueryRefuse {
+					return "", "", ErrQueryMismatch
+				}
+				changed, dropped = true, true
+			case i >= 0:
+				dropped = true // if anything changes, the claim's pairs replace it
+				want := q.values[i]
+				if int(seen[i]) >= len(want) || !unescapedEquals(value, want[seen[i]]) {
+					if mode == QueryRefuse {
+						return "", "", ErrQueryMismatch
+					}
+					changed = true
+				}
+				if int(seen[i]) <= len(want) {
+					seen[i]++
+				}
 			}
-			changed = true
 		}
-		seen[i]++
+		if !more {
+			break
+		}
 	}
 	if bind {
 		for i := range q.names {
-			if seen[i] != len(q.values[i]) {
+			if int(seen[i]) != len(q.values[i]) {
 				if mode == QueryRefuse && seen[i] != 0 {
-					return "", ErrQueryMismatch
+					return "", "", ErrQueryMismatch
 				}
 				changed = true
 			}
 		}
 	}
 	if !changed {
-		return raw, nil
+		return raw, "", nil
 	}
 	// Second pass: build the new query.
+	base := ""
+	if uriBase != nil {
+		base = uriBase()
+	}
 	var b strings.Builder
-	b.Grow(len(raw) + len(q.encoded) + 1)
-	for pair := range strings.SplitSeq(raw, "&") {
-		if pair == "" {
-			continue
-		}
-		name, _, _ := strings.Cut(pair, "=")
-		if dropParam != "" && unescapedEquals(name, dropParam) {
-			continue
-		}
-		if bind {
-			if i, variant := q.lookup(name, scratch); i >= 0 || variant {
+	b.Grow(len(base) + 1 + len(raw) + len(q.encoded) + 1)
+	if uriBase != nil {
+		b.WriteString(base)
+		b.WriteByte('?')
+	}
+	start := b.Len()
+	if !dropped && !empty {
+		b.WriteString(raw) // every pair stays, in order: copy them at once
+	} else {
+		for rest := raw; rest != ""; {
+			pair, next, _ := strings.Cut(rest, "&")
+			rest = next
+			if pair == "" {
 				continue
 			}
+			name, _, _ := strings.Cut(pair, "=")
+			if i, variant := lookupBound(name, dropParam, bind, q, scratch); i != notBound || variant {
+				continue
+			}
+			if b.Len() > start {
+				b.WriteByte('&')
+			}
+			b.WriteString(pair)
 		}
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(pair)
 	}
 	if bind {
-		if b.Len() > 0 {
+		if b.Len() > start {
 			b.WriteByte('&')
 		}
 		b.WriteString(q.encoded)
 	}
 	out := b.String()
-	if len(q.names) > 0 && !urlParamLimit.parses(out) {
-		return "", ErrBadQuery
+	query = out[start:]
+	if len(q.names) > 0 && !limit.parses(query) {
+		return "", "", ErrBadQuery
 	}
-	return out, nil
+	if uriBase != nil {
+		uri = out
+	}
+	return query, uri, nil
+}
+
+const (
+	notBound  = -1 // the pair stays
+	dropToken = -2 // the pair carries the token: it goes
+)
+
+// lookupBound says what a pair named by the escaped name is: the token
+// parameter (dropToken), a bound parameter (its index; bind only), a case
+// variant of one (variant; bind only), or none (notBound).
+func lookupBound(name, dropParam string, bind bool, q *boundQuery, scratch []byte) (i int, variant bool) {
+	if dropParam != "" && unescapedEquals(name, dropParam) {
+		return dropToken, false
+	}
+	if !bind {
+		return notBound, false
+	}
+	return q.lookup(name, scratch)
 }
 
 // maxTrackedParams bounds Config.MaxQueryParams so the first pass of

@@ -2,7 +2,6 @@ package scopedtoken
 
 import (
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,10 +14,10 @@ import (
 // so a bound query the middleware read would be read differently, or not at
 // all, downstream. Rather than copy the rule and its GODEBUG parsing, the
 // middleware asks net/url itself, with queries made only of '&', and
-// remembers the answers for the current GODEBUG environment.
-
-// urlParamLimit is the process's view of net/url's limit.
-var urlParamLimit paramLimit
+// remembers the answers, once per Middleware. It does not look at GODEBUG
+// per request (os.Getenv takes a process-wide lock that every request would
+// contend on), so a program that changes urlmaxqueryparams at run time with
+// os.Setenv must build its middleware again.
 
 // paramLimit learns net/url's limit on the number of query parameters.
 type paramLimit struct {
@@ -26,12 +25,10 @@ type paramLimit struct {
 	mu    sync.Mutex // serialises learning
 }
 
-// paramBounds is what net/url was seen to do under one GODEBUG environment:
-// it parses a query of maxOK parameters and refuses one of minBad (0: none
+// paramBounds is what net/url was seen to do: it parses a query of maxOK parameters and refuses one of minBad (0: none
 // refused yet). The limit is monotonic, so both answers extend to every
 // smaller and larger count.
 type paramBounds struct {
-	godebug       string
 	maxOK, minBad int
 }
 
@@ -44,12 +41,11 @@ func (l *paramLimit) parses(query string) bool {
 	return l.accepts(strings.Count(query, "&") + 1)
 }
 
-// accepts reports whether net/url parses a query of n parameters. After the
-// first request under a GODEBUG environment it costs one lookup of GODEBUG;
-// learning costs O(log n) probes of at most 2n bytes, once.
+// accepts reports whether net/url parses a query of n parameters. Once
+// learnt, it costs an atomic load and two compares; learning costs O(log n)
+// probes of at most 2n bytes, once.
 func (l *paramLimit) accepts(n int) bool {
-	env := os.Getenv("GODEBUG")
-	if b := l.known.Load(); b != nil && b.godebug == env {
+	if b := l.known.Load(); b != nil {
 		if n <= b.maxOK {
 			return true
 		}
@@ -57,14 +53,14 @@ func (l *paramLimit) accepts(n int) bool {
 			return false
 		}
 	}
-	return l.learn(env, n)
+	return l.learn(n)
 }
 
-func (l *paramLimit) learn(env string, n int) bool {
+func (l *paramLimit) learn(n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := paramBounds{godebug: env}
-	if old := l.known.Load(); old != nil && old.godebug == env {
+	var b paramBounds
+	if old := l.known.Load(); old != nil {
 		b = *old
 	} else {
 		// The usual answer first: the default limit settles in two probes.

@@ -57,8 +57,8 @@ func TestQueryParamLimit(t *testing.T) {
 }
 
 // TestQueryParamLimitFollowsGODEBUG: the limit is net/url's own, whatever
-// GODEBUG urlmaxqueryparams says (a custom limit n refuses n parameters; 0
-// lifts the limit), and follows changes of the environment.
+// GODEBUG urlmaxqueryparams says when the middleware is built (a custom limit
+// n refuses n parameters; 0 lifts the limit).
 func TestQueryParamLimitFollowsGODEBUG(t *testing.T) {
 	claims := with(func(c map[string]any) { c["query"] = map[string]any{"experienceKey": "X"} })
 	tests := []struct {

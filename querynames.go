@@ -25,29 +25,87 @@ type nameSlot struct {
 	folded bool
 }
 
-// indexNames builds q.byName and q.maxFolded from q.names.
-func (q *boundQuery) indexNames() {
-	q.byName = make(map[string]nameSlot, 2*len(q.names))
-	q.indexBytes = mapBytes(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
-	for i, name := range q.names {
-		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
+// smallIndex is the most names that are looked up by scanning q.folded
+// rather than through the q.byName map: a few string compares cost less than
+// a map, both to build (once per token) and to ask.
+const smallIndex = 4
+
+// appendFoldedIfDifferent appends the case-folded form of name to dst
+// unless it is name itself.
+func appendFoldedIfDifferent(dst []byte, name string) []byte {
+	start := len(dst)
+	dst, _ = appendFolded(dst, []byte(name), -1)
+	if string(dst[start:]) == name {
+		return dst[:start]
+	}
+	return dst
+}
+
+// indexNames builds q.folded, q.byName (above smallIndex names), q.maxFolded
+// and q.firsts from q.names. tail holds, in order, the folded forms of the
+// names that differ from them (see appendFoldedIfDifferent); q.folded shares
+// its memory, which the caller accounts.
+func (q *boundQuery) indexNames(tail string) {
+	q.folded = q.foldedBuf[:0]
+	if len(q.names) > len(q.foldedBuf) {
+		q.folded = make([]string, 0, len(q.names))
+		q.indexBytes = objectBytes(len(q.names) * int(unsafe.Sizeof("")))
 	}
 	var buf [64]byte
 	for _, name := range q.names {
-		b, _ := appendFolded(buf[:0], []byte(name), -1)
 		f := name // share the claim's string when it is already folded
-		if string(b) != name {
-			f = string(b)
-			q.indexBytes += stringBytes(len(f))
+		if n := len(appendFoldedIfDifferent(buf[:0], name)); n > 0 {
+			f, tail = tail[:n], tail[n:]
 		}
+		q.folded = append(q.folded, f)
+		q.maxFolded = max(q.maxFolded, len(f))
+		q.firsts.add(f[0])
+	}
+	if len(q.names) <= smallIndex {
+		return
+	}
+	q.byName = make(map[string]nameSlot, 2*len(q.names))
+	q.indexBytes += mapBytes(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
+	for i, name := range q.names {
+		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
+	}
+	for _, f := range q.folded {
 		slot, ok := q.byName[f]
 		if !ok {
 			slot.index = -1
 		}
 		slot.folded = true
 		q.byName[f] = slot
-		q.maxFolded = max(q.maxFolded, len(f))
 	}
+}
+
+// exact returns the position of the bound parameter named name, or -1.
+func (q *boundQuery) exact(name string) int {
+	if q.byName != nil {
+		if slot, ok := q.byName[name]; ok {
+			return slot.index
+		}
+		return -1
+	}
+	for i, n := range q.names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// isFolded reports whether f is the folded form of a bound name.
+func (q *boundQuery) isFolded(f string) bool {
+	if q.byName != nil {
+		return q.byName[f].folded
+	}
+	for _, g := range q.folded {
+		if g == f {
+			return true
+		}
+	}
+	return false
 }
 
 // scratchLen is the scratch lookup needs: room for a name decoded up to the
@@ -66,19 +124,58 @@ func (q *boundQuery) maxRaw() int { return utf8.UTFMax * q.maxFolded }
 // not a bound one but equals one under case folding. scratch has at least
 // scratchLen bytes.
 func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant bool) {
+	// Most of a request's names start with an ASCII byte that no bound name's
+	// folded form starts with: such a name is neither bound nor a variant,
+	// since an ASCII byte folds to one ASCII byte (its upper case).
+	if escapedName == "" {
+		return -1, false
+	}
+	if c := firstUnescaped(escapedName); c < utf8.RuneSelf && !q.firsts.has(upperASCII(c)) {
+		return -1, false
+	}
 	maxRaw := q.maxRaw()
 	raw, ok := unescapeInto(scratch[:maxRaw], escapedName)
 	if !ok {
 		return -1, false
 	}
-	if slot, ok := q.byName[string(raw)]; ok && slot.index >= 0 {
-		return slot.index, false
+	if i := q.exact(string(raw)); i >= 0 {
+		return i, false
 	}
 	folded, ok := appendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)
 	if !ok {
 		return -1, false
 	}
-	return -1, q.byName[string(folded)].folded
+	return -1, q.isFolded(string(folded))
+}
+
+// asciiSet is a set of bytes below utf8.RuneSelf.
+type asciiSet [2]uint64
+
+func (s *asciiSet) add(c byte) {
+	if c < utf8.RuneSelf {
+		s[c/64] |= 1 << (c % 64)
+	}
+}
+
+func (s *asciiSet) has(c byte) bool { return c < utf8.RuneSelf && s[c/64]&(1<<(c%64)) != 0 }
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+// firstUnescaped is the first byte that the query-escaped, non-empty s
+// (escapes validated) decodes to.
+func firstUnescaped(s string) byte {
+	switch s[0] {
+	case '+':
+		return ' '
+	case '%':
+		return unhex(s[1])<<4 | unhex(s[2])
+	}
+	return s[0]
 }
 
 // appendFolded appends the case-folded form of s to dst: each rune replaced by
@@ -90,13 +187,16 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 func appendFolded(dst, s []byte, limit int) ([]byte, bool) {
 	start := len(dst)
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRune(s[i:])
-			r = foldRune(r)
-		} else if 'a' <= r && r <= 'z' {
-			r -= 'a' - 'A' // an ASCII letter's orbit starts with its upper case
+		if c := s[i]; c < utf8.RuneSelf {
+			if limit >= 0 && len(dst)-start+1 > limit {
+				return nil, false
+			}
+			dst = append(dst, upperASCII(c)) // an ASCII letter's orbit starts with its upper case
+			i++
+			continue
 		}
+		r, size := utf8.DecodeRune(s[i:])
+		r = foldRune(r)
 		i += size
 		if limit >= 0 && len(dst)-start+utf8.RuneLen(r) > limit {
 			return nil, false

@@ -139,10 +139,11 @@ func TestQueryBindingAllocations(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("%d names/%s", bound, tc.name), func(t *testing.T) {
-				out, e := rewriteQuery(tc.raw, "jwt", q, tc.mode)
+				limit := new(paramLimit)
+				out, _, e := rewriteQuery(tc.raw, "jwt", q, tc.mode, limit, nil)
 				require.Nil(t, e)
 				require.Equal(t, tc.allocs == 0, out == tc.raw, "left untouched exactly when nothing changes")
-				allocs := testing.AllocsPerRun(10, func() { _, _ = rewriteQuery(tc.raw, "jwt", q, tc.mode) })
+				allocs := testing.AllocsPerRun(10, func() { _, _, _ = rewriteQuery(tc.raw, "jwt", q, tc.mode, limit, nil) })
 				assert.Equal(t, tc.allocs, allocs)
 			})
 		}

@@ -18,64 +18,73 @@ const (
 // extract finds the request's token: the Authorization header, then the opt-in
 // query parameter, cookie and custom sources. More than one token, or two
 // Authorization headers, is a malformed request (RFC 6750 §2: one method per
-// request).
-func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, e *Error) {
+// request). hit is the cache's entry for a token from the Authorization
+// header, found while checking its syntax; nil when there is none.
+func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hit *verified, e *Error) {
 	have := false
 	if hdrs := r.Header["Authorization"]; len(hdrs) > 0 {
 		if len(hdrs) > 1 {
-			return "", fromHeader, ErrMultipleTokens
+			return "", fromHeader, nil, ErrMultipleTokens
 		}
-		t, isBearer, e := parseBearer(hdrs[0])
+		t, h, isBearer, e := parseBearer(hdrs[0], m.cache)
 		if e != nil {
-			return "", fromHeader, e
+			return "", fromHeader, nil, e
 		}
-		token, have = t, isBearer
+		token, hit, have = t, h, isBearer
 	}
 	if m.queryParam != "" {
 		t, found, multiple := queryToken(r.URL.RawQuery, m.queryParam)
 		if multiple || found && have {
-			return "", fromHeader, ErrMultipleTokens
+			return "", fromHeader, nil, ErrMultipleTokens
 		}
 		if found {
-			token, have, src = t, true, fromQuery
+			token, hit, have, src = t, nil, true, fromQuery
 		}
 	}
 	if m.cookieName != "" {
 		switch cs := r.CookiesNamed(m.cookieName); {
 		case len(cs) > 1 || len(cs) == 1 && have:
-			return "", fromHeader, ErrMultipleTokens
+			return "", fromHeader, nil, ErrMultipleTokens
 		case len(cs) == 1:
-			token, have, src = cs[0].Value, true, fromCookie
+			token, hit, have, src = cs[0].Value, nil, true, fromCookie
 		}
 	}
 	if len(m.sources) > 0 {
 		t, s, found, e := m.customToken(r, have)
 		if e != nil {
-			return "", fromHeader, e
+			return "", fromHeader, nil, e
 		}
 		if found {
-			token, have, src = t, true, s
+			token, hit, have, src = t, nil, true, s
 		}
 	}
 	if !have {
-		return "", fromHeader, errMissingToken
+		return "", fromHeader, nil, errMissingToken
 	}
-	return token, src, nil
+	return token, src, hit, nil
 }
 
 // parseBearer reads RFC 6750 credentials: the scheme "Bearer" in any case,
 // exactly one space, then a b64token. Another scheme is not a bearer token
 // (isBearer false, no error); a Bearer scheme with anything else after it is
-// malformed.
-func parseBearer(v string) (token string, isBearer bool, e *Error) {
+// malformed. A token that cache holds (hit) is known to be a b64token: every
+// token it holds verified, and a compact JWS is made of base64url segments
+// and dots. Its syntax is then not checked again.
+func parseBearer(v string, cache *tokenCache) (token string, hit *verified, isBearer bool, e *Error) {
 	scheme, rest, hasSpace := strings.Cut(v, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", false, nil
+		return "", nil, false, nil
 	}
-	if !hasSpace || !isB64Token(rest) {
-		return "", false, ErrBadCredentials
+	if !hasSpace {
+		return "", nil, false, ErrBadCredentials
 	}
-	return rest, true, nil
+	if cache != nil {
+		hit = cache.get(rest)
+	}
+	if hit == nil && !isB64Token(rest) {
+		return "", nil, false, ErrBadCredentials
+	}
+	return rest, hit, true, nil
 }
 
 // isB64Token reports whether s is an RFC 6750 b64token: 1*( ALPHA / DIGIT /

@@ -118,7 +118,7 @@ func TestSpecMintForPage(t *testing.T) {
 	tok, err := mw.Verify(context.Background(), tokens["everywhere"], "/v2/accounts/me/search")
 	require.NoError(t, err)
 	assert.Equal(t, "HS256", tok.Algorithm)
-	assert.Equal(t, url.Values{"experienceKey": {"X"}, "n": {"5"}, "b": {"true"}, "many": {"a", "2"}}, tok.Query)
+	assert.Equal(t, url.Values{"experienceKey": {"X"}, "n": {"5"}, "b": {"true"}, "many": {"a", "2"}}, tok.Query.URLValues())
 	assert.True(t, specNow.Add(scopedtoken.DefaultLifetime).Equal(tok.ExpiresAt))
 
 	tok, err = mw.Verify(context.Background(), tokens["search"], "/v2/accounts/me/answers/x/y")

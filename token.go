@@ -3,7 +3,9 @@ package scopedtoken
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -15,7 +17,7 @@ type Token struct {
 	Algorithm  string
 	BusinessID string     // the business this request acts for; "" only under Config.AllowMeWithoutBusiness (docs/security.md)
 	Audience   []string   // the aud entries, as written in the token
-	Query      url.Values // the query claim; nil when the token has none
+	Query      QueryClaim // the query claim, read-only; empty when the token has none
 	ExpiresAt  time.Time  // zero when the token has no exp
 	NotBefore  time.Time  // zero when the token has no nbf
 	IssuedAt   time.Time  // zero when the token has no iat
@@ -23,7 +25,7 @@ type Token struct {
 	Subject    string
 	ID         string // the jti claim
 
-	claims []byte // shared and never written: DecodeClaims unmarshals from it
+	v *verified // shared and never written: DecodeClaims unmarshals its claims
 }
 
 // DecodeClaims unmarshals the token's claims (all of them, registered and
@@ -35,7 +37,11 @@ type Token struct {
 // ("role" and "ROLE", or "key" and "\u212Aey" with the Kelvin sign); such a
 // token is refused with ErrAmbiguousMember.
 func (t *Token) DecodeClaims(v any) error {
-	return json.Unmarshal(t.claims, v)
+	var claims []byte
+	if t.v != nil {
+		claims = []byte(t.v.claims) // a copy: the shared claims are never written
+	}
+	return json.Unmarshal(claims, v)
 }
 
 type contextKey struct{}
@@ -48,15 +54,100 @@ func FromContext(ctx context.Context) (*Token, bool) {
 	return t, ok && t != nil
 }
 
+// QueryClaim is a read-only view of a token's query claim: the parameters it
+// binds and their values, in the order the token wrote them. It is shared by
+// every request that presents the same token, so it hands out copies only:
+// nothing a handler does with them changes what another request sees. The
+// zero QueryClaim is the empty claim of a token that has none.
+type QueryClaim struct {
+	q *boundQuery
+}
+
+// Len returns the number of parameters the claim binds.
+func (c QueryClaim) Len() int {
+	if c.q == nil {
+		return 0
+	}
+	return len(c.q.names)
+}
+
+// index returns the position of name in the claim, or -1.
+func (c QueryClaim) index(name string) int {
+	if c.q == nil {
+		return -1
+	}
+	return c.q.exact(name)
+}
+
+// Has reports whether the claim binds the parameter name (exactly, as
+// url.Values.Has).
+func (c QueryClaim) Has(name string) bool { return c.index(name) >= 0 }
+
+// Get returns the first value the claim binds to name, or "" (as
+// url.Values.Get).
+func (c QueryClaim) Get(name string) string {
+	if i := c.index(name); i >= 0 && len(c.q.values[i]) > 0 {
+		return c.q.values[i][0]
+	}
+	return ""
+}
+
+// Values returns a copy of the values the claim binds to name, or nil.
+func (c QueryClaim) Values(name string) []string {
+	if i := c.index(name); i >= 0 {
+		return slices.Clone(c.q.values[i])
+	}
+	return nil
+}
+
+// Names returns the names the claim binds, in claim order, in a new slice.
+func (c QueryClaim) Names() []string {
+	if c.q == nil {
+		return nil
+	}
+	return slices.Clone(c.q.names)
+}
+
+// URLValues returns the claim as a new url.Values that the caller owns, or nil
+// when it is empty.
+func (c QueryClaim) URLValues() url.Values {
+	if c.Len() == 0 {
+		return nil
+	}
+	out := make(url.Values, len(c.q.names))
+	for i, name := range c.q.names {
+		out[name] = slices.Clone(c.q.values[i])
+	}
+	return out
+}
+
+// Encode returns the claim query-escaped, name=value pairs joined by '&' in
+// claim order: what the middleware appends to a request's query.
+func (c QueryClaim) Encode() string {
+	if c.q == nil {
+		return ""
+	}
+	return c.q.encoded
+}
+
+// String formats the claim as fmt formats the url.Values URLValues returns.
+func (c QueryClaim) String() string { return fmt.Sprint(c.URLValues()) }
+
+// MarshalJSON encodes the claim as a JSON object of arrays of strings, as a
+// url.Values would be; an empty claim is null.
+func (c QueryClaim) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.URLValues())
+}
+
 // requestState is everything a passing request needs, in one allocation: the
-// context that carries the token, the token, and small aud and query backing
-// arrays. A rewritten URL is allocated apart, so that the common request whose
-// query needs no change does not pay for the room.
+// context that carries the token, the token with a small aud backing array,
+// and the URL the next handler sees when the query is rewritten. The query
+// claim is not copied: Token.Query is a read-only view of the shared one.
 type requestState struct {
 	context.Context
-	tok    Token
-	aud    [1]string // sized so the whole state fits the 288-byte size class
-	values [2]string
+	tok Token
+	aud [1]string
+	url url.URL
 }
 
 // Value returns the request's token for the package's key and defers to the
@@ -79,23 +170,17 @@ func newRequestState(parent context.Context, v *verified, business string) *requ
 	t.NotBefore = v.nbf.time()
 	t.IssuedAt = v.iat.time()
 	t.Issuer, t.Subject, t.ID = v.iss, v.sub, v.jti
-	t.claims = v.claims
-	if len(v.audRaw) <= len(s.aud) {
-		t.Audience = s.aud[:copy(s.aud[:], v.audRaw):len(v.audRaw)]
+	t.v = v
+	if len(v.aud) <= len(s.aud) {
+		t.Audience = s.aud[:len(v.aud):len(v.aud)]
 	} else {
-		t.Audience = append([]string(nil), v.audRaw...)
+		t.Audience = make([]string, len(v.aud))
 	}
-	if q := &v.query; len(q.names) > 0 {
-		backing := s.values[:0:len(s.values)]
-		if q.nvalues > len(s.values) {
-			backing = make([]string, 0, q.nvalues)
-		}
-		t.Query = make(url.Values, len(q.names))
-		for i, name := range q.names {
-			start := len(backing)
-			backing = append(backing, q.values[i]...)
-			t.Query[name] = backing[start:len(backing):len(backing)]
-		}
+	for i := range v.aud {
+		t.Audience[i] = v.aud[i].raw
+	}
+	if len(v.query.names) > 0 {
+		t.Query = QueryClaim{&v.query}
 	}
 	return s
 }

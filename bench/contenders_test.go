@@ -98,8 +98,9 @@ func fixtures(tb testing.TB) []fixture {
 
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 
-// ours is this package's middleware; cacheSize as in Config.CacheSize.
-func ours(tb testing.TB, f fixture, cacheSize int) http.Handler {
+// ours is this package's middleware in front of next; cacheSize as in
+// Config.CacheSize.
+func ours(tb testing.TB, f fixture, cacheSize int, next http.Handler) http.Handler {
 	tb.Helper()
 	set, err := scopedtoken.StaticKeys(f.verify)
 	if err != nil {
@@ -109,7 +110,7 @@ func ours(tb testing.TB, f fixture, cacheSize int) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return m.Handler(okHandler)
+	return m.Handler(next)
 }
 
 // floorClaims is the struct golang-jwt decodes into: the registered claims
@@ -177,8 +178,8 @@ func contenders(tb testing.TB, f fixture) []struct {
 		name string
 		h    http.Handler
 	}{
-		{"scopedtoken_cached", ours(tb, f, 0)},
-		{"scopedtoken_uncached", ours(tb, f, -1)},
+		{"scopedtoken_cached", ours(tb, f, 0, okHandler)},
+		{"scopedtoken_uncached", ours(tb, f, -1, okHandler)},
 		{"auth0", auth0(tb, f)},
 		{"jwtauth", chiJWTAuth(f)},
 	}

@@ -171,7 +171,7 @@ func endpoint(name string) http.HandlerFunc {
 			Business:         tok.BusinessID,
 			BusinessIDInPath: r.PathValue("businessId"),
 			Query:            r.URL.Query(),
-			TokenQuery:       tok.Query,
+			TokenQuery:       tok.Query.URLValues(),
 			ExpiresAt:        tok.ExpiresAt,
 		})
 	}

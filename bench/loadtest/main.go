@@ -4,12 +4,27 @@
 // It starts both servers on 127.0.0.1 (never another interface), then runs
 // alternating phases against each (unguarded, guarded, unguarded, ...), every
 // phase bounded by a duration and a request count, and prints the median
-// requests per second of each server and their ratio. The guarded phases send
-// one valid HS256 token with a query claim, so after the first request every
-// verification is a cache hit, as it is for a client that reuses its token.
-// Every answer must be 200: any other status stops the run with an error.
+// requests per second of each server and their ratio. Every answer must be
+// 200: any other status stops the run with an error.
 //
-//	go run ./loadtest -duration 5s -rounds 5 -concurrency 32
+// What the guarded phases send depends on the flags:
+//
+//   - by default, one valid HS256 token with a query claim, so after the
+//     first request every verification is a cache hit, as it is for a
+//     client that reuses its token;
+//
+//   - with -flood N, a flood of one-off tokens: each request takes the next
+//     of N distinct valid tokens, so every request is a cache miss and the
+//     cache sees N tokens it never sees again (until the pool wraps around);
+//
+//   - with -flood N -hot H as well, half the requests take the next one-off
+//     token and half one of H hot tokens at random, and the tool reports the
+//     share of the hot tokens' requests that were cache hits (a token of
+//     the hot set is signed under its own kid, which OnDecision sees).
+//
+//     go run ./loadtest -duration 5s -rounds 5 -concurrency 32
+//     go run ./loadtest -duration 3s -rounds 10 -flood 200000
+//     go run ./loadtest -duration 3s -rounds 10 -flood 200000 -hot 1000
 package main
 
 import (
@@ -20,6 +35,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -38,11 +54,23 @@ type options struct {
 	maxRequests int64         // per phase
 	rounds      int           // phases per server
 	concurrency int           // client workers
+	flood       int           // distinct one-off tokens; 0: one token, always cached
+	hot         int           // hot tokens mixed half and half with the flood; 0: none
 }
 
 // result is the outcome of one run.
 type result struct {
 	unguarded, guarded []float64 // requests per second, per phase; index = round
+	hotRequests        int64     // guarded requests with a hot token (timed phases)
+	hotHits            int64     // of which cache hits
+}
+
+// hitRate is the share of the hot tokens' requests that were cache hits.
+func (r result) hitRate() float64 {
+	if r.hotRequests == 0 {
+		return 0
+	}
+	return float64(r.hotHits) / float64(r.hotRequests)
 }
 
 func (r result) medians() (unguarded, guarded float64) {
@@ -77,9 +105,12 @@ func main() {
 	flag.Int64Var(&o.maxRequests, "max-requests", 5_000_000, "most requests in one phase")
 	flag.IntVar(&o.rounds, "rounds", 3, "phases per server (alternating)")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent client connections")
+	flag.IntVar(&o.flood, "flood", 0, "distinct one-off tokens sent by the guarded phases (0: one cached token)")
+	flag.IntVar(&o.hot, "hot", 0, "hot tokens sent with half the guarded requests (needs -flood)")
 	flag.Parse()
-	if o.duration <= 0 || o.duration > 5*time.Minute || o.rounds < 1 || o.rounds > 50 || o.concurrency < 1 || o.concurrency > 1024 || o.maxRequests < 1 {
-		fmt.Fprintln(os.Stderr, "loadtest: -duration must be in (0, 5m], -rounds in [1, 50], -concurrency in [1, 1024], -max-requests positive")
+	if o.duration <= 0 || o.duration > 5*time.Minute || o.rounds < 1 || o.rounds > 50 || o.concurrency < 1 || o.concurrency > 1024 || o.maxRequests < 1 ||
+		o.flood < 0 || o.flood > 1_000_000 || o.hot < 0 || o.hot > 100_000 || o.hot > 0 && o.flood == 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: -duration must be in (0, 5m], -rounds in [1, 50], -concurrency in [1, 1024], -max-requests positive, -flood in [0, 1e6], -hot in [0, 1e5] and only with -flood")
 		os.Exit(2)
 	}
 	res, err := run(o, os.Stdout)
@@ -90,6 +121,9 @@ func main() {
 	u, g := res.medians()
 	fmt.Printf("median unguarded: %.0f req/s\nmedian guarded:   %.0f req/s\n", u, g)
 	fmt.Printf("ratio of medians guarded/unguarded: %.1f %%\nmedian of per-round ratios:         %.1f %%\n", 100*g/u, 100*res.pairedRatio())
+	if o.hot > 0 {
+		fmt.Printf("hot tokens' requests that hit the cache: %.1f %% of %d\n", 100*res.hitRate(), res.hotRequests)
+	}
 }
 
 // run starts both servers, alternates the phases and reports each to log.
@@ -98,25 +132,30 @@ func run(o options, log io.Writer) (result, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return result{}, err
 	}
-	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "demo", Algorithm: "HS256", Secret: secret, BusinessID: "1234567"})
+	keys, err := scopedtoken.StaticKeys(
+		scopedtoken.Key{ID: "demo", Algorithm: "HS256", Secret: secret, BusinessID: "1234567"},
+		scopedtoken.Key{ID: hotKID, Algorithm: "HS256", Secret: secret, BusinessID: "1234567"})
 	if err != nil {
 		return result{}, err
 	}
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys})
+	var counting atomic.Bool // only the timed phases count
+	var hotRequests, hotHits atomic.Int64
+	cfg := scopedtoken.Config{Keys: keys}
+	if o.hot > 0 {
+		cfg.OnDecision = func(d scopedtoken.Decision) {
+			if d.KeyID == hotKID && counting.Load() {
+				hotRequests.Add(1)
+				if d.Cached {
+					hotHits.Add(1)
+				}
+			}
+		}
+	}
+	mw, err := scopedtoken.New(cfg)
 	if err != nil {
 		return result{}, err
 	}
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key:      scopedtoken.SigningKey{ID: "demo", Algorithm: "HS256", Secret: secret},
-		Lifetime: time.Hour,
-	})
-	if err != nil {
-		return result{}, err
-	}
-	token, err := minter.Mint(scopedtoken.Claims{
-		Audience: []string{"/v2/accounts/me/search"},
-		Query:    url.Values{"experienceKey": {"demo-experience"}},
-	})
+	tokens, err := mintTokens(secret, o)
 	if err != nil {
 		return result{}, err
 	}
@@ -140,10 +179,11 @@ func run(o options, log io.Writer) (result, error) {
 	warm := o
 	warm.duration = min(o.duration, 500*time.Millisecond)
 	for _, s := range []*server{unguarded, guarded} {
-		if _, _, err := phase(warm, "http://"+s.addr+target, token); err != nil {
+		if _, _, err := phase(warm, "http://"+s.addr+target, tokens.next); err != nil {
 			return result{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	counting.Store(true)
 	type side struct {
 		name string
 		srv  *server
@@ -157,7 +197,7 @@ func run(o options, log io.Writer) (result, error) {
 			order = []side{g, u}
 		}
 		for _, p := range order {
-			rps, n, err := phase(o, "http://"+p.srv.addr+target, token)
+			rps, n, err := phase(o, "http://"+p.srv.addr+target, tokens.next)
 			if err != nil {
 				return res, fmt.Errorf("%s phase %d: %w", p.name, round+1, err)
 			}
@@ -165,7 +205,62 @@ func run(o options, log io.Writer) (result, error) {
 			fmt.Fprintf(log, "round %d %-9s %8d requests %10.0f req/s\n", round+1, p.name, n, rps)
 		}
 	}
+	res.hotRequests, res.hotHits = hotRequests.Load(), hotHits.Load()
 	return res, nil
+}
+
+// hotKID is the kid of the hot set's tokens, so that OnDecision can tell
+// their requests apart.
+const hotKID = "demo-hot"
+
+// tokenPool hands out the tokens of the guarded phases (the unguarded server
+// ignores them): the one token; or the flood's tokens in turn; or, with a
+// hot set, every other request one of the hot tokens at random.
+type tokenPool struct {
+	flood, hot []string
+	n          atomic.Uint64
+}
+
+func (p *tokenPool) next() string {
+	i := p.n.Add(1)
+	if len(p.hot) > 0 && i%2 == 0 {
+		return p.hot[mrand.IntN(len(p.hot))]
+	}
+	return p.flood[i%uint64(len(p.flood))]
+}
+
+// mintTokens mints the pool: distinct tokens (each names its own jti) with
+// the demo's audience and query claim.
+func mintTokens(secret []byte, o options) (*tokenPool, error) {
+	mint := func(kid string, n int) ([]string, error) {
+		minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
+			Key:      scopedtoken.SigningKey{ID: kid, Algorithm: "HS256", Secret: secret},
+			Lifetime: time.Hour,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, n)
+		for i := range out {
+			if out[i], err = minter.Mint(scopedtoken.Claims{
+				Audience: []string{"/v2/accounts/me/search"},
+				Query:    url.Values{"experienceKey": {"demo-experience"}},
+				ID:       fmt.Sprintf("%s-%d", kid, i),
+			}); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	p := &tokenPool{}
+	var err error
+	if p.flood, err = mint("demo", max(o.flood, 1)); err != nil {
+		return nil, err
+	}
+	if p.hot, err = mint(hotKID, o.hot); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // demoAPI is a demo-style endpoint: it answers a small JSON document built
@@ -208,7 +303,7 @@ func (s *server) Close() { s.srv.Close() }
 
 // phase sends requests from o.concurrency workers until o.duration has passed
 // or o.maxRequests were sent, and returns the completed requests per second.
-func phase(o options, target, token string) (rps float64, n int64, err error) {
+func phase(o options, target string, token func() string) (rps float64, n int64, err error) {
 	tr := &http.Transport{MaxIdleConns: o.concurrency, MaxIdleConnsPerHost: o.concurrency, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -225,7 +320,7 @@ func phase(o options, target, token string) (rps float64, n int64, err error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && sent.Add(1) <= o.maxRequests {
-				if err := get(ctx, client, target, token); err != nil {
+				if err := get(ctx, client, target, token()); err != nil {
 					if ctx.Err() != nil {
 						return // the phase ended mid-request
 					}

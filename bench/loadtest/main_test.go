@@ -41,3 +41,16 @@ func TestMedian(t *testing.T) {
 		})
 	}
 }
+
+// TestRunFloodAndHotSet runs a tiny flood with a hot set: every request is
+// answered 200 and the hot tokens' requests are counted.
+func TestRunFloodAndHotSet(t *testing.T) {
+	res, err := run(options{duration: 200 * time.Millisecond, maxRequests: 400, rounds: 1, concurrency: 4, flood: 500, hot: 10}, io.Discard)
+	require.NoError(t, err)
+	u, g := res.medians()
+	assert.Positive(t, u)
+	assert.Positive(t, g)
+	assert.Positive(t, res.hotRequests)
+	assert.LessOrEqual(t, res.hotHits, res.hotRequests)
+	assert.Positive(t, res.hitRate(), "a hot token is cached after it was seen twice")
+}

@@ -246,7 +246,7 @@ type tokenOut struct {
 
 func tokenJSON(t *scopedtoken.Token) tokenOut {
 	out := tokenOut{KeyID: t.KeyID, Algorithm: t.Algorithm, BusinessID: t.BusinessID, Audience: t.Audience,
-		Query: t.Query, Issuer: t.Issuer, Subject: t.Subject, ID: t.ID}
+		Query: t.Query.URLValues(), Issuer: t.Issuer, Subject: t.Subject, ID: t.ID}
 	for _, p := range []struct {
 		dst **time.Time
 		t   time.Time

@@ -110,7 +110,7 @@ func TestWrap(t *testing.T) {
 			assert.Equal(t, "42", got.token.BusinessID)
 			assert.Equal(t, tt.wantQuery, got.query)
 			assert.Equal(t, "pizza", got.input)
-			assert.Equal(t, url.Values{"experienceKey": {"bound"}}, got.token.Query)
+			assert.Equal(t, url.Values{"experienceKey": {"bound"}}, got.token.Query.URLValues())
 		})
 	}
 }

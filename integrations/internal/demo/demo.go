@@ -86,7 +86,7 @@ func WriteReply(w http.ResponseWriter, r *http.Request, endpoint, pathBusiness s
 		Business:     tok.BusinessID,
 		PathBusiness: pathBusiness,
 		Query:        r.URL.Query(),
-		TokenQuery:   tok.Query,
+		TokenQuery:   tok.Query.URLValues(),
 		ExpiresAt:    tok.ExpiresAt,
 	})
 }
