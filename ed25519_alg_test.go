@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
@@ -137,11 +138,19 @@ func TestRemoteEd25519AlgWithX5C(t *testing.T) {
 		j["x5c"] = []string{base64.StdEncoding.EncodeToString(der)}
 		return j
 	}
-	srv := newJWKSServer(t, withX5C("x5c-ed25519", "Ed25519"), withX5C("x5c-eddsa", "EdDSA"), jwk("plain", "Ed25519", "sig", k.ed.Public()))
+	// A certificate of another key: jwkset's full validation still refuses it
+	// when the JWK says Ed25519.
+	_, other, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	otherDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, other.Public(), other)
+	require.NoError(t, err)
+	mismatch := jwk("x5c-mismatch", "Ed25519", "sig", k.ed.Public())
+	mismatch["x5c"] = []string{base64.StdEncoding.EncodeToString(otherDER)}
+	srv := newJWKSServer(t, withX5C("x5c-ed25519", "Ed25519"), withX5C("x5c-eddsa", "EdDSA"), jwk("plain", "Ed25519", "sig", k.ed.Public()), mismatch)
 	remote := newRemote(t, RemoteConfig{URL: srv.URL, MinRefreshInterval: time.Hour})
-	_, err = remote.LookupKey(t.Context(), "x5c-ed25519")
-	assert.ErrorIs(t, err, ErrUnknownKID, "jwkset refuses alg Ed25519 next to an Ed25519 certificate")
-	for kid, alg := range map[string]string{"x5c-eddsa": "EdDSA", "plain": "Ed25519"} {
+	_, err = remote.LookupKey(t.Context(), "x5c-mismatch")
+	assert.ErrorIs(t, err, ErrUnknownKID, "a certificate of another key is refused under Ed25519 too")
+	for kid, alg := range map[string]string{"x5c-ed25519": "Ed25519", "x5c-eddsa": "EdDSA", "plain": "Ed25519"} {
 		vk, err := remote.LookupKey(t.Context(), kid)
 		require.NoError(t, err, kid)
 		assert.Equal(t, alg, vk.Algorithm(), kid)

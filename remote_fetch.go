@@ -117,7 +117,7 @@ func (r *RemoteKeySet) parseJWKSet(body []byte) ([]jwkset.JWK, error) {
 		default:
 			// Private: true so that jwkset keeps any private or symmetric
 			// material it finds, and convert refuses the key for it.
-			j, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{Private: true}, jwkset.JWKValidateOptions{})
+			j, err := parseJWK(raw)
 			if err == nil {
 				jwks = append(jwks, j)
 				continue
@@ -128,3 +128,33 @@ func (r *RemoteKeySet) parseJWKSet(body []byte) ([]jwkset.JWK, error) {
 	}
 	return jwks, nil
 }
+
+// parseJWK parses and validates one JWK with jwkset. Private: true so that
+// jwkset keeps any private or symmetric material it finds, and convert
+// refuses the key for it.
+//
+// jwkset (v0.11.4) knows the algorithm of an Ed25519 X.509 certificate only
+// as EdDSA, and refuses a JWK whose x5c holds one next to "alg":"Ed25519",
+// the RFC 9864 name. Such a JWK is validated in full under "EdDSA", then given
+// back its own alg, which convert binds the key to.
+func parseJWK(raw json.RawMessage) (jwkset.JWK, error) {
+	opts := jwkset.JWKMarshalOptions{Private: true}
+	var m jwkset.JWKMarshal
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return jwkset.JWK{}, fmt.Errorf("failed to unmarshal JSON Web Key: %w", err)
+	}
+	if m.ALG != algEd25519 || len(m.X5C) == 0 {
+		return jwkset.NewJWKFromMarshal(m, opts, jwkset.JWKValidateOptions{})
+	}
+	m.ALG = jwkset.AlgEdDSA
+	j, err := jwkset.NewJWKFromMarshal(m, opts, jwkset.JWKValidateOptions{})
+	if err != nil {
+		return jwkset.JWK{}, err
+	}
+	checked := j.Marshal()
+	checked.ALG = algEd25519
+	return jwkset.NewJWKFromMarshal(checked, opts, jwkset.JWKValidateOptions{SkipAll: true})
+}
+
+// algEd25519 is RFC 9864's name, which jwkset has no constant for.
+const algEd25519 jwkset.ALG = "Ed25519"
