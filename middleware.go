@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -224,8 +225,13 @@ type Middleware struct {
 // New checks cfg and builds the middleware, doing once everything that need
 // not be done per request. It refuses a Config it cannot honour exactly.
 func New(cfg Config) (*Middleware, error) {
-	if cfg.Keys == nil {
+	if cfg.Keys == nil || isNilPointer(cfg.Keys) {
 		return nil, errors.New("scopedtoken: Config.Keys is required")
+	}
+	if isNilPointer(cfg.Revocations) {
+		// A nil *Store in the interface is not nil and would fail on the first
+		// request; refuse it here, where the mistake is made.
+		return nil, errors.New("scopedtoken: Config.Revocations holds a nil pointer; leave it nil to turn revocation off")
 	}
 	m := &Middleware{
 		keys:            cfg.Keys,
@@ -550,4 +556,17 @@ func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified)
 		m.cache.put(token, v)
 	}
 	return v, j.kid, false, nil
+}
+
+// isNilPointer reports whether v is an interface holding a nil pointer, map,
+// func, channel or slice: set, but unusable.
+func isNilPointer(v any) bool {
+	if v == nil {
+		return false
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
