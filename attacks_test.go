@@ -410,9 +410,10 @@ func TestAttackSignatureForgery(t *testing.T) {
 		{name: "signature of another token", token: valid[:strings.IndexByte(valid, '.')] + "." + b64(claimsWith(`,"x":1`)) + valid[strings.LastIndexByte(valid, '.'):], status: 401, reason: "bad_signature"},
 	}
 	runAttacks(t, m, cases)
-	// The malleable twin (r, n-s) is a valid ECDSA signature; accepting it is
-	// harmless (same claims), and it must not be confused with the original
-	// in the cache: both are verified on their own.
+	// The malleable twin (r, n-s) is a valid ECDSA signature of the same
+	// claims, so it is accepted; both forms are verified on their own in the
+	// cache, and revocation names a token without jti by its signing input, so
+	// the twin is the same token there (TestRevocationECDSATwin).
 	res := serve(t, m, bearer(attackPath, unsigned(esHeader, claims, twin)))
 	assert.Equal(t, http.StatusOK, res.code, "ECDSA (r, n-s) is a valid signature of the same claims")
 }

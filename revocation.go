@@ -127,8 +127,16 @@ func (r Revocation) CutoffSeconds(now time.Time) int64 {
 }
 
 // TokenHash returns the name of a token without jti in the revocation state:
-// the unpadded base64url SHA-256 of the compact token.
+// the unpadded base64url SHA-256 of its signing input, the header and payload
+// segments without the signature. The signature is left out because an ECDSA
+// signature (r, s) has a second valid form (r, n-s) that anyone holding the
+// token can compute: a hash of the whole token would let that twin past a
+// revocation by hash or a single-use record. A signing input that verified
+// under a kid says the same claims whatever valid signature comes with it.
 func TokenHash(token string) string {
+	if i := strings.LastIndexByte(token, '.'); i >= 0 {
+		token = token[:i]
+	}
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -2,8 +2,11 @@ package scopedtoken
 
 import (
 	"context"
+	"crypto/elliptic"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -323,4 +326,52 @@ func BenchmarkCheckRevocationHit(b *testing.B) {
 			b.Fatal(e)
 		}
 	}
+}
+
+// ecdsaTwin returns tok with its ES256 signature (r, s) replaced by the other
+// valid form (r, n-s), which anyone holding the token can compute.
+func ecdsaTwin(t *testing.T, tok string) string {
+	t.Helper()
+	i := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	require.NoError(t, err)
+	s := new(big.Int).SetBytes(sig[32:])
+	twin := append(append([]byte{}, sig[:32]...), new(big.Int).Sub(elliptic.P256().Params().N, s).FillBytes(make([]byte, 32))...)
+	return tok[:i+1] + base64.RawURLEncoding.EncodeToString(twin)
+}
+
+// TestRevocationECDSATwin: a token without jti is named by the hash of its
+// signing input, so the second valid form of its ECDSA signature is the same
+// token to a revocation by hash and to a single-use record.
+func TestRevocationECDSATwin(t *testing.T) {
+	es := func(t *testing.T, extra map[string]any) string {
+		return signRaw(t, "ES256", genKeys(t).ec, `{"alg":"ES256","kid":"es"}`, claimsJSON(t, revClaims(extra)))
+	}
+	t.Run("the twin verifies on its own", func(t *testing.T) {
+		tok := es(t, nil)
+		twin := ecdsaTwin(t, tok)
+		require.NotEqual(t, tok, twin)
+		assert.Equal(t, http.StatusOK, serve(t, newTestMiddleware(t, nil), bearer(revPath, twin)).code)
+		assert.Equal(t, TokenHash(tok), TokenHash(twin))
+	})
+	t.Run("single use", func(t *testing.T) {
+		m := newTestMiddleware(t, func(c *Config) { c.Revocations = NewMemoryRevocations(fixedClock) })
+		tok := es(t, map[string]any{SingleUseClaim: true})
+		require.Equal(t, http.StatusOK, serve(t, m, bearer(revPath, tok)).code)
+		res := serve(t, m, bearer(revPath, ecdsaTwin(t, tok)))
+		assert.Equal(t, http.StatusUnauthorized, res.code)
+		assert.Equal(t, "token_used", res.reason)
+	})
+	t.Run("revoked by hash", func(t *testing.T) {
+		store := NewMemoryRevocations(fixedClock)
+		m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+		tok := es(t, nil)
+		r, err := TokenRevocation(tok)
+		require.NoError(t, err)
+		require.Equal(t, RevokeHash, r.Kind)
+		require.NoError(t, store.Revoke(context.Background(), r))
+		res := serve(t, m, bearer(revPath, ecdsaTwin(t, tok)))
+		assert.Equal(t, http.StatusUnauthorized, res.code)
+		assert.Equal(t, "revoked", res.reason)
+	})
 }
