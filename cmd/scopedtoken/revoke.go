@@ -26,8 +26,9 @@ shares (the redisstore module); they enforce it within a second. It needs no
 key: a revocation can only refuse tokens. Exit status 0 once it is recorded.
 
 --token revokes one token ("-" reads it from stdin): by its jti, or by
-the hash of the whole token when it has none, until it expires. --jti and
---hash (the token's SHA-256, unpadded base64url) do the same without it.
+the hash of its signing input (header and payload) when it has none, until
+it expires. --jti and --hash (scopedtoken.TokenHash: that SHA-256, unpadded
+base64url) do the same without it.
 --business, --subject and --kid cut off every token of that business (the
 key's, or one its aud names), sub or kid issued before --before (default now;
 a token without iat counts as issued before any cutoff).
