@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -262,24 +261,6 @@ func TestRemoteRefreshIsFresh(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-// syncBuffer is a log destination that tests read while the set writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestRemoteCloseWaitsForFetches: Close returns only once a fetch that an
 // unknown kid started has ended (nothing of the set runs or logs after it),
 // and afterwards nothing fetches: lookups answer from the last set.
@@ -298,9 +279,8 @@ func TestRemoteCloseWaitsForFetches(t *testing.T) {
 		<-req.Context().Done() // holds the fetch until the set's own context ends it
 	}))
 	t.Cleanup(srv.Close)
-	var logs syncBuffer
-	r, err := NewRemoteKeySet(t.Context(), RemoteConfig{URL: srv.URL, RefreshWait: time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	var logs logRecorder
+	r, err := NewRemoteKeySet(t.Context(), RemoteConfig{URL: srv.URL, RefreshWait: time.Millisecond, Logger: logs.logger()})
 	require.NoError(t, err)
 	_, err = r.LookupKey(t.Context(), "unknown") // starts a fetch, waits 1 ms for it
 	require.ErrorIs(t, err, ErrUnknownKID)
