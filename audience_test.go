@@ -144,7 +144,7 @@ func TestCheckOrder(t *testing.T) {
 }
 
 // TestBusinessRules covers the business segment rules of docs/security.md and
-// Token.BusinessID, for keys with and without a business.
+// Token.BusinessID(), for keys with and without a business.
 func TestBusinessRules(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -184,14 +184,14 @@ func TestBusinessRules(t *testing.T) {
 			}
 			require.Equal(t, http.StatusOK, res.code, res.body)
 			require.NotNil(t, res.token)
-			assert.Equal(t, tc.business, res.token.BusinessID)
+			assert.Equal(t, tc.business, res.token.BusinessID())
 		})
 	}
 }
 
 // TestMeWithoutBusiness: by default, a path that says "me" is refused (403,
 // me_without_business) when the token's key has no business, since the handler
-// would get an empty Token.BusinessID; Config.AllowMeWithoutBusiness accepts
+// would get an empty Token.BusinessID(); Config.AllowMeWithoutBusiness accepts
 // it, and a key with a business or a path naming its business is unaffected.
 func TestMeWithoutBusiness(t *testing.T) {
 	tests := []struct {
@@ -229,10 +229,10 @@ func TestMeWithoutBusiness(t *testing.T) {
 			}
 			require.Equal(t, http.StatusOK, res.code, res.body)
 			require.NotNil(t, res.token)
-			assert.Equal(t, tc.business, res.token.BusinessID)
+			assert.Equal(t, tc.business, res.token.BusinessID())
 			tok, err := m.Verify(context.Background(), token, tc.path)
 			require.NoError(t, err)
-			assert.Equal(t, tc.business, tok.BusinessID)
+			assert.Equal(t, tc.business, tok.BusinessID())
 		})
 	}
 }

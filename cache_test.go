@@ -430,23 +430,22 @@ func TestCacheHandlerMutationsStayLocal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := newCTHarness(t, Config{Keys: keys, Now: clock.now})
 			ch.onServe = func(tk *Token) {
-				tk.Audience[0] = "/v2/accounts/me/everything"
-				tk.Audience = append(tk.Audience, "/v2/accounts/me/more")
+				aud := tk.Audience()
+				aud[0] = "/v2/accounts/me/everything"
+				_ = append(aud[:1], "/v2/accounts/me/more")
 				// The query claim is read-only: mutate every copy it hands out,
 				// then drop this request's view.
-				all := tk.Query.URLValues()
+				all := tk.Query().URLValues()
 				for name, vals := range all {
 					vals[0] = "tampered"
 					all[name] = append(vals, "extra")
 				}
 				all["injected"] = []string{"x"}
-				for _, name := range tk.Query.Names() {
-					tk.Query.Values(name)[0] = "tampered"
+				for _, name := range tk.Query().Names() {
+					tk.Query().Values(name)[0] = "tampered"
 				}
-				tk.Query.Names()[0] = "tampered"
-				tk.Query = QueryClaim{}
-				tk.BusinessID = "tampered"
-				tk.KeyID = "tampered"
+				tk.Query().Names()[0] = "tampered"
+				*tk = Token{} // this request's own view
 			}
 			for i := range 3 { // a miss, then hits: each handler mutates its token
 				out := ch.serve(t, ctTarget, tc.token)
@@ -457,10 +456,10 @@ func TestCacheHandlerMutationsStayLocal(t *testing.T) {
 			out := ch.serve(t, ctTarget, tc.token)
 			require.Equal(t, http.StatusOK, out.status, out.reason)
 			require.True(t, out.decision.Cached)
-			assert.Equal(t, tc.aud, out.token.Audience)
-			assert.Equal(t, tc.query, out.token.Query.URLValues())
-			assert.Equal(t, "", out.token.BusinessID)
-			assert.Equal(t, "hs", out.token.KeyID)
+			assert.Equal(t, tc.aud, out.token.Audience())
+			assert.Equal(t, tc.query, out.token.Query().URLValues())
+			assert.Equal(t, "", out.token.BusinessID())
+			assert.Equal(t, "hs", out.token.KeyID())
 			assert.Equal(t, "MySearchExperience", out.query.Get("experienceKey"))
 		})
 	}
@@ -574,13 +573,13 @@ func TestCacheConcurrent(t *testing.T) {
 			w.WriteHeader(http.StatusTeapot)
 			return
 		}
-		if tok.ID != r.URL.Query().Get("experienceKey") || tok.Query.Get("experienceKey") != tok.ID {
+		if tok.ID() != r.URL.Query().Get("experienceKey") || tok.Query().Get("experienceKey") != tok.ID() {
 			w.WriteHeader(http.StatusConflict) // another request's token
 			return
 		}
-		tok.Query.Values("experienceKey")[0] = "mutated" // must not leak into other requests
-		tok.Query.URLValues()["experienceKey"][0] = "mutated"
-		tok.Audience[0] = "mutated"
+		tok.Query().Values("experienceKey")[0] = "mutated" // must not leak into other requests
+		tok.Query().URLValues()["experienceKey"][0] = "mutated"
+		tok.Audience()[0] = "mutated"
 		w.WriteHeader(http.StatusOK)
 	}))
 

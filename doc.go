@@ -33,7 +33,7 @@
 //			http.Error(w, "no token", http.StatusUnauthorized)
 //			return
 //		}
-//		fmt.Fprintf(w, "business %s searches %s\n", tok.BusinessID, r.URL.Query().Get("experienceKey"))
+//		fmt.Fprintf(w, "business %s searches %s\n", tok.BusinessID(), r.URL.Query().Get("experienceKey"))
 //	})
 //	log.Fatal(http.ListenAndServe("127.0.0.1:8080", mw.Handler(api)))
 //

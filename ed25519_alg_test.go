@@ -75,7 +75,7 @@ func TestEd25519MintRoundTrip(t *testing.T) {
 	assert.Equal(t, b64(`{"alg":"Ed25519","kid":"ed","typ":"JWT"}`), header)
 	got, err := m.Verify(t.Context(), tok, "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.Equal(t, "Ed25519", got.Algorithm)
+	assert.Equal(t, "Ed25519", got.Algorithm())
 
 	for _, alg := range []string{"Ed25519", "EdDSA"} {
 		t.Run(alg+" refuses other key types", func(t *testing.T) {

@@ -98,7 +98,7 @@ var (
 	ErrQueryMismatch = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
 	// ErrMeWithoutBusiness means the request path names the business "me" and
 	// an aud entry covers it, but the token's key has no business for "me" to
-	// stand for (Key.BusinessID, RemoteConfig.BusinessID), so Token.BusinessID
+	// stand for (Key.BusinessID, RemoteConfig.BusinessID), so Token.BusinessID()
 	// would be empty; Config.AllowMeWithoutBusiness accepts such requests
 	// (403 me_without_business).
 	ErrMeWithoutBusiness = newReason(ErrInsufficientScope, "me_without_business", "The request path says \"me\", but the token's key has no business for it to stand for.")

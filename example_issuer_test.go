@@ -41,13 +41,13 @@ func ExampleKey_issuer() {
 		var e *scopedtoken.Error
 		switch {
 		case err == nil:
-			fmt.Printf("%q: accepted, Token.Issuer %q\n", iss, tok.Issuer)
+			fmt.Printf("%q: accepted, Token.Issuer() %q\n", iss, tok.Issuer())
 		case errors.As(err, &e):
 			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason)
 		}
 	}
 	// Output:
-	// "https://auth.example.com": accepted, Token.Issuer "https://auth.example.com"
+	// "https://auth.example.com": accepted, Token.Issuer() "https://auth.example.com"
 	// "https://auth.example.com/": 401 issuer_mismatch
 	// "": 401 issuer_mismatch
 }
@@ -78,7 +78,7 @@ func ExampleCombineKeys_issuers() {
 	mw, err := scopedtoken.New(scopedtoken.Config{
 		Keys: scopedtoken.CombineKeys(sets...), Now: exampleNow,
 		// The providers' keys name no business: "me" is the caller, whom the
-		// API resolves from Token.Subject itself.
+		// API resolves from Token.Subject() itself.
 		AllowMeWithoutBusiness: true,
 	})
 	if err != nil {

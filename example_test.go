@@ -95,7 +95,7 @@ func ExampleNewRemoteKeySet() {
 	})
 	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
-	fmt.Println(tok.KeyID, tok.Algorithm, tok.BusinessID, err)
+	fmt.Println(tok.KeyID(), tok.Algorithm(), tok.BusinessID(), err)
 	// Output: es-1 ES256 42 <nil>
 }
 
@@ -133,9 +133,9 @@ func ExampleFromContext() {
 			http.Error(w, "bad claims", http.StatusInternalServerError)
 			return
 		}
-		fmt.Println("business:", tok.BusinessID)
-		fmt.Println("query:", tok.Query)
-		fmt.Println("expires:", tok.ExpiresAt.UTC().Format(time.RFC3339))
+		fmt.Println("business:", tok.BusinessID())
+		fmt.Println("query:", tok.Query())
+		fmt.Println("expires:", tok.ExpiresAt().UTC().Format(time.RFC3339))
 		fmt.Println("plan:", custom.Plan)
 	}))
 
@@ -226,7 +226,7 @@ func ExampleConfig_credentialsOptional() {
 	})
 	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok, ok := scopedtoken.FromContext(r.Context()); ok {
-			fmt.Fprintln(w, "results for the token of", tok.KeyID)
+			fmt.Fprintln(w, "results for the token of", tok.KeyID())
 			return
 		}
 		fmt.Fprintln(w, "public results only")
@@ -267,7 +267,7 @@ func ExampleConfig_check() {
 		Keys: keys,
 		Now:  exampleNow,
 		Check: func(r *http.Request, t *scopedtoken.Token) error {
-			if slices.Contains(t.Audience, "/v2/accounts/me/search") && r.Method != http.MethodGet {
+			if slices.Contains(t.Audience(), "/v2/accounts/me/search") && r.Method != http.MethodGet {
 				return readOnly
 			}
 			return nil
@@ -360,7 +360,7 @@ func ExampleWebSocketProtocol() {
 	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := scopedtoken.FromContext(r.Context())
 		// Accept the WebSocket here, with "access_token" among its subprotocols.
-		fmt.Println("token of", tok.KeyID, "offered:", r.Header.Get("Sec-WebSocket-Protocol"))
+		fmt.Println("token of", tok.KeyID(), "offered:", r.Header.Get("Sec-WebSocket-Protocol"))
 	}))
 
 	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{

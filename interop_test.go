@@ -36,7 +36,7 @@ func TestInteropGolangJWT(t *testing.T) {
 			require.NoError(t, err)
 			got, err := m.Verify(t.Context(), signed, "/v2/accounts/me/search")
 			require.NoError(t, err)
-			assert.Equal(t, tc.kid, got.KeyID)
+			assert.Equal(t, tc.kid, got.KeyID())
 		})
 		t.Run(tc.name+" scopedtoken to golang-jwt", func(t *testing.T) {
 			key := SigningKey{ID: tc.kid, Algorithm: tc.method.Alg()}

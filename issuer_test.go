@@ -68,7 +68,7 @@ func TestIssuerBinding(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidToken)
 		tok, err := m.Verify(t.Context(), hsIssToken(t, "bound", `,"iss":"https://issuer.example/"`), attackPath)
 		require.NoError(t, err)
-		assert.Equal(t, testIssuer, tok.Issuer)
+		assert.Equal(t, testIssuer, tok.Issuer())
 	})
 }
 

@@ -30,7 +30,7 @@ type Config struct {
 	AllowMissingExp bool
 	// AllowMeWithoutBusiness accepts a request whose path names the
 	// business "me" when the token's key has no business (Key.BusinessID and
-	// RemoteConfig.BusinessID empty): Token.BusinessID is then "", and the
+	// RemoteConfig.BusinessID empty): Token.BusinessID() is then "", and the
 	// API must itself decide who "me" is (the caller, resolved elsewhere).
 	// Default false: such a request is refused (403, me_without_business),
 	// so that no handler reads an empty business as if it were one. A path
@@ -458,7 +458,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, ki
 
 // Verify checks token as the middleware would for a request to the escaped
 // path, without HTTP: for gRPC, command-line tools and tests. The query claim
-// is returned in Token.Query but bound to nothing. A single-use token is used
+// is returned in Token.Query() but bound to nothing. A single-use token is used
 // up, as by a request. Errors are *Error values.
 func (m *Middleware) Verify(ctx context.Context, token, path string) (*Token, error) {
 	return m.verifyPath(ctx, token, path, true)
@@ -487,7 +487,7 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 // authorize applies the path rules: 400 for an ambiguous path, then 403 when
 // no aud entry covers it, or when it is covered as "me" by a key without a
 // business and Config.AllowMeWithoutBusiness is off (the request would reach
-// the handler with an empty Token.BusinessID).
+// the handler with an empty Token.BusinessID()).
 func (m *Middleware) authorize(v *verified, path string) (string, *Error) {
 	if !checkPath(path) {
 		return "", ErrBadPath

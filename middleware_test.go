@@ -198,15 +198,15 @@ func TestTokenPerRequest(t *testing.T) {
 		require.True(t, ok)
 		if first == nil {
 			first = tok
-			tok.Audience[0] = "changed"
-			tok.Audience = append(tok.Audience, "appended")
-			tok.Query.Values("k")[0] = "changed"
-			all := tok.Query.URLValues()
+			aud := tok.Audience()
+			aud[0] = "changed"
+			_ = append(aud[:1], "appended")
+			tok.Query().Values("k")[0] = "changed"
+			all := tok.Query().URLValues()
 			all["k"][0] = "changed"
 			all.Set("new", "x")
-			tok.Query.Names()[0] = "changed"
-			tok.Query = QueryClaim{}
-			tok.BusinessID = "changed"
+			tok.Query().Names()[0] = "changed"
+			*tok = Token{} // this request's own view
 		}
 	}))
 	for range 2 {
@@ -214,10 +214,10 @@ func TestTokenPerRequest(t *testing.T) {
 	}
 	second, err := m.Verify(t.Context(), token, "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"/v2/accounts/me/search", "/v2/accounts/me/answers"}, second.Audience)
-	assert.Equal(t, []string{"a", "b"}, second.Query.Values("k"))
-	assert.Equal(t, url.Values{"k": {"a", "b"}}, second.Query.URLValues())
-	assert.Equal(t, "", second.BusinessID)
+	assert.Equal(t, []string{"/v2/accounts/me/search", "/v2/accounts/me/answers"}, second.Audience())
+	assert.Equal(t, []string{"a", "b"}, second.Query().Values("k"))
+	assert.Equal(t, url.Values{"k": {"a", "b"}}, second.Query().URLValues())
+	assert.Equal(t, "", second.BusinessID())
 	assert.NotSame(t, first, second)
 }
 
@@ -230,17 +230,17 @@ func TestTokenFields(t *testing.T) {
 	})
 	tok, err := m.Verify(t.Context(), hsToken(t, claims), "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.Equal(t, "hs", tok.KeyID)
-	assert.Equal(t, "HS256", tok.Algorithm)
-	assert.Equal(t, []string{"/v2/accounts/me/search"}, tok.Audience)
-	assert.Equal(t, testNow.Add(time.Minute).Unix(), tok.ExpiresAt.Unix())
-	assert.Equal(t, testNow.Add(-time.Minute).Unix(), tok.NotBefore.Unix())
-	assert.Equal(t, testNow.Add(-time.Minute).Unix(), tok.IssuedAt.Unix())
-	assert.Equal(t, "issuer", tok.Issuer)
-	assert.Equal(t, "subject", tok.Subject)
-	assert.Equal(t, "id-1", tok.ID)
-	assert.Zero(t, tok.Query.Len())
-	assert.Nil(t, tok.Query.URLValues())
+	assert.Equal(t, "hs", tok.KeyID())
+	assert.Equal(t, "HS256", tok.Algorithm())
+	assert.Equal(t, []string{"/v2/accounts/me/search"}, tok.Audience())
+	assert.Equal(t, testNow.Add(time.Minute).Unix(), tok.ExpiresAt().Unix())
+	assert.Equal(t, testNow.Add(-time.Minute).Unix(), tok.NotBefore().Unix())
+	assert.Equal(t, testNow.Add(-time.Minute).Unix(), tok.IssuedAt().Unix())
+	assert.Equal(t, "issuer", tok.Issuer())
+	assert.Equal(t, "subject", tok.Subject())
+	assert.Equal(t, "id-1", tok.ID())
+	assert.Zero(t, tok.Query().Len())
+	assert.Nil(t, tok.Query().URLValues())
 	var custom struct {
 		Tenant struct {
 			Plan  string
@@ -256,7 +256,7 @@ func TestTokenFields(t *testing.T) {
 	noExp, err := newTestMiddleware(t, func(c *Config) { c.AllowMissingExp = true }).
 		Verify(t.Context(), hsToken(t, with(func(c map[string]any) { delete(c, "exp") })), "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.True(t, noExp.ExpiresAt.IsZero(), "zero when the token has no exp")
+	assert.True(t, noExp.ExpiresAt().IsZero(), "zero when the token has no exp")
 }
 
 func TestFromContextWithoutMiddleware(t *testing.T) {

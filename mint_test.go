@@ -104,7 +104,7 @@ func TestMinterDefaultAlgorithm(t *testing.T) {
 			require.NoError(t, err)
 			tok, err := mw.Verify(context.Background(), token, "/v2/accounts/42/search")
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, tok.Algorithm)
+			assert.Equal(t, tc.want, tok.Algorithm())
 		})
 	}
 	_, err = scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k"}})

@@ -17,7 +17,7 @@ const (
 	// different from the token's for a bound parameter, or any parameter whose
 	// name equals a bound one only under case folding; an absent one is filled in.
 	QueryRefuse
-	// QueryLeave leaves the URL alone; Token.Query still holds the claim.
+	// QueryLeave leaves the URL alone; Token.Query() still holds the claim.
 	QueryLeave
 )
 

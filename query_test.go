@@ -86,10 +86,10 @@ func TestQueryBinding(t *testing.T) {
 				assert.Equal(t, res.req.URL.RequestURI(), res.req.RequestURI, "RequestURI follows the rewritten URL")
 				if tc.query != nil && tc.mode == QueryOverride {
 					seen := res.req.URL.Query()
-					for name, vals := range res.token.Query.URLValues() {
+					for name, vals := range res.token.Query().URLValues() {
 						assert.Equal(t, vals, seen[name], "r.URL.Query() downstream sees the token's values")
 					}
-					assertNoCaseVariant(t, seen, res.token.Query.URLValues())
+					assertNoCaseVariant(t, seen, res.token.Query().URLValues())
 				}
 			case http.StatusForbidden:
 				assert.Equal(t, "query_mismatch", res.reason)
@@ -107,12 +107,12 @@ func TestTokenQueryHoldsClaim(t *testing.T) {
 	})
 	tok, err := m.Verify(t.Context(), hsToken(t, claims), "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.Equal(t, url.Values{"experienceKey": {"MySearchExperience"}, "n": {"3"}, "multi": {"a", "false"}}, tok.Query.URLValues())
-	assert.Equal(t, "experienceKey=MySearchExperience&multi=a&multi=false&n=3", tok.Query.Encode())
-	assert.Equal(t, "3", tok.Query.Get("n"))
-	assert.True(t, tok.Query.Has("multi"))
-	assert.False(t, tok.Query.Has("Multi"))
-	assert.Equal(t, []string{"experienceKey", "multi", "n"}, tok.Query.Names())
+	assert.Equal(t, url.Values{"experienceKey": {"MySearchExperience"}, "n": {"3"}, "multi": {"a", "false"}}, tok.Query().URLValues())
+	assert.Equal(t, "experienceKey=MySearchExperience&multi=a&multi=false&n=3", tok.Query().Encode())
+	assert.Equal(t, "3", tok.Query().Get("n"))
+	assert.True(t, tok.Query().Has("multi"))
+	assert.False(t, tok.Query().Has("Multi"))
+	assert.Equal(t, []string{"experienceKey", "multi", "n"}, tok.Query().Names())
 }
 
 // TestFormIsRecomputed: a form parsed before the middleware must not keep the

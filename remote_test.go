@@ -166,7 +166,7 @@ func TestRemoteBusiness(t *testing.T) {
 		token := signRaw(t, "ES256", k.ec, `{"alg":"ES256","kid":"`+kid+`"}`, claimsJSON(t, validClaims()))
 		tk, err := m.Verify(t.Context(), token, "/v2/accounts/me/search")
 		require.NoError(t, err)
-		assert.Equal(t, business, tk.BusinessID)
+		assert.Equal(t, business, tk.BusinessID())
 	}
 	_, err = NewRemoteKeySet(t.Context(), RemoteConfig{URL: srv.URL, BusinessByKID: map[string]string{"a": "me"}})
 	assert.Error(t, err, "me is not a business")

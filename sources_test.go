@@ -166,7 +166,7 @@ func TestTokenSourceFunc(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.code, res.body)
 		assert.Equal(t, good, res.req.Header.Get("X-Token"))
 		require.NotNil(t, res.token)
-		assert.Equal(t, "hs", res.token.KeyID)
+		assert.Equal(t, "hs", res.token.KeyID())
 	}
 }
 

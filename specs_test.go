@@ -117,15 +117,15 @@ func TestSpecMintForPage(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := mw.Verify(context.Background(), tokens["everywhere"], "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.Equal(t, "HS256", tok.Algorithm)
-	assert.Equal(t, url.Values{"experienceKey": {"X"}, "n": {"5"}, "b": {"true"}, "many": {"a", "2"}}, tok.Query.URLValues())
-	assert.True(t, specNow.Add(scopedtoken.DefaultLifetime).Equal(tok.ExpiresAt))
+	assert.Equal(t, "HS256", tok.Algorithm())
+	assert.Equal(t, url.Values{"experienceKey": {"X"}, "n": {"5"}, "b": {"true"}, "many": {"a", "2"}}, tok.Query().URLValues())
+	assert.True(t, specNow.Add(scopedtoken.DefaultLifetime).Equal(tok.ExpiresAt()))
 
 	tok, err = mw.Verify(context.Background(), tokens["search"], "/v2/accounts/me/answers/x/y")
 	require.NoError(t, err)
-	assert.Equal(t, "ES256", tok.Algorithm)
-	assert.Equal(t, "ec-1", tok.KeyID)
-	assert.True(t, specNow.Add(time.Minute).Equal(tok.ExpiresAt), "expiresIn is in milliseconds")
+	assert.Equal(t, "ES256", tok.Algorithm())
+	assert.Equal(t, "ec-1", tok.KeyID())
+	assert.True(t, specNow.Add(time.Minute).Equal(tok.ExpiresAt()), "expiresIn is in milliseconds")
 }
 
 func TestSpecSecretIsRawBytes(t *testing.T) {
@@ -193,7 +193,7 @@ func TestSpecAlgorithmChoice(t *testing.T) {
 			require.NoError(t, err)
 			tok, err := mw.Verify(context.Background(), tokens["a"], "/v2/accounts/me/search")
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, tok.Algorithm)
+			assert.Equal(t, tt.want, tok.Algorithm())
 		})
 	}
 }

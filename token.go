@@ -9,24 +9,80 @@ import (
 	"time"
 )
 
-// Token is a verified token as one request sees it. Each request gets its own
-// *Token: a handler that changes it affects no other request, even when the
-// verification result came from the cache.
+// Token is a verified token as one request sees it. It is read through its
+// methods, which hand out copies: the verification result behind it is shared
+// by every request that presents the same token (through the cache), and
+// nothing a handler does with a Token changes what another request sees. A
+// Token costs a request two words, so that a cached request allocates no
+// more than the context that carries it. The zero Token is empty.
 type Token struct {
-	KeyID      string
-	Algorithm  string
-	BusinessID string     // the business this request acts for; "" only under Config.AllowMeWithoutBusiness (docs/security.md)
-	Audience   []string   // the aud entries, as written in the token
-	Query      QueryClaim // the query claim, read-only; empty when the token has none
-	ExpiresAt  time.Time  // zero when the token has no exp
-	NotBefore  time.Time  // zero when the token has no nbf
-	IssuedAt   time.Time  // zero when the token has no iat
-	Issuer     string
-	Subject    string
-	ID         string // the jti claim
-
-	v *verified // shared and never written: DecodeClaims unmarshals its claims
+	v        *verified // shared and never written
+	business string
 }
+
+// noClaims stands for the claims of the zero Token.
+var noClaims = &verified{key: &VerificationKey{}}
+
+// claims returns what the token says, never nil.
+func (t *Token) claims() *verified {
+	if t.v == nil {
+		return noClaims
+	}
+	return t.v
+}
+
+// KeyID returns the kid of the key that verified the token.
+func (t *Token) KeyID() string { return t.claims().key.id }
+
+// Algorithm returns the JWS algorithm the token was verified with (its key's
+// only one).
+func (t *Token) Algorithm() string { return t.claims().key.alg }
+
+// BusinessID returns the business this request acts for: the business its
+// path names, or the key's for "me". It is "" only under
+// Config.AllowMeWithoutBusiness (docs/security.md).
+func (t *Token) BusinessID() string { return t.business }
+
+// Audience returns the token's aud entries, as written in the token, in a
+// new slice.
+func (t *Token) Audience() []string {
+	aud := t.claims().aud
+	if len(aud) == 0 {
+		return nil
+	}
+	out := make([]string, len(aud))
+	for i := range aud {
+		out[i] = aud[i].raw
+	}
+	return out
+}
+
+// Query returns the token's query claim, read-only; it is empty when the
+// token has none.
+func (t *Token) Query() QueryClaim {
+	if q := &t.claims().query; len(q.names) > 0 {
+		return QueryClaim{q}
+	}
+	return QueryClaim{}
+}
+
+// ExpiresAt returns the exp claim, or the zero time when the token has none.
+func (t *Token) ExpiresAt() time.Time { return t.claims().exp.time() }
+
+// NotBefore returns the nbf claim, or the zero time when the token has none.
+func (t *Token) NotBefore() time.Time { return t.claims().nbf.time() }
+
+// IssuedAt returns the iat claim, or the zero time when the token has none.
+func (t *Token) IssuedAt() time.Time { return t.claims().iat.time() }
+
+// Issuer returns the iss claim, or "".
+func (t *Token) Issuer() string { return t.claims().iss }
+
+// Subject returns the sub claim, or "".
+func (t *Token) Subject() string { return t.claims().sub }
+
+// ID returns the jti claim, or "".
+func (t *Token) ID() string { return t.claims().jti }
 
 // DecodeClaims unmarshals the token's claims (all of them, registered and
 // custom) into v with encoding/json. The claims were checked strictly before the
@@ -140,13 +196,11 @@ func (c QueryClaim) MarshalJSON() ([]byte, error) {
 }
 
 // requestState is everything a passing request needs, in one allocation: the
-// context that carries the token, the token with a small aud backing array,
-// and the URL the next handler sees when the query is rewritten. The query
-// claim is not copied: Token.Query is a read-only view of the shared one.
+// context that carries the token, the token, and the URL the next handler
+// sees when the query is rewritten.
 type requestState struct {
 	context.Context
 	tok Token
-	aud [1]string
 	url url.URL
 }
 
@@ -159,28 +213,8 @@ func (s *requestState) Value(key any) any {
 	return s.Context.Value(key)
 }
 
-// newRequestState copies what v says into a fresh Token for one request.
+// newRequestState returns the state of one request that v lets act for
+// business.
 func newRequestState(parent context.Context, v *verified, business string) *requestState {
-	s := &requestState{Context: parent}
-	t := &s.tok
-	t.KeyID = v.key.id
-	t.Algorithm = v.key.alg
-	t.BusinessID = business
-	t.ExpiresAt = v.exp.time()
-	t.NotBefore = v.nbf.time()
-	t.IssuedAt = v.iat.time()
-	t.Issuer, t.Subject, t.ID = v.iss, v.sub, v.jti
-	t.v = v
-	if len(v.aud) <= len(s.aud) {
-		t.Audience = s.aud[:len(v.aud):len(v.aud)]
-	} else {
-		t.Audience = make([]string, len(v.aud))
-	}
-	for i := range v.aud {
-		t.Audience[i] = v.aud[i].raw
-	}
-	if len(v.query.names) > 0 {
-		t.Query = QueryClaim{&v.query}
-	}
-	return s
+	return &requestState{Context: parent, tok: Token{v: v, business: business}}
 }

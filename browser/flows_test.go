@@ -42,7 +42,7 @@ func TestPageCallsAPIWithItsToken(t *testing.T) {
 	require.NotEmpty(t, tok, "the call carried the page token in Authorization")
 	verified, err := k.mw.Verify(context.Background(), tok, "/v2/accounts/me/search")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"browser"}, verified.Query.Values("experienceKey"), "a token of the page's spec")
+	assert.Equal(t, []string{"browser"}, verified.Query().Values("experienceKey"), "a token of the page's spec")
 	assert.Empty(t, calls[0].header.Get("Cookie"))
 
 	t.Run("a call outside the token's aud shows the refusal", func(t *testing.T) {

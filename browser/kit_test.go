@@ -208,7 +208,7 @@ func newKit(t *testing.T) *kit {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(map[string]any{"endpoint": name, "business": tok.BusinessID, "query": r.URL.Query()}) //nolint:errcheck // the client went away
+			json.NewEncoder(w).Encode(map[string]any{"endpoint": name, "business": tok.BusinessID(), "query": r.URL.Query()}) //nolint:errcheck // the client went away
 		})
 	}
 	return &kit{mw: mw, specs: specs, minter: minter, api: mw.Handler(mux)}

@@ -148,10 +148,10 @@ func (d *demo) printCommands(w io.Writer, base string) {
 // reply is what the demo endpoints answer.
 type reply struct {
 	Endpoint         string     `json:"endpoint"`
-	Business         string     `json:"business"`         // Token.BusinessID: the business the request acts for
+	Business         string     `json:"business"`         // Token.BusinessID(): the business the request acts for
 	BusinessIDInPath string     `json:"businessIdInPath"` // as written in the URL ("me" or an ID)
 	Query            url.Values `json:"query"`            // r.URL.Query(), after the middleware bound the token's
-	TokenQuery       url.Values `json:"tokenQuery"`       // Token.Query
+	TokenQuery       url.Values `json:"tokenQuery"`       // Token.Query()
 	ExpiresAt        time.Time  `json:"expiresAt"`
 }
 
@@ -168,11 +168,11 @@ func endpoint(name string) http.HandlerFunc {
 		enc.SetIndent("", "  ")
 		enc.Encode(reply{ //nolint:errcheck // the client went away
 			Endpoint:         name,
-			Business:         tok.BusinessID,
+			Business:         tok.BusinessID(),
 			BusinessIDInPath: r.PathValue("businessId"),
 			Query:            r.URL.Query(),
-			TokenQuery:       tok.Query.URLValues(),
-			ExpiresAt:        tok.ExpiresAt,
+			TokenQuery:       tok.Query().URLValues(),
+			ExpiresAt:        tok.ExpiresAt(),
 		})
 	}
 }

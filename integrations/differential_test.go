@@ -79,8 +79,8 @@ func (s scenario) violations(o observation) []string {
 	var out []string
 	if o.token == nil {
 		out = append(out, "no token in the handler's context")
-	} else if o.token.BusinessID != "42" {
-		out = append(out, fmt.Sprintf("Token.BusinessID %q", o.token.BusinessID))
+	} else if o.token.BusinessID() != "42" {
+		out = append(out, fmt.Sprintf("Token.BusinessID() %q", o.token.BusinessID()))
 	}
 	check := func(view, business string, segs []string) {
 		for _, seg := range append([]string{business}, segs...) {

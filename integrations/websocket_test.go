@@ -41,7 +41,7 @@ func wsServer(t *testing.T, mw *scopedtoken.Middleware, accept func(offered []st
 		if err != nil {
 			return
 		}
-		if err := c.Write(ctx, typ, []byte(string(msg)+" from business "+tok.BusinessID)); err != nil {
+		if err := c.Write(ctx, typ, []byte(string(msg)+" from business "+tok.BusinessID())); err != nil {
 			return
 		}
 		c.Close(websocket.StatusNormalClosure, "")

@@ -19,7 +19,7 @@ func Example() {
 	}
 	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := scopedtoken.FromContext(r.Context())
-		fmt.Fprint(w, tok.Query.Get("experienceKey"))
+		fmt.Fprint(w, tok.Query().Get("experienceKey"))
 	}))
 
 	for _, token := range []string{

@@ -58,13 +58,13 @@ func TestMintDefaultsVerify(t *testing.T) {
 
 	tok, err := mw.Verify(context.Background(), iss.Mint(), searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, iss.KeyID(), tok.KeyID)
-	assert.Equal(t, "ES256", tok.Algorithm)
-	assert.Equal(t, []string{scopedtokentest.DefaultAudience}, tok.Audience)
-	assertTime(t, testNow.Add(5*time.Minute), tok.ExpiresAt)
-	assertTime(t, testNow, tok.IssuedAt)
-	assert.Empty(t, tok.BusinessID)
-	assert.Zero(t, tok.Query.Len())
+	assert.Equal(t, iss.KeyID(), tok.KeyID())
+	assert.Equal(t, "ES256", tok.Algorithm())
+	assert.Equal(t, []string{scopedtokentest.DefaultAudience}, tok.Audience())
+	assertTime(t, testNow.Add(5*time.Minute), tok.ExpiresAt())
+	assertTime(t, testNow, tok.IssuedAt())
+	assert.Empty(t, tok.BusinessID())
+	assert.Zero(t, tok.Query().Len())
 }
 
 func TestMintEveryAlgorithm(t *testing.T) {
@@ -75,14 +75,14 @@ func TestMintEveryAlgorithm(t *testing.T) {
 			kid := iss.AddKey(alg)
 			tok, err := mw.Verify(context.Background(), iss.Mint(scopedtokentest.SignWith(kid)), searchPath)
 			require.NoError(t, err)
-			assert.Equal(t, kid, tok.KeyID)
-			assert.Equal(t, alg, tok.Algorithm)
+			assert.Equal(t, kid, tok.KeyID())
+			assert.Equal(t, alg, tok.Algorithm())
 		})
 	}
 	t.Run("the HS256 key", func(t *testing.T) {
 		tok, err := mw.Verify(context.Background(), iss.Mint(scopedtokentest.SignWith(iss.HMACKeyID())), searchPath)
 		require.NoError(t, err)
-		assert.Equal(t, "HS256", tok.Algorithm)
+		assert.Equal(t, "HS256", tok.Algorithm())
 	})
 }
 
@@ -90,7 +90,7 @@ func TestWithAlgorithm(t *testing.T) {
 	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow), scopedtokentest.WithAlgorithm("EdDSA"))
 	tok, err := newMiddleware(t, iss, nil).Verify(context.Background(), iss.Mint(), searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, "EdDSA", tok.Algorithm)
+	assert.Equal(t, "EdDSA", tok.Algorithm())
 }
 
 func TestSecretIsPrintableAndLongEnough(t *testing.T) {
@@ -117,52 +117,52 @@ func TestMintOptions(t *testing.T) {
 			opts: []scopedtokentest.MintOption{scopedtokentest.Audience("/v2/accounts/me/a", "/v2/accounts/me/b/c")},
 			path: "/v2/accounts/me/b/c/d",
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assert.Equal(t, []string{"/v2/accounts/me/a", "/v2/accounts/me/b/c"}, tok.Audience)
+				assert.Equal(t, []string{"/v2/accounts/me/a", "/v2/accounts/me/b/c"}, tok.Audience())
 			},
 		},
 		{
 			name: "query one and several values",
 			opts: []scopedtokentest.MintOption{scopedtokentest.Query("experienceKey", "X"), scopedtokentest.Query("f", "1", "2")},
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assert.Equal(t, url.Values{"experienceKey": {"X"}, "f": {"1", "2"}}, tok.Query.URLValues())
+				assert.Equal(t, url.Values{"experienceKey": {"X"}, "f": {"1", "2"}}, tok.Query().URLValues())
 			},
 		},
 		{
 			name: "expires in",
 			opts: []scopedtokentest.MintOption{scopedtokentest.ExpiresIn(time.Minute)},
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assertTime(t, testNow.Add(time.Minute), tok.ExpiresAt)
+				assertTime(t, testNow.Add(time.Minute), tok.ExpiresAt())
 			},
 		},
 		{
 			name: "expires at",
 			opts: []scopedtokentest.MintOption{scopedtokentest.ExpiresAt(later)},
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assertTime(t, later, tok.ExpiresAt)
+				assertTime(t, later, tok.ExpiresAt())
 			},
 		},
 		{
 			name: "not before and issued at in the past",
 			opts: []scopedtokentest.MintOption{scopedtokentest.NotBefore(testNow.Add(-time.Minute)), scopedtokentest.IssuedAt(testNow.Add(-2 * time.Minute))},
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assertTime(t, testNow.Add(-time.Minute), tok.NotBefore)
-				assertTime(t, testNow.Add(-2*time.Minute), tok.IssuedAt)
+				assertTime(t, testNow.Add(-time.Minute), tok.NotBefore())
+				assertTime(t, testNow.Add(-2*time.Minute), tok.IssuedAt())
 			},
 		},
 		{
 			name: "no iat",
 			opts: []scopedtokentest.MintOption{scopedtokentest.NoIssuedAt()},
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assert.True(t, tok.IssuedAt.IsZero())
+				assert.True(t, tok.IssuedAt().IsZero())
 			},
 		},
 		{
 			name: "iss sub jti",
 			opts: []scopedtokentest.MintOption{scopedtokentest.IssuerClaim("me"), scopedtokentest.Subject("user-1"), scopedtokentest.JWTID("j-1")},
 			check: func(t *testing.T, tok *scopedtoken.Token) {
-				assert.Equal(t, "me", tok.Issuer)
-				assert.Equal(t, "user-1", tok.Subject)
-				assert.Equal(t, "j-1", tok.ID)
+				assert.Equal(t, "me", tok.Issuer())
+				assert.Equal(t, "user-1", tok.Subject())
+				assert.Equal(t, "j-1", tok.ID())
 			},
 		},
 		{
@@ -243,7 +243,7 @@ func TestNoExpiryAcceptedWhenConfigured(t *testing.T) {
 	mw := newMiddleware(t, iss, func(c *scopedtoken.Config) { c.AllowMissingExp = true })
 	tok, err := mw.Verify(context.Background(), iss.Mint(scopedtokentest.NoExpiry()), searchPath)
 	require.NoError(t, err)
-	assert.True(t, tok.ExpiresAt.IsZero())
+	assert.True(t, tok.ExpiresAt().IsZero())
 }
 
 func TestHostileBuilders(t *testing.T) {
@@ -379,7 +379,7 @@ func TestGoodTokenThroughHandler(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
 	require.NotNil(t, got)
-	assert.Equal(t, "b42", got.BusinessID)
+	assert.Equal(t, "b42", got.BusinessID())
 }
 
 func TestKeysAndStaticKeys(t *testing.T) {
@@ -413,7 +413,7 @@ func TestKeySetIsLive(t *testing.T) {
 	assert.Equal(t, kid, iss.KeyID())
 	tok, err := mw.Verify(ctx, iss.Mint(), searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, kid, tok.KeyID)
+	assert.Equal(t, kid, tok.KeyID())
 	_, err = mw.Verify(ctx, oldToken, searchPath)
 	require.NoError(t, err, "rotation keeps the old key until it is removed")
 
@@ -470,7 +470,7 @@ func TestJWKSServerRotationWithRemoteKeySet(t *testing.T) {
 	oldToken := iss.Mint()
 	tok, err := mw.Verify(ctx, oldToken, searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, "b7", tok.BusinessID)
+	assert.Equal(t, "b7", tok.BusinessID())
 	_, err = mw.Verify(ctx, iss.Mint(scopedtokentest.SignWith(iss.HMACKeyID())), searchPath)
 	assert.ErrorIs(t, err, scopedtoken.ErrUnknownKID, "HMAC keys are not served")
 	for _, b := range []func(...scopedtokentest.MintOption) string{iss.Expired, iss.WrongKey, iss.Tampered, iss.AlgNone, iss.WrongAudience} {
@@ -487,7 +487,7 @@ func TestJWKSServerRotationWithRemoteKeySet(t *testing.T) {
 	require.NoError(t, remote.Refresh(ctx))
 	tok, err = mw.Verify(ctx, newToken, searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, kid, tok.KeyID)
+	assert.Equal(t, kid, tok.KeyID())
 	_, err = mw.Verify(ctx, oldToken, searchPath)
 	require.NoError(t, err, "the previous key is still served")
 
@@ -503,7 +503,7 @@ func TestJWKSServerRotationWithRemoteKeySet(t *testing.T) {
 	require.NoError(t, remote.Refresh(ctx))
 	tok, err = mw.Verify(ctx, iss.Mint(scopedtokentest.SignWith(added)), searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, "RS256", tok.Algorithm)
+	assert.Equal(t, "RS256", tok.Algorithm())
 
 	before := srv.Requests()
 	srv.FailWith(http.StatusInternalServerError)
@@ -518,7 +518,7 @@ func TestWithAudience(t *testing.T) {
 	mw := newMiddleware(t, iss, nil)
 	tok, err := mw.Verify(context.Background(), iss.Mint(), "/v2/accounts/me/faq/1")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"/v2/accounts/me/answers", "/v2/accounts/me/faq"}, tok.Audience)
+	assert.Equal(t, []string{"/v2/accounts/me/answers", "/v2/accounts/me/faq"}, tok.Audience())
 	_, err = mw.Verify(context.Background(), iss.Mint(), searchPath)
 	assert.ErrorIs(t, err, scopedtoken.ErrAudienceMismatch)
 	_, err = mw.Verify(context.Background(), iss.WrongAudience(), "/v2/accounts/me/faq")
@@ -639,7 +639,7 @@ func TestJWKSServerEd25519(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := mw.Verify(context.Background(), iss.Mint(), searchPath)
 	require.NoError(t, err)
-	assert.Equal(t, "Ed25519", tok.Algorithm)
+	assert.Equal(t, "Ed25519", tok.Algorithm())
 	_, err = mw.Verify(context.Background(), iss.Mint(scopedtokentest.Alg("EdDSA")), searchPath)
 	assert.ErrorIs(t, err, scopedtoken.ErrAlgMismatch)
 }

@@ -275,7 +275,7 @@ func demoAPI() http.Handler {
 			Query    url.Values `json:"query"`
 		}{InPath: r.PathValue("businessId"), Query: r.URL.Query()}
 		if tok, ok := scopedtoken.FromContext(r.Context()); ok {
-			reply.Business = tok.BusinessID
+			reply.Business = tok.BusinessID()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(reply) //nolint:errcheck // the client went away

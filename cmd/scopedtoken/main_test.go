@@ -274,8 +274,8 @@ func TestMint(t *testing.T) {
 		require.NoError(t, err)
 		tok, err := wall.Verify(context.Background(), r.lastLine(), "/v2/accounts/me/answers/x")
 		require.NoError(t, err, "the file's final newline is not part of the secret")
-		assert.Equal(t, url.Values{"f": {"1", "2"}}, tok.Query.URLValues())
-		assert.WithinDuration(t, time.Now().Add(2*time.Minute), tok.ExpiresAt, 10*time.Second)
+		assert.Equal(t, url.Values{"f": {"1", "2"}}, tok.Query().URLValues())
+		assert.WithinDuration(t, time.Now().Add(2*time.Minute), tok.ExpiresAt(), 10*time.Second)
 	})
 	t.Run("link", func(t *testing.T) {
 		r := cli("mint", "--kid", "k1", "--secret", testSecret, "--aud", searchPath, "--url", "https://example.com/page?a=1")
@@ -730,7 +730,7 @@ func TestEndToEnd(t *testing.T) {
 			require.NoError(t, err)
 			tok, err := mw.Verify(context.Background(), token, searchPath)
 			require.NoError(t, err)
-			assert.Equal(t, url.Values{"experienceKey": {"X"}}, tok.Query.URLValues())
+			assert.Equal(t, url.Values{"experienceKey": {"X"}}, tok.Query().URLValues())
 
 			// A token from the Go Minter passes the CLI.
 			sk := scopedtoken.SigningKey{ID: kid, Algorithm: alg, Secret: key.Secret}

@@ -245,12 +245,12 @@ type tokenOut struct {
 }
 
 func tokenJSON(t *scopedtoken.Token) tokenOut {
-	out := tokenOut{KeyID: t.KeyID, Algorithm: t.Algorithm, BusinessID: t.BusinessID, Audience: t.Audience,
-		Query: t.Query.URLValues(), Issuer: t.Issuer, Subject: t.Subject, ID: t.ID}
+	out := tokenOut{KeyID: t.KeyID(), Algorithm: t.Algorithm(), BusinessID: t.BusinessID(), Audience: t.Audience(),
+		Query: t.Query().URLValues(), Issuer: t.Issuer(), Subject: t.Subject(), ID: t.ID()}
 	for _, p := range []struct {
 		dst **time.Time
 		t   time.Time
-	}{{&out.ExpiresAt, t.ExpiresAt}, {&out.NotBefore, t.NotBefore}, {&out.IssuedAt, t.IssuedAt}} {
+	}{{&out.ExpiresAt, t.ExpiresAt()}, {&out.NotBefore, t.NotBefore()}, {&out.IssuedAt, t.IssuedAt()}} {
 		if !p.t.IsZero() {
 			u := p.t.UTC()
 			*p.dst = &u

@@ -101,7 +101,7 @@ func TestWrap(t *testing.T) {
 				}
 				assert.Equal(t, "handled", rec.Body.String())
 				require.NotNil(t, token)
-				assert.Equal(t, "42", token.BusinessID)
+				assert.Equal(t, "42", token.BusinessID())
 				assert.Equal(t, []string{"bound"}, query)
 				assert.Equal(t, "pizza", input)
 			})

@@ -107,10 +107,10 @@ func TestWrap(t *testing.T) {
 			}
 			assert.Equal(t, "handled", rec.Body.String(), "nothing written after the chain")
 			require.NotNil(t, got.token)
-			assert.Equal(t, "42", got.token.BusinessID)
+			assert.Equal(t, "42", got.token.BusinessID())
 			assert.Equal(t, tt.wantQuery, got.query)
 			assert.Equal(t, "pizza", got.input)
-			assert.Equal(t, url.Values{"experienceKey": {"bound"}}, got.token.Query.URLValues())
+			assert.Equal(t, url.Values{"experienceKey": {"bound"}}, got.token.Query().URLValues())
 		})
 	}
 }

@@ -83,11 +83,11 @@ func WriteReply(w http.ResponseWriter, r *http.Request, endpoint, pathBusiness s
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(Reply{ //nolint:errcheck // the client went away
 		Endpoint:     endpoint,
-		Business:     tok.BusinessID,
+		Business:     tok.BusinessID(),
 		PathBusiness: pathBusiness,
 		Query:        r.URL.Query(),
-		TokenQuery:   tok.Query.URLValues(),
-		ExpiresAt:    tok.ExpiresAt,
+		TokenQuery:   tok.Query().URLValues(),
+		ExpiresAt:    tok.ExpiresAt(),
 	})
 }
 
