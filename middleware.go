@@ -417,7 +417,12 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		drop = m.queryParam
 	}
 	query, uri, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode, m.urlLimit,
-		func() string { return requestURIBase(r.URL) })
+		func() string {
+			if u := r.URL; u.Opaque == "" && u.RawPath == "" && path != "" {
+				return path // u.EscapedPath(), as requestPath read it
+			}
+			return requestURIBase(r.URL)
+		})
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return

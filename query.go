@@ -43,7 +43,8 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	if strings.IndexByte(raw, ';') >= 0 {
 		return "", "", ErrBadQuery
 	}
-	if len(q.names) > 0 && !limit.parses(raw) {
+	params := strings.Count(raw, "&") + 1 // as net/url counts them
+	if len(q.names) > 0 && !limit.accepts(params) {
 		return "", "", ErrBadQuery
 	}
 	var stack [256]byte
@@ -118,7 +119,11 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	start := b.Len()
 	if !dropped && !empty {
 		b.WriteString(raw) // every pair stays, in order: copy them at once
+		if bind {
+			params += q.nvalues // one pair per value follows
+		}
 	} else {
+		params = -1 // count them below
 		for rest := raw; rest != ""; {
 			pair, next, _ := strings.Cut(rest, "&")
 			rest = next
@@ -143,7 +148,10 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	}
 	out := b.String()
 	query = out[start:]
-	if len(q.names) > 0 && !limit.parses(query) {
+	if params < 0 {
+		params = strings.Count(query, "&") + 1
+	}
+	if len(q.names) > 0 && !limit.accepts(params) {
 		return "", "", ErrBadQuery
 	}
 	if uriBase != nil {
