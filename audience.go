@@ -78,6 +78,9 @@ func checkPath(p string) bool {
 	}
 	segStart := 0
 	for i := 0; i <= len(p); i++ {
+		if i < len(p) && charClass[p[i]]&classPathPlain != 0 {
+			continue // most bytes: one table lookup
+		}
 		if i == len(p) || p[i] == '/' {
 			seg := p[segStart:i]
 			if seg == "" || seg == "." || seg == ".." {

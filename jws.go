@@ -224,11 +224,12 @@ func validSegmentB64(seg []byte) bool {
 
 func isB64URL(c byte) bool { return charClass[c]&classB64URL != 0 }
 
-// Byte classes of the token syntax checks, looked up in one table: tokens are
-// scanned byte by byte on every request, cached or not.
+// Byte classes of the token and path syntax checks, looked up in one table:
+// tokens and paths are scanned byte by byte on every request, cached or not.
 const (
-	classB64URL   = 1 << iota // the base64url alphabet
-	classB64Token             // also allowed in an RFC 6750 b64token: '.', '~', '+', '/'
+	classB64URL    = 1 << iota // the base64url alphabet
+	classB64Token              // also allowed in an RFC 6750 b64token: '.', '~', '+', '/'
+	classPathPlain             // a path byte checkPath passes over: not '/', '%', '\', a control or a space
 )
 
 var charClass = func() (t [256]uint8) {
@@ -239,6 +240,11 @@ var charClass = func() (t [256]uint8) {
 	}
 	for _, c := range ".~+/" {
 		t[c] = classB64Token
+	}
+	for c := range t {
+		if c > ' ' && c != 0x7f && c != '/' && c != '%' && c != '\\' {
+			t[c] |= classPathPlain
+		}
 	}
 	return t
 }()

@@ -194,6 +194,7 @@ const (
 // concurrent use.
 type Middleware struct {
 	keys            KeySet
+	staticKeys      bool // keys is a StaticKeys set: a kid's key never changes
 	now             func() time.Time
 	leeway          time.Duration
 	maxLifetime     time.Duration
@@ -256,6 +257,7 @@ func New(cfg Config) (*Middleware, error) {
 		revocations:     cfg.Revocations,
 		urlLimit:        new(paramLimit),
 	}
+	_, m.staticKeys = cfg.Keys.(staticKeys)
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -523,7 +525,7 @@ func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid
 func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified) (v *verified, kid string, cached bool, e *Error) {
 	now := m.now()
 	if hit != nil {
-		if cur, err := m.keys.LookupKey(ctx, hit.key.id); err == nil && cur == hit.key {
+		if m.staticKeys || m.keyStillServes(ctx, hit.key) {
 			if e := m.checkTimes(hit, now); e != nil {
 				if e == ErrExpired {
 					m.cache.remove(token) // an entry never outlives its token's exp
@@ -561,6 +563,14 @@ func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified)
 		m.cache.put(token, v)
 	}
 	return v, j.kid, false, nil
+}
+
+// keyStillServes reports whether the key set still serves key for its kid:
+// a cached verification is trusted only while it does, so that a rotated or
+// removed key stops its tokens at once.
+func (m *Middleware) keyStillServes(ctx context.Context, key *VerificationKey) bool {
+	cur, err := m.keys.LookupKey(ctx, key.id)
+	return err == nil && cur == key
 }
 
 // isNilPointer reports whether v is an interface holding a nil pointer, map,
