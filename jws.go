@@ -224,12 +224,14 @@ func validSegmentB64(seg []byte) bool {
 
 func isB64URL(c byte) bool { return charClass[c]&classB64URL != 0 }
 
-// Byte classes of the token and path syntax checks, looked up in one table:
-// tokens and paths are scanned byte by byte on every request, cached or not.
+// Byte classes of the token, path and query syntax checks, looked up in one
+// table: tokens, paths and queries are scanned byte by byte on every request,
+// cached or not.
 const (
-	classB64URL    = 1 << iota // the base64url alphabet
-	classB64Token              // also allowed in an RFC 6750 b64token: '.', '~', '+', '/'
-	classPathPlain             // a path byte checkPath passes over: not '/', '%', '\', a control or a space
+	classB64URL       = 1 << iota // the base64url alphabet
+	classB64Token                 // also allowed in an RFC 6750 b64token: '.', '~', '+', '/'
+	classPathPlain                // a path byte checkPath passes over: not '/', '%', '\', a control or a space
+	classQuerySpecial             // a query byte cutPair stops at: '&', '=', ';' or '%'
 )
 
 var charClass = func() (t [256]uint8) {
@@ -240,6 +242,9 @@ var charClass = func() (t [256]uint8) {
 	}
 	for _, c := range ".~+/" {
 		t[c] = classB64Token
+	}
+	for _, c := range "&=;%" {
+		t[c] |= classQuerySpecial
 	}
 	for c := range t {
 		if c > ' ' && c != 0x7f && c != '/' && c != '%' && c != '\\' {

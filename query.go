@@ -40,11 +40,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	if dropParam == "" && len(q.names) == 0 {
 		return raw, "", nil
 	}
-	if strings.IndexByte(raw, ';') >= 0 {
-		return "", "", ErrBadQuery
-	}
-	params := strings.Count(raw, "&") + 1 // as net/url counts them
-	if len(q.names) > 0 && !limit.accepts(params) {
+	if len(q.names) > 0 && !limit.allows(raw) {
 		return "", "", ErrBadQuery
 	}
 	var stack [256]byte
@@ -54,43 +50,40 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	}
 	// First pass: validate, and find whether anything must change, and
 	// whether any pair must go (else the new query is raw plus the claim).
+	// Under QueryRefuse a mismatch is only noted, so that a query that cannot
+	// be read is refused as such (400) wherever its flaw lies.
 	var seen [maxTrackedParams]int32 // values of each bound name seen so far, up to one past the claim's
-	changed, dropped, empty := false, false, false
-	for rest := raw; ; {
-		pair, next, more := strings.Cut(rest, "&")
-		rest = next
-		if pair == "" {
+	changed, dropped, empty, mismatch := false, false, false, false
+	for rest, more := raw, true; more; {
+		var p queryPair
+		if p, rest, more = cutPair(rest); !p.valid {
+			return "", "", ErrBadQuery
+		}
+		if p.empty() {
 			empty = true
-		} else {
-			name, value, _ := strings.Cut(pair, "=")
-			if !validEscapes(name) || !validEscapes(value) {
-				return "", "", ErrBadQuery
+			continue
+		}
+		name, value := p.name(), p.value()
+		switch i, variant := lookupBound(name, dropParam, bind, q, scratch); {
+		case i == dropToken:
+			changed, dropped = true, true
+		case variant:
+			mismatch = mismatch || mode == QueryRefuse
+			changed, dropped = true, true
+		case i >= 0:
+			dropped = true // if anything changes, the claim's pairs replace it
+			want := q.values[i]
+			if int(seen[i]) >= len(want) || !unescapedEquals(value, want[seen[i]]) {
+				mismatch = mismatch || mode == QueryRefuse
+				changed = true
 			}
-			switch i, variant := lookupBound(name, dropParam, bind, q, scratch); {
-			case i == dropToken:
-				changed, dropped = true, true
-			case variant:
-				if mode == QueryRefuse {
-					return "", "", ErrQueryMismatch
-				}
-				changed, dropped = true, true
-			case i >= 0:
-				dropped = true // if anything changes, the claim's pairs replace it
-				want := q.values[i]
-				if int(seen[i]) >= len(want) || !unescapedEquals(value, want[seen[i]]) {
-					if mode == QueryRefuse {
-						return "", "", ErrQueryMismatch
-					}
-					changed = true
-				}
-				if int(seen[i]) <= len(want) {
-					seen[i]++
-				}
+			if int(seen[i]) <= len(want) {
+				seen[i]++
 			}
 		}
-		if !more {
-			break
-		}
+	}
+	if mismatch {
+		return "", "", ErrQueryMismatch
 	}
 	if bind {
 		for i := range q.names {
@@ -119,25 +112,20 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	start := b.Len()
 	if !dropped && !empty {
 		b.WriteString(raw) // every pair stays, in order: copy them at once
-		if bind {
-			params += q.nvalues // one pair per value follows
-		}
 	} else {
-		params = -1 // count them below
-		for rest := raw; rest != ""; {
-			pair, next, _ := strings.Cut(rest, "&")
-			rest = next
-			if pair == "" {
+		for rest, more := raw, true; more; {
+			var p queryPair
+			p, rest, more = cutPair(rest) // valid: the first pass read it
+			if p.empty() {
 				continue
 			}
-			name, _, _ := strings.Cut(pair, "=")
-			if i, variant := lookupBound(name, dropParam, bind, q, scratch); i != notBound || variant {
+			if i, variant := lookupBound(p.name(), dropParam, bind, q, scratch); i != notBound || variant {
 				continue
 			}
 			if b.Len() > start {
 				b.WriteByte('&')
 			}
-			b.WriteString(pair)
+			b.WriteString(p.pair)
 		}
 	}
 	if bind {
@@ -148,16 +136,70 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	}
 	out := b.String()
 	query = out[start:]
-	if params < 0 {
-		params = strings.Count(query, "&") + 1
-	}
-	if len(q.names) > 0 && !limit.accepts(params) {
+	if len(q.names) > 0 && !limit.allows(query) {
 		return "", "", ErrBadQuery
 	}
 	if uriBase != nil {
 		uri = out
 	}
 	return query, uri, nil
+}
+
+// queryPair is one '&'-separated pair of a query, as cutPair reads it.
+type queryPair struct {
+	pair  string
+	eq    int  // the index of its first '=', or -1
+	valid bool // no ';', and every '%' starts a two-digit hex escape
+}
+
+func (p queryPair) empty() bool { return p.pair == "" }
+
+// name returns the pair's escaped name.
+func (p queryPair) name() string {
+	if p.eq < 0 {
+		return p.pair
+	}
+	return p.pair[:p.eq]
+}
+
+// value returns the pair's escaped value ("" when it has no '=').
+func (p queryPair) value() string {
+	if p.eq < 0 {
+		return ""
+	}
+	return p.pair[p.eq+1:]
+}
+
+// cutPair reads the first pair of raw, up to its first '&', and returns it,
+// what follows the '&', and whether there was one. It checks the pair's
+// syntax in the same pass: strings.Cut and a separate check would cost more
+// in calls than in bytes on the short queries of every request. An escape
+// cannot span two pairs, since neither '&' nor '=' is a hex digit.
+func cutPair(raw string) (p queryPair, rest string, more bool) {
+	p.eq, p.valid = -1, true
+	for i := 0; i < len(raw); i++ {
+		if charClass[raw[i]]&classQuerySpecial == 0 {
+			continue
+		}
+		switch raw[i] {
+		case '&':
+			p.pair = raw[:i]
+			return p, raw[i+1:], true
+		case '=':
+			if p.eq < 0 {
+				p.eq = i
+			}
+		case ';':
+			p.valid = false
+		case '%':
+			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+				p.valid = false
+			}
+			i += 2
+		}
+	}
+	p.pair = raw
+	return p, "", false
 }
 
 const (

@@ -41,6 +41,15 @@ func (l *paramLimit) parses(query string) bool {
 	return l.accepts(strings.Count(query, "&") + 1)
 }
 
+// allows is parses, without counting when query is too short to reach the
+// limit: a query of n bytes has at most n+1 parameters.
+func (l *paramLimit) allows(query string) bool {
+	if b := l.known.Load(); b != nil && len(query)+1 <= b.maxOK {
+		return true
+	}
+	return l.parses(query)
+}
+
 // accepts reports whether net/url parses a query of n parameters. Once
 // learnt, it costs an atomic load and two compares; learning costs O(log n)
 // probes of at most 2n bytes, once.

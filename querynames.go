@@ -95,13 +95,30 @@ func (q *boundQuery) exact(name string) int {
 	return -1
 }
 
-// isFolded reports whether f is the folded form of a bound name.
-func (q *boundQuery) isFolded(f string) bool {
+// exactBytes is exact for a name in scratch memory; string(name) is only
+// compared, never copied.
+func (q *boundQuery) exactBytes(name []byte) int {
 	if q.byName != nil {
-		return q.byName[f].folded
+		if slot, ok := q.byName[string(name)]; ok {
+			return slot.index
+		}
+		return -1
+	}
+	for i, n := range q.names {
+		if n == string(name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// isFolded reports whether f is the folded form of a bound name.
+func (q *boundQuery) isFolded(f []byte) bool {
+	if q.byName != nil {
+		return q.byName[string(f)].folded
 	}
 	for _, g := range q.folded {
-		if g == f {
+		if g == string(f) {
 			return true
 		}
 	}
@@ -138,14 +155,14 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 	if !ok {
 		return -1, false
 	}
-	if i := q.exact(string(raw)); i >= 0 {
+	if i := q.exactBytes(raw); i >= 0 {
 		return i, false
 	}
 	folded, ok := appendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)
 	if !ok {
 		return -1, false
 	}
-	return -1, q.isFolded(string(folded))
+	return -1, q.isFolded(folded)
 }
 
 // asciiSet is a set of bytes below utf8.RuneSelf.

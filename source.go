@@ -71,7 +71,12 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hi
 // token it holds verified, and a compact JWS is made of base64url segments
 // and dots. Its syntax is then not checked again.
 func parseBearer(v string, cache *tokenCache) (token string, hit *verified, isBearer bool, e *Error) {
-	scheme, rest, hasSpace := strings.Cut(v, " ")
+	scheme, rest, hasSpace := v, "", false
+	if len(v) > len("Bearer ") && v[len("Bearer")] == ' ' { // the usual case, without a search
+		scheme, rest, hasSpace = v[:len("Bearer")], v[len("Bearer "):], true
+	} else {
+		scheme, rest, hasSpace = strings.Cut(v, " ")
+	}
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", nil, false, nil
 	}
