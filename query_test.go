@@ -70,6 +70,11 @@ func TestQueryBinding(t *testing.T) {
 		{name: "semicolon with a query claim", query: bound, rawQuery: "experienceKey=Other;x=1", code: http.StatusBadRequest},
 		{name: "bad escape with a query claim", query: bound, rawQuery: "experienceKey=%zz", code: http.StatusBadRequest},
 		{name: "bad escape in a name", query: bound, rawQuery: "a%2=1", code: http.StatusBadRequest},
+		// An unreadable query is refused as such (400) even after a mismatch.
+		{name: "refuse: mismatch then a bad escape", mode: QueryRefuse, query: bound, rawQuery: "experienceKey=Other&a=%zz",
+			code: http.StatusBadRequest},
+		{name: "refuse: mismatch then a semicolon", mode: QueryRefuse, query: bound, rawQuery: "experienceKey=Other&a=1;b=2",
+			code: http.StatusBadRequest},
 		{name: "leave: semicolon still refused", mode: QueryLeave, query: bound, rawQuery: "a=1;b=2", code: http.StatusBadRequest},
 		{name: "semicolon without a query claim passes", rawQuery: "a=1;b=2", code: http.StatusOK, wantQuery: "a=1;b=2"},
 		{name: "numbers and booleans bound as JSON text", query: map[string]any{"n": 1.5, "b": true}, rawQuery: "",
