@@ -249,14 +249,20 @@ func TestCustomPrefix(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadAudience, "an entry with the default prefix is malformed under another prefix")
 }
 
-// TestPathPlainClass: the bytes checkPath passes over with one table lookup
-// are exactly those that need no check: not '/', '%' or '\', not a control
-// byte, space or DEL; every byte value, alone or beside any other, gets the
-// answer of checkPathModel.
-func TestPathPlainClass(t *testing.T) {
+// TestCharClasses: each class of the byte table holds exactly its bytes. The
+// bytes checkPath passes over with one lookup are those that need no check:
+// not '/', '%' or '\\', not a control byte, space or DEL; so every byte
+// value, alone or beside any other, gets the answer of checkPathModel.
+func TestCharClasses(t *testing.T) {
 	for c := range 256 {
-		special := c == '/' || c == '%' || c == '\\' || c <= ' ' || c == 0x7f
-		assert.Equal(t, !special, charClass[c]&classPathPlain != 0, "byte %#x", c)
+		b64url := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		b64token := b64url || strings.IndexByte(".~+/", byte(c)) >= 0
+		querySpecial := strings.IndexByte("&=;%", byte(c)) >= 0
+		pathPlain := !(c == '/' || c == '%' || c == '\\' || c <= ' ' || c == 0x7f)
+		assert.Equal(t, b64url, charClass[c]&classB64URL != 0, "b64url %#x", c)
+		assert.Equal(t, b64token, charClass[c]&classB64Token != 0, "b64token %#x", c)
+		assert.Equal(t, querySpecial, charClass[c]&classQuerySpecial != 0, "query special %#x", c)
+		assert.Equal(t, pathPlain, charClass[c]&classPathPlain != 0, "path plain %#x", c)
 	}
 	for c := range 256 {
 		for d := range 256 {

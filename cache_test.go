@@ -619,6 +619,8 @@ func TestCacheConcurrent(t *testing.T) {
 // cached tokens at once.
 func TestCacheSkipsKeyLookupForStaticKeysOnly(t *testing.T) {
 	static := ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret})
+	vk, err := static.LookupKey(t.Context(), "hs")
+	require.NoError(t, err)
 	replaced, err := NewVerificationKey(Key{ID: "hs", Algorithm: "HS256", Secret: []byte("another-cache-test-secret-32byte")})
 	require.NoError(t, err)
 	tests := []struct {
@@ -629,14 +631,13 @@ func TestCacheSkipsKeyLookupForStaticKeysOnly(t *testing.T) {
 		{name: "StaticKeys", keys: static, skip: true},
 		{name: "CombineKeys of StaticKeys", keys: CombineKeys(static)},
 		{name: "a wrapper of StaticKeys", keys: struct{ KeySet }{static}},
+		{name: "a map of keys", keys: mapKeys{"hs": vk}},
 		{name: "a set that changes", keys: &swapKeys{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			swap, swaps := tc.keys.(*swapKeys)
 			if swaps {
-				vk, err := static.LookupKey(t.Context(), "hs")
-				require.NoError(t, err)
 				swap.key.Store(vk)
 			}
 			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
