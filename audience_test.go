@@ -3,6 +3,8 @@ package scopedtoken
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,4 +247,79 @@ func TestCustomPrefix(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, serve(t, m, bearer("/v2/accounts/me/search", token)).code)
 	_, err := m.Verify(t.Context(), hsToken(t, validClaims()), "/api/tenants/me/search")
 	assert.ErrorIs(t, err, ErrBadAudience, "an entry with the default prefix is malformed under another prefix")
+}
+
+// TestCharClasses: each class of the byte table holds exactly its bytes. The
+// bytes checkPath passes over with one lookup are those that need no check:
+// not '/', '%' or '\\', not a control byte, space or DEL; so every byte
+// value, alone or beside any other, gets the answer of checkPathModel.
+func TestCharClasses(t *testing.T) {
+	for c := range 256 {
+		b64url := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		b64token := b64url || strings.IndexByte(".~+/", byte(c)) >= 0
+		querySpecial := strings.IndexByte("&=;%", byte(c)) >= 0
+		pathPlain := !(c == '/' || c == '%' || c == '\\' || c <= ' ' || c == 0x7f)
+		assert.Equal(t, b64url, charClass[c]&classB64URL != 0, "b64url %#x", c)
+		assert.Equal(t, b64token, charClass[c]&classB64Token != 0, "b64token %#x", c)
+		assert.Equal(t, querySpecial, charClass[c]&classQuerySpecial != 0, "query special %#x", c)
+		assert.Equal(t, pathPlain, charClass[c]&classPathPlain != 0, "path plain %#x", c)
+	}
+	for c := range 256 {
+		for d := range 256 {
+			for _, p := range []string{"/" + string([]byte{byte(c), byte(d)}), "/a" + string([]byte{byte(c)}) + "/" + string([]byte{byte(d)}) + "b/"} {
+				if checkPath(p) != checkPathModel(p) {
+					t.Fatalf("checkPath(%q) = %v", p, checkPath(p))
+				}
+			}
+		}
+	}
+}
+
+// FuzzCheckPath: checkPath accepts exactly the paths checkPathModel does.
+func FuzzCheckPath(f *testing.F) {
+	for _, p := range []string{"/", "//", "/a", "/a/", "/a//b", "/./a", "/a/..", "/a/.../b", "/%2e", "/%2E%2E", "/a%2Fb", "/a%5cb",
+		"/a%5Cb", "/a\\b", "/a b", "/a%20b", "/a%7f", "/a\x7f", "/a%1F", "/a%", "/a%2", "/a%zz", "/%e2%80%ae", "/\xff", "a", "",
+		"/v2/accounts/me/search", "/v2/accounts/42/search/x?y", "/a%2/b", "/a%/2b"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := checkPath(p), checkPathModel(p); got != want {
+			t.Fatalf("checkPath(%q) = %v, want %v", p, got, want)
+		}
+	})
+}
+
+// checkPathModel is the 400 rule of docs/security.md read segment by
+// segment: the path starts with '/', and every segment (a trailing '/'
+// aside) is neither empty nor a dot segment, holds no space, control byte,
+// DEL or '\', and escapes, as two hex digits, no '/', '\', '.', control byte
+// or DEL.
+func checkPathModel(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for seg := range strings.SplitSeq(strings.TrimSuffix(p[1:], "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			switch c := seg[i]; {
+			case c == '%':
+				if i+2 >= len(seg) {
+					return false
+				}
+				b, err := strconv.ParseUint(seg[i+1:i+3], 16, 8)
+				if err != nil || b == '/' || b == '\\' || b == '.' || b < 0x20 || b == 0x7f {
+					return false
+				}
+				i += 2
+			case c <= ' ' || c == 0x7f || c == '\\':
+				return false
+			}
+		}
+	}
+	return true
 }

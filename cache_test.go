@@ -611,3 +611,47 @@ func TestCacheConcurrent(t *testing.T) {
 	n, _ := ctCacheUsage(m.cache)
 	assert.LessOrEqual(t, n, 16)
 }
+
+// TestCacheSkipsKeyLookupForStaticKeysOnly: a cache hit skips the key lookup
+// only when Config.Keys is the set StaticKeys returned, whose keys never
+// change; any other set, even one made of static sets (CombineKeys, a
+// wrapper), is asked on every hit, so that a key it stops serving stops its
+// cached tokens at once.
+func TestCacheSkipsKeyLookupForStaticKeysOnly(t *testing.T) {
+	static := ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret})
+	vk, err := static.LookupKey(t.Context(), "hs")
+	require.NoError(t, err)
+	replaced, err := NewVerificationKey(Key{ID: "hs", Algorithm: "HS256", Secret: []byte("another-cache-test-secret-32byte")})
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		keys KeySet
+		skip bool
+	}{
+		{name: "StaticKeys", keys: static, skip: true},
+		{name: "CombineKeys of StaticKeys", keys: CombineKeys(static)},
+		{name: "a wrapper of StaticKeys", keys: struct{ KeySet }{static}},
+		{name: "a map of keys", keys: mapKeys{"hs": vk}},
+		{name: "a set that changes", keys: &swapKeys{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			swap, swaps := tc.keys.(*swapKeys)
+			if swaps {
+				swap.key.Store(vk)
+			}
+			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			ch := newCTHarness(t, Config{Keys: tc.keys, Now: clock.now})
+			assert.Equal(t, tc.skip, ch.m.staticKeys)
+			tok := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, Query: ctQuery})
+			ch.warm(t, ctTarget, tok)
+			if !swaps {
+				return
+			}
+			swap.key.Store(replaced) // the key of kid "hs" changes
+			out := ch.serve(t, ctTarget, tok)
+			assert.Equal(t, http.StatusUnauthorized, out.status)
+			assert.Equal(t, "bad_signature", out.reason)
+		})
+	}
+}

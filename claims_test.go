@@ -273,3 +273,53 @@ func TestDecodeClaimsCustom(t *testing.T) {
 	assert.Equal(t, "/v2/accounts/me/search", custom.Aud)
 	assert.Nil(t, custom.Extra)
 }
+
+// TestCheckTimesBoundaries: exp, nbf and iat are compared with the leeway as
+// docs/configuration.md says (a token expires at exp+leeway, is valid from
+// nbf-leeway, and may be issued up to leeway in the future), to the
+// nanosecond, for the default, no (0 and negative Config.Leeway), tiny and
+// huge leeways, at instants with nanosecond fractions, with a monotonic
+// clock reading, and at the end of year 9999.
+func TestCheckTimesBoundaries(t *testing.T) {
+	nows := []time.Time{
+		testNow,
+		testNow.Add(123456789 * time.Nanosecond),
+		time.Now(), // carries a monotonic reading
+		time.Now().Add(-time.Hour),
+		time.Unix(maxUnixSeconds, 999999999),
+		time.Unix(maxUnixSeconds-1, 1),
+		time.Unix(0, 0),
+	}
+	leeways := []time.Duration{-time.Hour, -1, 0, 1, time.Second, DefaultLeeway, 1<<63 - 1}
+	date := func(t time.Time) numericDate {
+		return numericDate{sec: t.Unix(), nsec: int32(t.Nanosecond()), set: true}
+	}
+	for _, configured := range leeways {
+		m, err := New(Config{Keys: staticKeys{}, Leeway: configured})
+		require.NoError(t, err)
+		leeway := m.leeway
+		offsets := []time.Duration{-leeway - 1, -leeway, -leeway + 1, -1, 0, 1, leeway - 1, leeway, leeway + 1}
+		for _, now := range nows {
+			for _, dExp := range offsets {
+				for _, dNbf := range offsets {
+					for _, dIat := range offsets {
+						v := &verified{exp: date(now.Add(dExp)), nbf: date(now.Add(dNbf)), iat: date(now.Add(dIat))}
+						exp, nbf, iat := v.exp.time(), v.nbf.time(), v.iat.time()
+						var want *Error
+						switch {
+						case !now.Before(exp.Add(leeway)):
+							want = ErrExpired
+						case now.Add(leeway).Before(nbf):
+							want = ErrNotYetValid
+						case now.Add(leeway).Before(iat):
+							want = ErrIssuedInFuture
+						}
+						if got := m.checkTimes(v, now); got != want {
+							t.Fatalf("leeway %v now %v exp %v nbf %v iat %v: %v, want %v", configured, now, dExp, dNbf, dIat, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -390,8 +390,13 @@ func digestInto(h crypto.Hash, data []byte, buf *[sha512.Size]byte) []byte {
 	return buf[:h.Size()]
 }
 
-// staticKeys is the KeySet that StaticKeys returns.
-type staticKeys map[string]*VerificationKey
+// staticKeys is the KeySet that StaticKeys returns. Its keys never change:
+// a cache hit is trusted without looking its key up again (Middleware's
+// verifyHit). The map is an unexported field rather than the type itself so
+// that not even reflection (reflect.Value.SetMapIndex) can change it.
+type staticKeys struct {
+	byID map[string]*VerificationKey
+}
 
 // StaticKeys validates every key (see NewVerificationKey) and returns a KeySet
 // that holds them. IDs must be unique: a duplicate is an error, never a choice.
@@ -399,23 +404,23 @@ func StaticKeys(keys ...Key) (KeySet, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: no keys given", ErrBadKey)
 	}
-	set := make(staticKeys, len(keys))
+	set := staticKeys{byID: make(map[string]*VerificationKey, len(keys))}
 	for _, k := range keys {
 		vk, err := NewVerificationKey(k)
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := set[k.ID]; dup {
+		if _, dup := set.byID[k.ID]; dup {
 			return nil, fmt.Errorf("%w: two keys have the ID %q", ErrBadKey, k.ID)
 		}
-		set[k.ID] = vk
+		set.byID[k.ID] = vk
 	}
 	return set, nil
 }
 
 // LookupKey returns the key with ID kid, or ErrUnknownKID.
 func (s staticKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, error) {
-	if vk, ok := s[kid]; ok {
+	if vk, ok := s.byID[kid]; ok {
 		return vk, nil
 	}
 	return nil, ErrUnknownKID
@@ -423,7 +428,7 @@ func (s staticKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, 
 
 // KnownKey returns the key with ID kid, if any (see KnownKeySet).
 func (s staticKeys) KnownKey(kid string) (*VerificationKey, bool) {
-	vk, ok := s[kid]
+	vk, ok := s.byID[kid]
 	return vk, ok
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"math/big"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -171,6 +172,34 @@ func TestVerificationKeyCopiesSecret(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
 	assert.NoError(t, err, "changing the caller's slice afterwards must not change the key")
+}
+
+// TestStaticKeysCannotChange: a cache hit on a StaticKeys set skips the key
+// lookup, so the set must never change once returned: it has no method that
+// changes it, and even reflection cannot write the map that holds its keys.
+func TestStaticKeysCannotChange(t *testing.T) {
+	ks, err := StaticKeys(Key{ID: "hs", Algorithm: "HS256", Secret: testSecret})
+	require.NoError(t, err)
+	want, err := ks.LookupKey(t.Context(), "hs")
+	require.NoError(t, err)
+	v := reflect.ValueOf(ks)
+	maps := []reflect.Value{v}
+	if v.Kind() == reflect.Struct {
+		maps = maps[:0]
+		for i := range v.NumField() {
+			maps = append(maps, v.Field(i))
+		}
+	}
+	for _, mv := range maps {
+		require.Equal(t, reflect.Map, mv.Kind())
+		assert.Panics(t, func() { mv.SetMapIndex(reflect.ValueOf("hs"), reflect.Zero(mv.Type().Elem())) })
+		assert.Panics(t, func() { mv.SetMapIndex(reflect.ValueOf("new"), reflect.ValueOf(want)) })
+	}
+	got, err := ks.LookupKey(t.Context(), "hs")
+	require.NoError(t, err)
+	assert.Same(t, want, got)
+	_, err = ks.LookupKey(t.Context(), "new")
+	assert.ErrorIs(t, err, ErrUnknownKID)
 }
 
 type mapKeys map[string]*VerificationKey

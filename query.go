@@ -224,19 +224,6 @@ func lookupBound(name, dropParam string, bind bool, q *boundQuery, scratch []byt
 // rewriteQuery can count on the stack.
 const maxTrackedParams = 64
 
-// validEscapes reports whether every '%' in s starts a two-digit hex escape.
-func validEscapes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' {
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return false
-			}
-			i += 2
-		}
-	}
-	return true
-}
-
 // unescapedEquals reports whether the query-escaped s decodes to want as
 // url.QueryUnescape would decode it ('+' is a space; a bad escape matches
 // nothing). It decodes on the fly and never allocates.
@@ -266,7 +253,7 @@ func unescapedEquals(s, want string) bool {
 	return j == len(want)
 }
 
-// unescapeInto decodes the query-escaped s, whose escapes validEscapes has
+// unescapeInto decodes the query-escaped s, whose escapes cutPair has
 // accepted, into buf. It reports false when the result does not fit.
 func unescapeInto(buf []byte, s string) ([]byte, bool) {
 	n := 0

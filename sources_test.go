@@ -309,3 +309,39 @@ func offered(h http.Header) []string {
 	}
 	return out
 }
+
+// bearerHeaders are Authorization values of every shape around the scheme:
+// case, tabs, several spaces, short values, the scheme alone, an empty token.
+var bearerHeaders = []string{
+	"Bearer abc", "bearer abc", "BEARER abc", "BeArEr a.b.c", "Bearer a", "Bearer  abc", "Bearer   ", "Bearer\tabc",
+	"Bearer \tabc", "Bearer", "Bearer ", "Bearer  ", "Bearerx abc", "Bearer= abc", "Beare abc", "Bear", "", " ",
+	" Bearer abc", "Basic abc", "Basic  abc", "Bea rer abc", "a b c d e", "abcdef g", "Bearer a b", "Bearer abc==",
+	"Bearer ==", "Bearer\x00abc", "Bearer\u00a0abc", "B\u00e9arer abc", "Bearer abc ",
+}
+
+// FuzzParseBearer: parseBearer reads the scheme as the first space splits it
+// (strings.Cut), whichever way it finds the space.
+func FuzzParseBearer(f *testing.F) {
+	for _, h := range bearerHeaders {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		token, hit, isBearer, e := parseBearer(v, nil)
+		scheme, rest, hasSpace := strings.Cut(v, " ")
+		var want struct {
+			token    string
+			isBearer bool
+			e        *Error
+		}
+		switch {
+		case !strings.EqualFold(scheme, "Bearer"):
+		case !hasSpace || !isB64Token(rest):
+			want.e = ErrBadCredentials
+		default:
+			want.token, want.isBearer = rest, true
+		}
+		if hit != nil || token != want.token || isBearer != want.isBearer || e != want.e {
+			t.Fatalf("parseBearer(%q) = %q, %v, %v; want %q, %v, %v", v, token, isBearer, e, want.token, want.isBearer, want.e)
+		}
+	})
+}
