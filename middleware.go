@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -270,6 +271,10 @@ func New(cfg Config) (*Middleware, error) {
 	if m.maxLifetime < 0 {
 		return nil, errors.New("scopedtoken: Config.MaxLifetime must not be negative")
 	}
+	if m.maxLifetime > math.MaxInt64-m.leeway {
+		// exp is compared with now+MaxLifetime+Leeway, which must not wrap.
+		return nil, errors.New("scopedtoken: Config.MaxLifetime plus Config.Leeway overflows a time.Duration")
+	}
 	if m.prefix == "" {
 		m.prefix = DefaultPrefix
 	}
@@ -488,7 +493,7 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 	if e != nil {
 		return nil, e
 	}
-	return &newRequestState(ctx, v, business).tok, nil
+	return &Token{v: v, business: business}, nil // nothing of the request state: it would pin ctx
 }
 
 // authorize applies the path rules: 400 for an ambiguous path, then 403 when

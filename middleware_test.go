@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -467,6 +468,8 @@ func TestConfigValidation(t *testing.T) {
 		{name: "unknown query mode", cfg: Config{Keys: keys, QueryMode: 7}, want: "QueryMode"},
 		{name: "token parameter with separator", cfg: Config{Keys: keys, TokenQueryParam: "a&b"}, want: "TokenQueryParam"},
 		{name: "negative lifetime", cfg: Config{Keys: keys, MaxLifetime: -time.Second}, want: "MaxLifetime"},
+		{name: "lifetime plus leeway overflows", cfg: Config{Keys: keys, MaxLifetime: math.MaxInt64 - time.Second, Leeway: time.Minute},
+			want: "overflows"},
 		{name: "realm with a quote-breaking byte", cfg: Config{Keys: keys, Realm: "a\nb"}, want: "Realm"},
 	}
 	for _, tc := range tests {

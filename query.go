@@ -173,8 +173,8 @@ func (p queryPair) value() string {
 // cutPair reads the first pair of raw, up to its first '&', and returns it,
 // what follows the '&', and whether there was one. It checks the pair's
 // syntax in the same pass: strings.Cut and a separate check would cost more
-// in calls than in bytes on the short queries of every request. An escape
-// cannot span two pairs, since neither '&' nor '=' is a hex digit.
+// in calls than in bytes on the short queries of every request. A valid
+// escape cannot span two pairs, since neither '&' nor '=' is a hex digit.
 func cutPair(raw string) (p queryPair, rest string, more bool) {
 	p.eq, p.valid = -1, true
 	for i := 0; i < len(raw); i++ {
@@ -193,9 +193,10 @@ func cutPair(raw string) (p queryPair, rest string, more bool) {
 			p.valid = false
 		case '%':
 			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
-				p.valid = false
+				p.valid = false // and the next bytes are read as they are
+			} else {
+				i += 2
 			}
-			i += 2
 		}
 	}
 	p.pair = raw
