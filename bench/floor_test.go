@@ -237,6 +237,7 @@ func BenchmarkFloor(b *testing.B) {
 			if w.status != http.StatusOK {
 				b.Fatalf("status %d, want 200", w.status)
 			}
+			warmUp(c.h, w, req)
 			b.ReportAllocs()
 			for b.Loop() {
 				c.h.ServeHTTP(w, req)
@@ -244,6 +245,19 @@ func BenchmarkFloor(b *testing.B) {
 		})
 	}
 }
+
+// warmUp serves req warmUpRequests times before a measurement, so that the
+// garbage collector has paced itself to the handler's allocation rate even
+// in a fresh process: a floor measured first in its process otherwise pays
+// for the collector's start-up, which is what running one process per round
+// (to interleave the handlers, see BENCHMARKS.md) would do to every floor.
+func warmUp(h http.Handler, w http.ResponseWriter, req *http.Request) {
+	for range warmUpRequests {
+		h.ServeHTTP(w, req)
+	}
+}
+
+const warmUpRequests = 20000
 
 // BenchmarkCachedParallel is a cache hit on one token shared by every
 // goroutine, next to the cached floor doing the same: run it with -cpu 1,2
@@ -264,6 +278,7 @@ func BenchmarkCachedParallel(b *testing.B) {
 			if check.status != http.StatusOK {
 				b.Fatalf("status %d, want 200", check.status)
 			}
+			warmUp(c.h, check, floorRequest(f.good))
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				req := floorRequest(f.good)
