@@ -152,29 +152,6 @@ func (v *verified) heapBytes() int {
 	return n + v.query.heap
 }
 
-// checkTimes applies exp, nbf, iat and the maximum lifetime at now. It runs on
-// every request, cached or not.
-func (m *Middleware) checkTimes(v *verified, now time.Time) *Error {
-	// now-leeway >= exp is now >= exp+leeway: the leeway is added to now, once
-	// per bound, rather than to each claim.
-	if v.exp.set && !now.Add(-m.leeway).Before(v.exp.time()) {
-		return ErrExpired
-	}
-	if v.nbf.set || v.iat.set {
-		late := now.Add(m.leeway)
-		if v.nbf.set && late.Before(v.nbf.time()) {
-			return ErrNotYetValid
-		}
-		if v.iat.set && late.Before(v.iat.time()) {
-			return ErrIssuedInFuture
-		}
-	}
-	if m.maxLifetime > 0 && v.exp.set && v.exp.time().After(now.Add(m.maxLifetime+m.leeway)) {
-		return ErrLifetimeTooLong
-	}
-	return nil
-}
-
 func parseStringClaim(s *scanner) (string, *Error) {
 	if s.peek() != '"' {
 		return "", ErrInvalidClaims

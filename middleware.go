@@ -198,6 +198,9 @@ type Middleware struct {
 	staticKeys      bool // keys is a StaticKeys set: a kid's key never changes
 	now             func() time.Time
 	leeway          time.Duration
+	posLeeway       span // leeway, -leeway and maxLifetime+leeway, split for checkTimes
+	negLeeway       span
+	lifetimeLeeway  span
 	maxLifetime     time.Duration
 	allowMissingExp bool
 	allowMeAlone    bool // Config.AllowMeWithoutBusiness
@@ -275,6 +278,7 @@ func New(cfg Config) (*Middleware, error) {
 		// exp is compared with now+MaxLifetime+Leeway, which must not wrap.
 		return nil, errors.New("scopedtoken: Config.MaxLifetime plus Config.Leeway overflows a time.Duration")
 	}
+	m.posLeeway, m.negLeeway, m.lifetimeLeeway = spanOf(m.leeway), spanOf(-m.leeway), spanOf(m.maxLifetime+m.leeway)
 	if m.prefix == "" {
 		m.prefix = DefaultPrefix
 	}
@@ -435,7 +439,11 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	st := newRequestState(ctx, v, business)
-	r2 := m.withoutToken(r, src).WithContext(st)
+	r2 := r
+	if src >= fromCustom { // the call costs more than the test
+		r2 = m.withoutToken(r, src)
+	}
+	r2 = r2.WithContext(st)
 	if uri != "" { // the query changed: the URL lives in st, the query is uri's tail
 		st.url = *r.URL
 		st.url.RawQuery = query

@@ -248,6 +248,13 @@ func containsString(list []string, s string) bool {
 // not; on a cache hit with unchanged revocation state it costs two atomic
 // loads.
 func (m *Middleware) checkRevocation(v *verified, token string) *Error {
+	if !v.once && m.revocations == nil {
+		return nil // the usual case, small enough to be inlined into the request path
+	}
+	return m.checkRevocationSet(v, token)
+}
+
+func (m *Middleware) checkRevocationSet(v *verified, token string) *Error {
 	if v.once && !v.exp.set {
 		return ErrMissingExp // a used-token record could never be forgotten
 	}
@@ -279,8 +286,12 @@ func (m *Middleware) checkRevocation(v *verified, token string) *Error {
 // a request refused for its path or query does not use it up.
 func (m *Middleware) useOnce(ctx context.Context, v *verified) *Error {
 	if !v.once {
-		return nil
+		return nil // inlined into the request path
 	}
+	return m.use(ctx, v)
+}
+
+func (m *Middleware) use(ctx context.Context, v *verified) *Error {
 	err := m.revocations.Use(ctx, v.rev.Load().useKey, v.exp.time().Add(m.leeway))
 	switch {
 	case err == nil:
