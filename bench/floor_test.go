@@ -279,6 +279,7 @@ func BenchmarkCachedParallel(b *testing.B) {
 				b.Fatalf("status %d, want 200", check.status)
 			}
 			warmUp(c.h, check, floorRequest(f.good))
+			b.ResetTimer() // RunParallel, unlike b.Loop, does not reset it
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				req := floorRequest(f.good)
