@@ -161,31 +161,37 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
-// authorize reports the business the request acts for, if some aud entry
-// covers the escaped path p (already checked by checkPath). Segments compare
-// exactly: case-sensitive, no decoding, whole segments only.
-func (v *verified) authorize(prefix, p string) (business string, ok bool) {
+// authorize reports the first aud entry that covers the escaped path p
+// (already checked by checkPath), or false. Segments compare exactly:
+// case-sensitive, no decoding, whole segments only.
+func (v *verified) authorize(prefix, p string) (entry int, ok bool) {
 	rest, found := strings.CutPrefix(p, prefix)
 	if !found {
-		return "", false
+		return -1, false
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	reqBusiness, reqTail, _ := strings.Cut(rest, "/")
-	keyBusiness := v.key.business
 	for i := range v.aud {
 		e := &v.aud[i]
-		if !coversBusiness(e.business, reqBusiness, keyBusiness) || !coversTail(e.tail, reqTail) {
-			continue
+		if coversBusiness(e.business, reqBusiness, v.key.business) && coversTail(e.tail, reqTail) {
+			return i, true
 		}
-		switch {
-		case keyBusiness != "":
-			return keyBusiness, true
-		case reqBusiness == meSegment:
-			return "", true
-		}
-		return reqBusiness, true
 	}
-	return "", false
+	return -1, false
+}
+
+// businessOf is the business a request covered by v.aud[entry] acts for:
+// the key's business when it has one; else the business the path names,
+// which is the entry's (coversBusiness), and none for "me".
+func (v *verified) businessOf(entry int) string {
+	switch b := v.key.business; {
+	case b != "":
+		return b
+	case entry < 0 || v.aud[entry].business == meSegment:
+		return ""
+	default:
+		return v.aud[entry].business
+	}
 }
 
 // coversBusiness applies the business rules of docs/security.md. With a key business B,

@@ -418,7 +418,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	path := requestPath(r.URL)
-	business, e := m.authorize(v, path)
+	entry, e := m.authorize(v, path)
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
@@ -438,7 +438,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
-	st := newRequestState(ctx, v, business)
+	st := newRequestState(ctx, v, entry)
 	r2 := r
 	if src >= fromCustom { // the call costs more than the test
 		r2 = m.withoutToken(r, src)
@@ -494,32 +494,33 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 	if e != nil {
 		return nil, e
 	}
-	business, e := m.authorize(v, path)
+	entry, e := m.authorize(v, path)
 	if e == nil && use {
 		e = m.useOnce(ctx, v)
 	}
 	if e != nil {
 		return nil, e
 	}
-	return &Token{v: v, business: business}, nil // nothing of the request state: it would pin ctx
+	return &Token{v: v, entry: int32(entry)}, nil // nothing of the request state: it would pin ctx
 }
 
 // authorize applies the path rules: 400 for an ambiguous path, then 403 when
 // no aud entry covers it, or when it is covered as "me" by a key without a
 // business and Config.AllowMeWithoutBusiness is off (the request would reach
-// the handler with an empty Token.BusinessID()).
-func (m *Middleware) authorize(v *verified, path string) (string, *Error) {
+// the handler with an empty Token.BusinessID()). It returns the covering
+// entry's index, which the request's Token keeps (see Token.BusinessID).
+func (m *Middleware) authorize(v *verified, path string) (int, *Error) {
 	if !checkPath(path) {
-		return "", ErrBadPath
+		return -1, ErrBadPath
 	}
-	business, ok := v.authorize(m.prefix, path)
+	entry, ok := v.authorize(m.prefix, path)
 	switch {
 	case !ok:
-		return "", ErrAudienceMismatch
-	case business == "" && !m.allowMeAlone:
-		return "", ErrMeWithoutBusiness
+		return -1, ErrAudienceMismatch
+	case v.businessOf(entry) == "" && !m.allowMeAlone:
+		return -1, ErrMeWithoutBusiness
 	}
-	return business, nil
+	return entry, nil
 }
 
 // verify returns the verified token, from the cache when a still-valid entry

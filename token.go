@@ -16,8 +16,8 @@ import (
 // Token costs a request two words, so that a cached request allocates no
 // more than the context that carries it. The zero Token is empty.
 type Token struct {
-	v        *verified // shared and never written
-	business string
+	v     *verified // shared and never written
+	entry int32     // the aud entry that covers the request's path (see BusinessID)
 }
 
 // noClaims stands for the claims of the zero Token.
@@ -41,7 +41,12 @@ func (t *Token) Algorithm() string { return t.claims().key.alg }
 // BusinessID returns the business this request acts for: the business its
 // path names, or the key's for "me". It is "" only under
 // Config.AllowMeWithoutBusiness (docs/security.md).
-func (t *Token) BusinessID() string { return t.business }
+func (t *Token) BusinessID() string {
+	if t.v == nil {
+		return ""
+	}
+	return t.v.businessOf(int(t.entry))
+}
 
 // Audience returns the token's aud entries, as written in the token, in a
 // new slice.
@@ -213,8 +218,8 @@ func (s *requestState) Value(key any) any {
 	return s.Context.Value(key)
 }
 
-// newRequestState returns the state of one request that v lets act for
-// business.
-func newRequestState(parent context.Context, v *verified, business string) *requestState {
-	return &requestState{Context: parent, tok: Token{v: v, business: business}}
+// newRequestState returns the state of one request whose path v.aud[entry]
+// covers.
+func newRequestState(parent context.Context, v *verified, entry int) *requestState {
+	return &requestState{Context: parent, tok: Token{v: v, entry: int32(entry)}}
 }
