@@ -274,12 +274,14 @@ func TestDecodeClaimsCustom(t *testing.T) {
 	assert.Nil(t, custom.Extra)
 }
 
-// TestCheckTimesBoundaries: exp, nbf and iat are compared with the leeway as
-// docs/configuration.md says (a token expires at exp+leeway, is valid from
-// nbf-leeway, and may be issued up to leeway in the future), to the
-// nanosecond, for the default, no (0 and negative Config.Leeway), tiny and
-// huge leeways, at instants with nanosecond fractions, with a monotonic
-// clock reading, and at the end of year 9999.
+// TestCheckTimesBoundaries: exp, nbf, iat and MaxLifetime are compared with
+// the leeway as docs/configuration.md says (a token expires at exp+leeway, is
+// valid from nbf-leeway, may be issued up to leeway in the future, and may
+// expire at most MaxLifetime+leeway from now), to the nanosecond, as
+// checkTimesModel computes it with time.Time: for the default, no (0 and
+// negative Config.Leeway), tiny and huge leeways, maximum lifetimes up to the
+// largest New accepts, claims present or absent, at instants with nanosecond
+// fractions, with a monotonic clock reading, and in years 0 and 9999.
 func TestCheckTimesBoundaries(t *testing.T) {
 	nows := []time.Time{
 		testNow,
@@ -289,10 +291,19 @@ func TestCheckTimesBoundaries(t *testing.T) {
 		time.Unix(maxUnixSeconds, 999999999),
 		time.Unix(maxUnixSeconds-1, 1),
 		time.Unix(0, 0),
+		time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 999999999, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 1, time.FixedZone("", -3600)),
 	}
 	leeways := []time.Duration{-time.Hour, -1, 0, 1, time.Second, DefaultLeeway, 1<<63 - 1}
 	date := func(t time.Time) numericDate {
 		return numericDate{sec: t.Unix(), nsec: int32(t.Nanosecond()), set: true}
+	}
+	check := func(m *Middleware, now time.Time, v *verified) {
+		if got, want := m.checkTimes(v, now), checkTimesModel(m.leeway, m.maxLifetime, v, now); got != want {
+			t.Fatalf("leeway %v max lifetime %v now %v exp %v nbf %v iat %v: %v, want %v",
+				m.leeway, m.maxLifetime, now, v.exp.time(), v.nbf.time(), v.iat.time(), got, want)
+		}
 	}
 	for _, configured := range leeways {
 		m, err := New(Config{Keys: staticKeys{}, Leeway: configured})
@@ -303,23 +314,50 @@ func TestCheckTimesBoundaries(t *testing.T) {
 			for _, dExp := range offsets {
 				for _, dNbf := range offsets {
 					for _, dIat := range offsets {
-						v := &verified{exp: date(now.Add(dExp)), nbf: date(now.Add(dNbf)), iat: date(now.Add(dIat))}
-						exp, nbf, iat := v.exp.time(), v.nbf.time(), v.iat.time()
-						var want *Error
-						switch {
-						case !now.Before(exp.Add(leeway)):
-							want = ErrExpired
-						case now.Add(leeway).Before(nbf):
-							want = ErrNotYetValid
-						case now.Add(leeway).Before(iat):
-							want = ErrIssuedInFuture
+						check(m, now, &verified{exp: date(now.Add(dExp)), nbf: date(now.Add(dNbf)), iat: date(now.Add(dIat))})
+					}
+				}
+			}
+		}
+		lifetimes := []time.Duration{1, time.Second, time.Hour, 100 * 365 * 24 * time.Hour, 1<<63 - 1 - leeway - 1, 1<<63 - 1 - leeway}
+		for _, lifetime := range lifetimes {
+			if lifetime <= 0 || lifetime > 1<<63-1-leeway {
+				continue // the huge leeway leaves no room
+			}
+			m, err := New(Config{Keys: staticKeys{}, Leeway: configured, MaxLifetime: lifetime})
+			require.NoError(t, err, "the largest MaxLifetime+Leeway is accepted: leeway %v lifetime %v", configured, lifetime)
+			limit := lifetime + leeway
+			for _, now := range nows {
+				for _, dExp := range []time.Duration{-leeway, 0, 1, leeway, leeway + 1, lifetime} {
+					for _, edge := range []time.Duration{-1, 0, 1} {
+						exp := date(now.Add(dExp).Add(edge))
+						if dExp == lifetime {
+							exp = date(now.Add(limit).Add(edge))
 						}
-						if got := m.checkTimes(v, now); got != want {
-							t.Fatalf("leeway %v now %v exp %v nbf %v iat %v: %v, want %v", configured, now, dExp, dNbf, dIat, got, want)
-						}
+						check(m, now, &verified{exp: exp})
+						check(m, now, &verified{exp: exp, nbf: date(now.Add(leeway).Add(edge)), iat: date(now.Add(leeway).Add(-edge))})
+						check(m, now, &verified{nbf: exp, iat: exp}) // no exp: no lifetime to check
+						check(m, now, &verified{exp: exp, nbf: date(now.Add(leeway).Add(edge))})
+						check(m, now, &verified{exp: exp, iat: date(now.Add(leeway).Add(edge))})
 					}
 				}
 			}
 		}
 	}
+}
+
+// checkTimesModel is checkTimes with time.Time arithmetic, as the package
+// computed it before it compared integers.
+func checkTimesModel(leeway, maxLifetime time.Duration, v *verified, now time.Time) *Error {
+	switch {
+	case v.exp.set && !now.Before(v.exp.time().Add(leeway)):
+		return ErrExpired
+	case v.nbf.set && now.Add(leeway).Before(v.nbf.time()):
+		return ErrNotYetValid
+	case v.iat.set && now.Add(leeway).Before(v.iat.time()):
+		return ErrIssuedInFuture
+	case maxLifetime > 0 && v.exp.set && v.exp.time().After(now.Add(maxLifetime+leeway)):
+		return ErrLifetimeTooLong
+	}
+	return nil
 }
