@@ -42,8 +42,10 @@ func (a instant) before(b instant) bool {
 
 // checkTimes applies exp, nbf, iat and the maximum lifetime at now. The
 // leeway is added to now (now-leeway >= exp is now >= exp+leeway), once per
-// bound. Dates lie within years 0 to 9999 and durations within 292 years, so
-// nothing overflows.
+// bound. Claim dates lie within years 0 to 9999 and durations within 292
+// years, so nothing overflows for a clock in those years; a Config.Now that
+// returns an instant near the ends of int64 seconds wraps, and such a token
+// is refused as expired (it fails closed).
 func (m *Middleware) checkTimes(v *verified, now time.Time) *Error {
 	t := instantOf(now)
 	if v.exp.set && !t.add(m.negLeeway).before(v.exp.instant()) {
