@@ -79,25 +79,10 @@ func (q *boundQuery) indexNames(tail string) {
 	}
 }
 
-// exact returns the position of the bound parameter named name, or -1.
-func (q *boundQuery) exact(name string) int {
-	if q.byName != nil {
-		if slot, ok := q.byName[name]; ok {
-			return slot.index
-		}
-		return -1
-	}
-	for i, n := range q.names {
-		if n == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// exactBytes is exact for a name in scratch memory; string(name) is only
-// compared, never copied.
-func (q *boundQuery) exactBytes(name []byte) int {
+// exact returns the position of the bound parameter named name, or -1. The
+// name is bytes because the request path decodes names into scratch memory:
+// string(name) is only compared, never copied.
+func (q *boundQuery) exact(name []byte) int {
 	if q.byName != nil {
 		if slot, ok := q.byName[string(name)]; ok {
 			return slot.index
@@ -155,7 +140,7 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 	if !ok {
 		return -1, false
 	}
-	if i := q.exactBytes(raw); i >= 0 {
+	if i := q.exact(raw); i >= 0 {
 		return i, false
 	}
 	folded, ok := appendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)

@@ -137,7 +137,7 @@ func (c QueryClaim) index(name string) int {
 	if c.q == nil {
 		return -1
 	}
-	return c.q.exact(name)
+	return c.q.exact([]byte(name)) // a handler's call, not the request path
 }
 
 // Has reports whether the claim binds the parameter name (exactly, as
