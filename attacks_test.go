@@ -551,6 +551,10 @@ func TestAttackCaseFoldedClaims(t *testing.T) {
 	for i := range smallNames + 8 {
 		fmt.Fprintf(&many, `,"m%d":%d`, i, i)
 	}
+	var clashing strings.Builder // names of one fingerprint (length, first and last byte), enough to move to a map
+	for i := range maxSigClashes + 4 {
+		fmt.Fprintf(&clashing, `,"x%cy":%d`, 'a'+i, i)
+	}
 	c := func(extra string) string { return hsClaims(t, claimsWith(extra)) }
 	cases := []attackCase{
 		{name: "role and ROLE", token: c(`,"role":"user","ROLE":"admin"`)},
@@ -572,12 +576,15 @@ func TestAttackCaseFoldedClaims(t *testing.T) {
 		{name: "query parameter names", token: c(`,"query":{"page":"1","Page":"2"}`)},
 		{name: "large object", token: c(many.String() + `,"M3":0`)},
 		{name: "large nested object", token: c(`,"a":{"z":0` + many.String() + `,"Z":1}`)},
+		{name: "names of one fingerprint", token: c(clashing.String() + `,"XBY":0`)},
+		{name: "names of one fingerprint, variant first", token: c(`,"XBY":0` + clashing.String())},
 	}
 	for i := range cases {
 		cases[i].status, cases[i].reason = http.StatusUnauthorized, "ambiguous_member"
 	}
 	cases = append(cases,
-		attackCase{name: "large object exact duplicate", token: c(many.String() + `,"m3":0`), status: http.StatusUnauthorized, reason: "duplicate_member"})
+		attackCase{name: "large object exact duplicate", token: c(many.String() + `,"m3":0`), status: http.StatusUnauthorized, reason: "duplicate_member"},
+		attackCase{name: "names of one fingerprint, exact duplicate", token: c(clashing.String() + `,"xby":0`), status: http.StatusUnauthorized, reason: "duplicate_member"})
 	runAttacks(t, m, cases)
 
 	// Names that encoding/json keeps apart, or that live in different objects.
@@ -591,6 +598,7 @@ func TestAttackCaseFoldedClaims(t *testing.T) {
 		{"dotted capital I", `,"\u0130d":"a","id":"b"`},
 		{"accented letter", `,"role":"a","r\u00f4le":"b"`},
 		{"large object", many.String()},
+		{"names of one fingerprint", clashing.String()},
 	} {
 		res := serve(t, m, bearer(attackPath, c(tc.extra)))
 		if assert.Equal(t, http.StatusOK, res.code, "%s: %s", tc.name, res.body) {

@@ -77,36 +77,64 @@ func checkPath(p string) bool {
 		return false // "//": an empty segment
 	}
 	segStart := 0
-	for i := 0; i <= len(p); i++ {
-		if i < len(p) && charClass[p[i]]&classPathPlain != 0 {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if charClass[c]&classPathPlain != 0 {
 			continue // most bytes: one table lookup
 		}
-		if i == len(p) || p[i] == '/' {
-			seg := p[segStart:i]
-			if seg == "" || seg == "." || seg == ".." {
+		switch c {
+		case '/':
+			if !pathSegmentOK(p[segStart:i]) {
 				return false
 			}
 			segStart = i + 1
-			continue
-		}
-		if p[i] != '%' {
-			// The literal forms of what is refused encoded below: Verify takes
-			// paths from callers, not only from r.URL.EscapedPath().
-			if c := p[i]; c <= ' ' || c == 0x7f || c == '\\' {
+		case '%':
+			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
 				return false
 			}
-			continue
-		}
-		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			b := unhex(p[i+1])<<4 | unhex(p[i+2])
+			if b == '/' || b == '\\' || b == '.' || b < 0x20 || b == 0x7f {
+				return false
+			}
+			i += 2
+		default:
+			// A control byte, a space, DEL or '\\': the literal forms of what
+			// is refused encoded. Verify takes paths from callers, not only
+			// from r.URL.EscapedPath().
 			return false
 		}
-		b := unhex(p[i+1])<<4 | unhex(p[i+2])
-		if b == '/' || b == '\\' || b == '.' || b < 0x20 || b == 0x7f {
-			return false
-		}
-		i += 2
 	}
-	return true
+	return pathSegmentOK(p[segStart:])
+}
+
+// pathSegmentOK reports whether a path segment is neither empty nor a dot
+// segment.
+func pathSegmentOK(seg string) bool { return seg != "" && seg != "." && seg != ".." }
+
+// checkPlainPath reports whether p is a path that checkPath accepts and that
+// url.URL.EscapedPath leaves as it is, in one pass: most request paths are
+// made of letters, digits and a few punctuation bytes only. A false answer
+// says nothing: such a path takes the general way.
+func checkPlainPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	p = strings.TrimSuffix(p[1:], "/")
+	if p == "" {
+		return false
+	}
+	segStart := 0
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if charClass[c]&classPlainSegment != 0 {
+			continue // most bytes: one table lookup
+		}
+		if c != '/' || !pathSegmentOK(p[segStart:i]) {
+			return false
+		}
+		segStart = i + 1
+	}
+	return pathSegmentOK(p[segStart:])
 }
 
 // requestPath is the escaped request path as routers read it. URL.EscapedPath
@@ -117,12 +145,17 @@ func checkPath(p string) bool {
 // those bytes escaped (a raw '\' becomes "%5C" and fails checkPath). A
 // RawPath that does not decode to Path (left stale by code that changed Path)
 // makes the path ambiguous, and "" fails checkPath.
-func requestPath(u *url.URL) string {
+//
+// checked reports that the path is also known to pass checkPath.
+func requestPath(u *url.URL) (path string, checked bool) {
 	if u.RawPath == "" {
-		return u.EscapedPath()
+		if checkPlainPath(u.Path) {
+			return u.Path, true // what EscapedPath returns, without its slower scan
+		}
+		return u.EscapedPath(), false
 	}
 	if p, err := url.PathUnescape(u.RawPath); err != nil || p != u.Path {
-		return ""
+		return "", false
 	}
 	p := u.RawPath
 	var b []byte
@@ -140,9 +173,9 @@ func requestPath(u *url.URL) string {
 		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
 	}
 	if b == nil {
-		return p
+		return p, false
 	}
-	return string(b)
+	return string(b), false
 }
 
 const upperHex = "0123456789ABCDEF"

@@ -3,6 +3,7 @@ package scopedtoken
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -263,6 +264,8 @@ func TestCharClasses(t *testing.T) {
 		assert.Equal(t, b64token, charClass[c]&classB64Token != 0, "b64token %#x", c)
 		assert.Equal(t, querySpecial, charClass[c]&classQuerySpecial != 0, "query special %#x", c)
 		assert.Equal(t, pathPlain, charClass[c]&classPathPlain != 0, "path plain %#x", c)
+		p := "/a" + string([]byte{byte(c)})
+		assert.Equal(t, c != '/' && (&url.URL{Path: p}).EscapedPath() == p, charClass[c]&classPlainSegment != 0, "plain segment %#x", c)
 	}
 	for c := range 256 {
 		for d := range 256 {
@@ -273,6 +276,57 @@ func TestCharClasses(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRequestPathIsEscapedPath: without a RawPath, requestPath is
+// url.URL.EscapedPath, whichever bytes the path holds ("*" included, which
+// EscapedPath leaves alone), and it says a path is checked only when
+// checkPath accepts it.
+func TestRequestPathIsEscapedPath(t *testing.T) {
+	paths := []string{"", "*", "/", "//", "/a/", "/a//", "/v2/accounts/me/search", "/v2/accounts/me/search/", "/a b", "/a%b",
+		"/é", "/a?b", "/a#b", "/a*b", "/a!b", "/.", "/..", "/a/./b", "/a/../b", "/.a/..b/...", "/a/.", "/a/../"}
+	for c := range 256 {
+		for _, d := range []byte{'a', '/', '.', '%', ' ', 0xc3} {
+			paths = append(paths, "/"+string([]byte{byte(c), d}), "/abcd"+string([]byte{d, byte(c)})+"efgh",
+				"/"+string([]byte{d, byte(c)}), "/a/"+string([]byte{byte(c)})+"/")
+		}
+	}
+	checked := 0
+	for _, p := range paths {
+		u := &url.URL{Path: p}
+		require.Empty(t, u.RawPath)
+		got, ok := requestPath(u)
+		if want := u.EscapedPath(); got != want {
+			t.Fatalf("requestPath(%q) = %q, want %q", p, got, want)
+		}
+		if ok {
+			checked++
+			if !checkPath(got) {
+				t.Fatalf("requestPath(%q) says checked, checkPath refuses it", p)
+			}
+		}
+	}
+	assert.Greater(t, checked, 200, "the one-pass check takes the usual paths")
+}
+
+// FuzzCheckPlainPath: a path checkPlainPath accepts is its own escaped form
+// and passes checkPath.
+func FuzzCheckPlainPath(f *testing.F) {
+	for _, p := range []string{"/", "//", "/a", "/a/", "/a//b", "/./a", "/a/..", "/a/.../b", "/a%2Fb", "/a b", "/v2/accounts/me/search",
+		"/v2/accounts/42/search/x;y=z", "/é", "*", ""} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !checkPlainPath(p) {
+			return
+		}
+		if !checkPath(p) {
+			t.Fatalf("checkPlainPath(%q) but not checkPath", p)
+		}
+		if e := (&url.URL{Path: p}).EscapedPath(); e != p {
+			t.Fatalf("checkPlainPath(%q) but EscapedPath is %q", p, e)
+		}
+	})
 }
 
 // FuzzCheckPath: checkPath accepts exactly the paths checkPathModel does.

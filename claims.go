@@ -330,9 +330,12 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 	// The names' case-folded forms that differ from them follow the
 	// encoding in the same string (see indexNames).
 	var fb [128]byte
-	folded := fb[:0]
+	var lb [smallIndex]int
+	folded, foldedLens := fb[:0], lb[:0]
 	for _, name := range q.names {
+		start := len(folded)
 		folded = appendFoldedIfDifferent(folded, name)
+		foldedLens = append(foldedLens, len(folded)-start)
 	}
 	var enc strings.Builder
 	enc.Grow(n + len(folded)) // exact unless something needs escaping
@@ -350,7 +353,7 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 	enc.Write(folded)
 	both := enc.String()
 	q.encoded = both[:encLen]
-	q.indexNames(both[encLen:])
+	q.indexNames(both[encLen:], foldedLens)
 	if m.cache != nil {
 		q.heap = q.heapBytes(cap(all), enc.Cap())
 	}

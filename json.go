@@ -153,8 +153,17 @@ func (s *scanner) scanString() (raw []byte, escaped bool) {
 	}
 	s.pos++
 	start := s.pos
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+	d := s.data
+	for s.pos < len(d) {
+		// Most bytes of a token's strings are plain: one lookup each.
+		i := s.pos
+		for i < len(d) && jsonPlain[d[i]] {
+			i++
+		}
+		if s.pos = i; i == len(d) {
+			break
+		}
+		c := d[i]
 		switch {
 		case c == '"':
 			raw := s.data[start:s.pos]
@@ -169,9 +178,7 @@ func (s *scanner) scanString() (raw []byte, escaped bool) {
 		case c < 0x20:
 			s.fail(jsonSyntax)
 			return nil, false
-		case c < utf8.RuneSelf:
-			s.pos++
-		default:
+		default: // not ASCII (every other ASCII byte is plain)
 			r, size := utf8.DecodeRune(s.data[s.pos:])
 			if r == utf8.RuneError && size == 1 {
 				s.fail(jsonSyntax)
@@ -183,6 +190,15 @@ func (s *scanner) scanString() (raw []byte, escaped bool) {
 	s.fail(jsonSyntax)
 	return nil, false
 }
+
+// jsonPlain holds the bytes that a JSON string may hold as they are: ASCII
+// from the space up, but the quote and the backslash.
+var jsonPlain = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescape decodes a string body that checkEscape has already validated onto
 // the end of the arena. The unescaped form is never longer than raw, so one
@@ -407,11 +423,12 @@ func (s *scanner) skipArray() {
 // case-folded names. After next returns true, name holds the member's
 // unescaped name and the cursor is at its value, which the caller must consume.
 type objectIter struct {
-	name  []byte
-	at    int // where name starts in the data; negative when unescaped
-	first bool
-	start int               // this object's names are s.names[start:]
-	big   map[string][]byte // folded name -> name as written, for a large object
+	name    []byte
+	at      int // where name starts in the data; negative when unescaped
+	first   bool
+	start   int               // this object's names are s.names[start:]
+	clashes int               // pairs of different names with one fingerprint (see add)
+	big     map[string][]byte // folded name -> name as written, for a large object
 }
 
 func (it *objectIter) begin(s *scanner) bool {

@@ -2,7 +2,6 @@ package scopedtoken
 
 import (
 	"bytes"
-	"hash/maphash"
 	"unicode"
 	"unicode/utf8"
 )
@@ -16,14 +15,19 @@ import (
 // looked up in a map rather than compared in turn.
 const smallNames = 32
 
-// seenName is a member name of an object being read: its hash, and where its
-// unescaped bytes are: in data at at, or when at is negative in the arena at
-// ^at. It holds no pointer, so that keeping names costs no write barrier and a
-// pooled list of them keeps no token alive.
+// seenName is a member name of an object being read: its fingerprint (see
+// nameSig), and where its unescaped bytes are: in data at at, or when at is
+// negative in the arena at ^at. It holds no pointer, so that keeping names
+// costs no write barrier and a pooled list of them keeps no token alive.
 type seenName struct {
-	hash    uint64
+	sig     uint64
 	at, len int
 }
+
+// maxSigClashes is how many pairs of different names of one object may share
+// a fingerprint before the object's names move to a map, so that names
+// written to clash cost a few comparisons, not one per pair.
+const maxSigClashes = 4
 
 // readName reads a member name like readString, and also says where it is
 // for seenName.
@@ -48,25 +52,27 @@ func (s *scanner) nameOf(n seenName) []byte {
 // encoding/json's case folding takes for the same (jsonAmbiguous), which would
 // let one of two values silently win when the claims are decoded into a
 // struct. Objects of up to smallNames members, which is every real token, are
-// checked without allocating: each name gets a hash of its folded form, and
-// only names with equal hashes are compared. Larger objects use a map keyed by
-// the folded name itself, so that the check stays linear whatever the names.
+// checked without allocating: each name gets a fingerprint of its folded form,
+// and only names with equal fingerprints are compared. An object with more
+// members, or whose different names share fingerprints more than
+// maxSigClashes times, moves to a map keyed by the folded name itself (whose
+// hash is seeded per process), so that the check stays linear whatever the
+// names.
 func (it *objectIter) add(s *scanner, name []byte, at int) jsonError {
 	fold := !s.exactNames
-	var buf [64]byte
-	key := nameKey(buf[:0], name, fold)
 	if it.big == nil {
-		h := nameHash(key)
+		sig := nameSig(name, fold)
 		seen := s.names[it.start:]
 		for i := range seen {
-			if seen[i].hash == h {
+			if seen[i].sig == sig {
 				if e := compareNames(s.nameOf(seen[i]), name, fold); e != jsonOK {
 					return e
 				}
+				it.clashes++
 			}
 		}
-		if len(seen) < smallNames {
-			s.names = append(s.names, seenName{hash: h, at: at, len: len(name)})
+		if len(seen) < smallNames && it.clashes <= maxSigClashes {
+			s.names = append(s.names, seenName{sig: sig, at: at, len: len(name)})
 			return jsonOK
 		}
 		it.big = make(map[string][]byte, 2*smallNames)
@@ -75,6 +81,8 @@ func (it *objectIter) add(s *scanner, name []byte, at int) jsonError {
 		}
 		s.names = s.names[:it.start]
 	}
+	var buf [64]byte
+	key := nameKey(buf[:0], name, fold)
 	if seen, ok := it.big[string(key)]; ok {
 		return compareNames(seen, name, fold)
 	}
@@ -118,13 +126,30 @@ func nameKey(dst, name []byte, fold bool) []byte {
 	return dst
 }
 
-// nameSeed makes name hashes differ from process to process, so that no one
-// can write names whose hashes collide and force a comparison of every pair.
-var nameSeed = maphash.MakeSeed()
-
-// nameHash is the hash of a name's key. It only spares comparing most pairs of
-// names, which still decide.
-func nameHash(key []byte) uint64 { return maphash.Bytes(nameSeed, key) }
+// nameSig is a fingerprint of name's key (see nameKey): its length and its
+// first and last bytes. Two names with the same key have the same
+// fingerprint, so names with different fingerprints need no comparison. It
+// reads an ASCII name without building its key.
+func nameSig(name []byte, fold bool) uint64 {
+	key := name
+	if fold {
+		for _, c := range name {
+			if c >= utf8.RuneSelf {
+				var buf [64]byte
+				key = nameKey(buf[:0], name, true)
+				break
+			}
+		}
+	}
+	if len(key) == 0 {
+		return 0
+	}
+	first, last := key[0], key[len(key)-1]
+	if fold { // an ASCII name's key is its upper case; a folded key's bytes are unchanged
+		first, last = upperASCII(first), upperASCII(last)
+	}
+	return uint64(len(key))<<16 | uint64(first)<<8 | uint64(last)
+}
 
 // foldRune returns the smallest rune of r's case-folding orbit, as
 // encoding/json does: ASCII letters fold to upper case, the Kelvin sign to K

@@ -207,19 +207,22 @@ func signatureSize(key *VerificationKey) int {
 // validSegmentB64 reports whether seg uses only the base64url alphabet. The
 // standard decoder skips CR and LF even in strict mode, so this check is what
 // makes decoding strict.
-func validSegmentB64(seg []byte) bool {
+func validSegmentB64(seg []byte) bool { return classSpan(seg, classB64URL) == len(seg) }
+
+// classSpan returns the length of the longest prefix of s whose bytes are all
+// of class c.
+func classSpan[T string | []byte](s T, c uint8) int {
 	i := 0
-	for ; i+4 <= len(seg); i += 4 { // four bytes per branch
-		if charClass[seg[i]]&charClass[seg[i+1]]&charClass[seg[i+2]]&charClass[seg[i+3]]&classB64URL == 0 {
-			return false
+	for ; i+4 <= len(s); i += 4 { // four bytes per branch
+		q := s[i : i+4] // one bounds check for the four
+		if charClass[q[0]]&charClass[q[1]]&charClass[q[2]]&charClass[q[3]]&c == 0 {
+			break
 		}
 	}
-	for ; i < len(seg); i++ {
-		if !isB64URL(seg[i]) {
-			return false
-		}
+	for i < len(s) && charClass[s[i]]&c != 0 {
+		i++
 	}
-	return true
+	return i
 }
 
 func isB64URL(c byte) bool { return charClass[c]&classB64URL != 0 }
@@ -232,6 +235,7 @@ const (
 	classB64Token                 // also allowed in an RFC 6750 b64token: '.', '~', '+', '/'
 	classPathPlain                // a path byte checkPath passes over: not '/', '%', '\', a control or a space
 	classQuerySpecial             // a query byte cutPair stops at: '&', '=', ';' or '%'
+	classPlainSegment             // a path byte url.URL.EscapedPath leaves as it is, but '/'
 )
 
 var charClass = func() (t [256]uint8) {
@@ -250,6 +254,12 @@ var charClass = func() (t [256]uint8) {
 		if c > ' ' && c != 0x7f && c != '/' && c != '%' && c != '\\' {
 			t[c] |= classPathPlain
 		}
+		if t[c]&classB64URL != 0 {
+			t[c] |= classPlainSegment
+		}
+	}
+	for _, c := range ".~$&+,:;=@" { // RFC 3986 unreserved and the sub-delims net/url keeps in paths
+		t[c] |= classPlainSegment
 	}
 	return t
 }()

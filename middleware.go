@@ -417,8 +417,8 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
-	path := requestPath(r.URL)
-	entry, e := m.authorize(v, path)
+	path, checked := requestPath(r.URL)
+	entry, e := m.authorizeChecked(v, path, checked)
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
@@ -510,7 +510,13 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 // the handler with an empty Token.BusinessID()). It returns the covering
 // entry's index, which the request's Token keeps (see Token.BusinessID).
 func (m *Middleware) authorize(v *verified, path string) (int, *Error) {
-	if !checkPath(path) {
+	return m.authorizeChecked(v, path, false)
+}
+
+// authorizeChecked is authorize for a path that, when checked is set,
+// checkPlainPath has accepted (so that checkPath would).
+func (m *Middleware) authorizeChecked(v *verified, path string, checked bool) (int, *Error) {
+	if !checked && !checkPath(path) {
 		return -1, ErrBadPath
 	}
 	entry, ok := v.authorize(m.prefix, path)

@@ -43,18 +43,18 @@ func appendFoldedIfDifferent(dst []byte, name string) []byte {
 
 // indexNames builds q.folded, q.byName (above smallIndex names), q.maxFolded
 // and q.firsts from q.names. tail holds, in order, the folded forms of the
-// names that differ from them (see appendFoldedIfDifferent); q.folded shares
-// its memory, which the caller accounts.
-func (q *boundQuery) indexNames(tail string) {
+// names that differ from them (see appendFoldedIfDifferent), and
+// foldedLens[i] is the length of q.names[i]'s there (0: none); q.folded
+// shares tail's memory, which the caller accounts.
+func (q *boundQuery) indexNames(tail string, foldedLens []int) {
 	q.folded = q.foldedBuf[:0]
 	if len(q.names) > len(q.foldedBuf) {
 		q.folded = make([]string, 0, len(q.names))
 		q.indexBytes = objectBytes(len(q.names) * int(unsafe.Sizeof("")))
 	}
-	var buf [64]byte
-	for _, name := range q.names {
+	for i, name := range q.names {
 		f := name // share the claim's string when it is already folded
-		if n := len(appendFoldedIfDifferent(buf[:0], name)); n > 0 {
+		if n := foldedLens[i]; n > 0 {
 			f, tail = tail[:n], tail[n:]
 		}
 		q.folded = append(q.folded, f)

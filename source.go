@@ -95,15 +95,7 @@ func parseBearer(v string, cache *tokenCache) (token string, hit *verified, isBe
 // isB64Token reports whether s is an RFC 6750 b64token: 1*( ALPHA / DIGIT /
 // "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isB64Token(s string) bool {
-	i := 0
-	for ; i+4 <= len(s); i += 4 { // four bytes per branch: this runs on every request
-		if charClass[s[i]]&charClass[s[i+1]]&charClass[s[i+2]]&charClass[s[i+3]]&classB64Token == 0 {
-			break
-		}
-	}
-	for i < len(s) && charClass[s[i]]&classB64Token != 0 {
-		i++
-	}
+	i := classSpan(s, classB64Token)
 	if i == 0 {
 		return false
 	}

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/scopedtoken/scopedtoken"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -80,12 +82,16 @@ func bearer(r *http.Request) (string, bool) {
 	return h[0][7:], true
 }
 
+// floorEntries is how many tokens the cached floor's map holds, and the
+// middleware's cache in the same comparisons: Config's default CacheSize.
+const floorEntries = 10000
+
 // cachedFloor reads the Authorization header, looks the token up in a map of
-// 10,000 entries under a read lock, then passes.
+// floorEntries entries under a read lock, then passes.
 func cachedFloor(good string, e *floorEntry, next http.Handler) http.Handler {
 	var mu sync.RWMutex
-	m := make(map[string]*floorEntry, 10000)
-	for i := range 9999 {
+	m := make(map[string]*floorEntry, floorEntries)
+	for i := range floorEntries - 1 {
 		m["filler-"+strconv.Itoa(i)] = e
 	}
 	m[good] = e
@@ -148,6 +154,25 @@ func uncachedFloor(secret []byte, e *floorEntry, next http.Handler) http.Handler
 	})
 }
 
+// fullCache fills the cache of h, the middleware with its default cache, with
+// floorEntries-1 other tokens of f's key, each served once, so that the
+// token of the comparisons is a hit in a cache as full as the cached floor's
+// map (and the process holds as much live heap for it as a server would).
+func fullCache(tb testing.TB, f fixture, h http.Handler) http.Handler {
+	tb.Helper()
+	mt, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: f.sign, Now: benchClock, Lifetime: time.Hour})
+	require.NoError(tb, err)
+	w := &discardWriter{h: make(http.Header)}
+	for i := range floorEntries - 1 {
+		tok, err := mt.Mint(scopedtoken.Claims{Audience: []string{benchAud}, Issuer: benchIssuer, ID: "filler-" + strconv.Itoa(i),
+			Query: url.Values{"experienceKey": {"MySearchExperience"}}})
+		require.NoError(tb, err)
+		h.ServeHTTP(w, floorRequest(tok))
+		require.Equal(tb, http.StatusOK, w.status)
+	}
+	return h
+}
+
 // floorFixture is the HS256 token of the floor comparisons and what the
 // floors know about it.
 func floorFixture(tb testing.TB) (f fixture, e *floorEntry) {
@@ -184,7 +209,7 @@ func floorHandlers(tb testing.TB) (token string, hs []struct {
 	}{
 		{"harness", wantBoundHarness},
 		{"floor_cached", cachedFloor(f.good, e, wantBound)},
-		{"scopedtoken_cached", ours(tb, f, 0, wantBound)},
+		{"scopedtoken_cached", fullCache(tb, f, ours(tb, f, 0, wantBound))},
 		{"floor_uncached", uncachedFloor(benchSecret, e, wantBound)},
 		{"scopedtoken_uncached", ours(tb, f, -1, wantBound)},
 	}
@@ -213,6 +238,10 @@ func TestFloorsAcceptAndBind(t *testing.T) {
 			w = &discardWriter{h: make(http.Header)}
 			c.h.ServeHTTP(w, floorRequest(f.bad))
 			assert.Equal(t, http.StatusUnauthorized, w.status, "bad signature")
+			if c.name == "scopedtoken_cached" { // a hit in the full cache: only the request's own allocations
+				req := floorRequest(tok)
+				assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { c.h.ServeHTTP(w, req) }), 3.0)
+			}
 		})
 	}
 }
@@ -270,7 +299,7 @@ func BenchmarkCachedParallel(b *testing.B) {
 		h    http.Handler
 	}{
 		{"floor_cached", cachedFloor(f.good, e, wantBound)},
-		{"scopedtoken_cached", ours(b, f, 0, wantBound)},
+		{"scopedtoken_cached", fullCache(b, f, ours(b, f, 0, wantBound))},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			check := &discardWriter{h: make(http.Header)}
