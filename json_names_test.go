@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
