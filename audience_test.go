@@ -377,3 +377,65 @@ func checkPathModel(p string) bool {
 	}
 	return true
 }
+
+// TestClassSpan: classSpan, which scans four bytes per branch, returns the
+// length of the longest prefix of one class at every length around the
+// four-byte steps and with a byte outside the class at every position, for
+// strings and byte slices; and validSegmentB64 and isB64Token, built on it,
+// agree with their grammars read byte by byte.
+func TestClassSpan(t *testing.T) {
+	isB64TokenModel := func(s string) bool {
+		body := strings.TrimRight(s, "=")
+		if body == "" {
+			return false
+		}
+		for i := 0; i < len(body); i++ {
+			if !isB64URL(body[i]) && strings.IndexByte(".~+/", body[i]) < 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, class := range []uint8{classB64URL, classB64Token, classPathPlain, classQuerySpecial, classPlainSegment} {
+		var in, out []byte
+		for c := range 256 {
+			if charClass[c]&class != 0 {
+				in = append(in, byte(c))
+			} else {
+				out = append(out, byte(c))
+			}
+		}
+		require.NotEmpty(t, in)
+		for n := range 10 {
+			for bad := -1; bad < n; bad++ { // -1: every byte in the class
+				for k, o := range out {
+					s := make([]byte, n)
+					for i := range s {
+						s[i] = in[(i+k)%len(in)]
+					}
+					want := n
+					if bad >= 0 {
+						s[bad], want = o, bad
+					}
+					if got := classSpan(s, class); got != want {
+						t.Fatalf("classSpan(%q, %#x) = %d, want %d", s, class, got, want)
+					}
+					if got := classSpan(string(s), class); got != want {
+						t.Fatalf("classSpan(string %q, %#x) = %d, want %d", s, class, got, want)
+					}
+					switch class {
+					case classB64URL:
+						assert.Equal(t, bad < 0, validSegmentB64(s), "validSegmentB64(%q)", s)
+					case classB64Token:
+						assert.Equal(t, isB64TokenModel(string(s)), isB64Token(string(s)), "isB64Token(%q)", s)
+						s = append(s, "=="...)
+						assert.Equal(t, isB64TokenModel(string(s)), isB64Token(string(s)), "isB64Token(%q)", s)
+					}
+					if bad < 0 {
+						break // one string per length without a bad byte
+					}
+				}
+			}
+		}
+	}
+}

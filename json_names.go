@@ -26,7 +26,9 @@ type seenName struct {
 
 // maxSigClashes is how many pairs of different names of one object may share
 // a fingerprint before the object's names move to a map, so that names
-// written to clash cost a few comparisons, not one per pair.
+// written to clash cost a few comparisons, not one per pair. A scan bounded
+// by maxValues (at most smallNames) is exempt: its pairs are few anyway, and
+// it must not allocate.
 const maxSigClashes = 4
 
 // readName reads a member name like readString, and also says where it is
@@ -71,7 +73,10 @@ func (it *objectIter) add(s *scanner, name []byte, at int) jsonError {
 				it.clashes++
 			}
 		}
-		if len(seen) < smallNames && it.clashes <= maxSigClashes {
+		// A bounded scan (a header, read before its signature is checked)
+		// holds at most smallNames names: it never needs the map, and must
+		// not allocate one whatever names it is sent.
+		if len(seen) < smallNames && (it.clashes <= maxSigClashes || s.maxValues > 0) {
 			s.names = append(s.names, seenName{sig: sig, at: at, len: len(name)})
 			return jsonOK
 		}

@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -55,4 +56,184 @@ func TestNameFingerprintClashes(t *testing.T) {
 		assert.Equal(t, nameSig([]byte(pair[0]), true), nameSig([]byte(pair[1]), true), "%q %q", pair[0], pair[1])
 	}
 	assert.NotEqual(t, nameSig([]byte("key"), false), nameSig([]byte("KEY"), false))
+}
+
+// nameUnits are the pieces FuzzObjectNames builds member names from: runes
+// whose case orbits meet (k, K and the Kelvin sign fold to K; s, S and the
+// long s to S; é and É to two bytes), near misses (the dotted capital I,
+// which folds to nothing else), a quote, and runs long enough to pass the
+// 64-byte key buffer. Few folded forms, so that names of one fingerprint
+// (length, first and last byte of the folded key) are the rule, not the
+// exception. Each unit is also written escaped, so that names are read from
+// the arena as well as from the data.
+var nameUnits = []struct{ raw, escaped string }{
+	{"k", `\u006b`}, {"K", `\u004B`}, {"\u212a", `\u212A`},
+	{"s", `\u0073`}, {"S", `\u0053`}, {"\u017f", `\u017F`},
+	{"\u00e9", `\u00e9`}, {"\u00c9", `\u00C9`}, {"x", `\u0078`}, {"\u0130", `\u0130`}, {`\"`, `\u0022`},
+	{strings.Repeat("\u00e9", 33), strings.Repeat(`\u00C9`, 33)}, {strings.Repeat("\u212a", 22), strings.Repeat(`\u006B`, 22)},
+	{strings.Repeat("s", 65), strings.Repeat(`\u017f`, 65)}, {"\U0001F600", `\ud83d\ude00`}, {"0", `\u0030`},
+}
+
+// objectOfNames builds JSON from data: each byte below 0x80 appends
+// nameUnits[b&15] to the current name (escaped when b&0x10 is set), and a
+// byte from 0x80 ends the name (so 0x80 alone makes an empty one). The first
+// split names are members of an outer object, the rest of an object that is
+// the value of the outer object's middle member, so that the outer object
+// has names both before and after it; split 0: the inner object alone.
+func objectOfNames(data []byte, split int) (outer, inner []string, doc []byte) {
+	var names []string
+	var name strings.Builder
+	for _, b := range data {
+		if b >= 0x80 {
+			names = append(names, name.String())
+			name.Reset()
+			continue
+		}
+		u := nameUnits[b&15]
+		if b&0x10 != 0 {
+			name.WriteString(u.escaped)
+		} else {
+			name.WriteString(u.raw)
+		}
+	}
+	split = min(split, len(names))
+	outer, inner = names[:split], names[split:]
+	object := func(names []string, member int, value string) string {
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, n := range names {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			v := "0"
+			if i == member {
+				v = value
+			}
+			fmt.Fprintf(&b, `"%s":%s`, n, v)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	in := object(inner, -1, "")
+	if len(outer) == 0 {
+		return outer, inner, []byte(in)
+	}
+	return outer, inner, []byte(object(outer, len(outer)/2, in))
+}
+
+// FuzzObjectNames checks the fingerprint-and-map check of member names
+// against encoding/json's tokenizer and strings.EqualFold (nameClashes),
+// with names built to share fingerprints, in objects of up to and beyond
+// smallNames members, nested, escaped or not: the scanner refuses exactly
+// the documents that repeat a name in one object, or (unless it compares
+// exactly) hold two names encoding/json folds together, and says which. In
+// mode 0 it folds, in mode 1 it compares exactly, in mode 2 it reads as
+// parseHeader does: exactly, and at most MaxHeaderValues values.
+func FuzzObjectNames(f *testing.F) {
+	// n names of one fingerprint: k, three units of x, 0, k and s (64
+	// different middles, all folding to one byte each), and s.
+	clash := func(n int) []byte {
+		var d []byte
+		middle := []byte{8, 15, 0, 3}
+		for i := range n {
+			d = append(d, 0, middle[i%4], middle[i/4%4], middle[i/16%4], 3, 0x80)
+		}
+		return d
+	}
+	for _, seed := range []struct {
+		data  []byte
+		split uint8
+	}{
+		{[]byte{0, 0x80, 1, 0x80}, 0},                                         // k, K
+		{[]byte{0, 3, 0x80, 2, 5, 0x80}, 0},                                   // ks, Kelvin long s
+		{[]byte{0x80, 0x80}, 0},                                               // two empty names
+		{append(clash(4), 0x10, 8, 8, 8, 3, 0x80), 0},                         // the fourth name moves to the map; then an escaped repeat of the first
+		{append(clash(6), 2, 0x1f, 8, 8, 5, 0x80), 0},                         // a variant of the second, after the move
+		{append(clash(5), 1, 8, 8, 8, 0x14, 0x80), 0},                         // a variant of the first
+		{append(clash(40), 0, 8, 15, 0, 3, 0x80), 0},                          // beyond smallNames, an exact repeat
+		{append(clash(4), clash(5)...), 4},                                    // the same names in two objects
+		{append(append(clash(3), 0x11, 8, 8, 0x18, 4, 0x80), clash(6)...), 4}, // an outer variant of the first, after an inner object that moved
+		{[]byte{11, 0x80, 0x1b, 0x80, 12, 0x80, 0x1c, 0x80, 13, 0x80, 0x1d, 0x80, 12, 0, 0x80, 0x1c, 2, 0x80}, 0},
+		{[]byte{9, 0x80, 0x19, 0x80, 14, 0x80, 0x1e, 0x80, 10, 0x80, 0x1a, 0x80}, 2},
+	} {
+		for mode := range uint8(3) {
+			f.Add(seed.data, seed.split, mode)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, split uint8, mode uint8) {
+		if len(data) > 4096 {
+			return
+		}
+		outer, inner, doc := objectOfNames(data, int(split))
+		require.True(t, json.Valid(doc), "%s", doc)
+		repeated, folded := nameClashes(doc)
+		exact, bounded := mode%3 != 0, mode%3 == 2
+		s := scanner{data: doc, exactNames: exact}
+		if bounded {
+			s.maxValues = MaxHeaderValues
+		}
+		s.skipValue()
+		switch {
+		case s.err == jsonTooLarge:
+			if !bounded || len(outer)+len(inner) <= MaxHeaderValues {
+				t.Fatalf("refused %s as too large, %d names", doc, len(outer)+len(inner))
+			}
+		case s.err == jsonOK:
+			require.True(t, s.atEnd())
+			if repeated || folded && !exact || bounded && len(outer)+len(inner) > MaxHeaderValues {
+				t.Fatalf("accepted names that repeat (%v) or fold together (%v), mode %d: %s", repeated, folded, mode, doc)
+			}
+		case s.err == jsonDuplicate && !repeated, s.err == jsonAmbiguous && (exact || !folded):
+			t.Fatalf("refused %s (%d), but encoding/json sees no such names, mode %d", doc, s.err, mode)
+		case s.err != jsonDuplicate && s.err != jsonAmbiguous:
+			t.Fatalf("refused valid JSON %s (%d)", doc, s.err)
+		}
+	})
+}
+
+// TestHeaderNamesNeedNoMap: the header is read before any signature is
+// checked, so anyone can choose its names. Names of one fingerprint must not
+// move it to a map: reading a header allocates nothing beyond its kid (see
+// MaxHeaderValues), and the pairs left to compare are bounded by
+// MaxHeaderValues anyway. Repeats are still found among them.
+func TestHeaderNamesNeedNoMap(t *testing.T) {
+	clashing := func(n int, escaped bool) string { // n different names of one fingerprint
+		var b strings.Builder
+		for i := range n {
+			if escaped {
+				fmt.Fprintf(&b, `,"\u0078%c%c\u0079":0`, 'a'+i%26, 'a'+i/26)
+			} else {
+				fmt.Fprintf(&b, `,"x%c%cy":0`, 'a'+i%26, 'a'+i/26)
+			}
+		}
+		return b.String()
+	}
+	const plain = `{"alg":"HS256","kid":"k"}`
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	allocs := func(h []byte) float64 { return testing.AllocsPerRun(20, func() { _, _, _ = parseHeader(h, sc) }) }
+	want := allocs([]byte(plain))
+	for _, tc := range []struct {
+		name   string
+		header string
+		want   *Error
+	}{
+		{"a few", `{"alg":"HS256","kid":"k"` + clashing(maxSigClashes+2, false) + `}`, nil},
+		{"the most a header holds", `{"alg":"HS256","kid":"k"` + clashing(MaxHeaderValues-2, false) + `}`, nil},
+		{"escaped", `{"alg":"HS256","kid":"k"` + clashing(MaxHeaderValues-2, true) + `}`, nil},
+		{"a repeat after them", `{"alg":"HS256","kid":"k"` + clashing(maxSigClashes+2, false) + `,"xaay":1}`, ErrDuplicateMember},
+		{"an escaped repeat after them", `{"alg":"HS256","kid":"k"` + clashing(maxSigClashes+2, false) + `,"\u0078aay":1}`, ErrDuplicateMember},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := []byte(tc.header)
+			require.LessOrEqual(t, len(h), MaxHeaderBytes)
+			alg, kid, e := parseHeader(h, sc)
+			require.Equal(t, tc.want, e)
+			if e == nil {
+				assert.Equal(t, "HS256", alg)
+				assert.Equal(t, "k", kid)
+			}
+			assert.Equal(t, want, allocs(h), "allocations beyond those of %s", plain)
+		})
+	}
 }

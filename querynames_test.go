@@ -156,3 +156,45 @@ func TestQueryBindingAllocations(t *testing.T) {
 		assert.Zero(t, testing.AllocsPerRun(10, func() { queryToken(raw, "jwt") }))
 	})
 }
+
+// TestIndexedFoldedForms: the folded forms indexNames cuts out of the
+// encoding's tail, by the lengths parseQueryClaim measured, are each name's
+// own, whether the name folds to itself (length 0 in the tail), to fewer
+// bytes (the Kelvin sign, the long s) or to as many; with up to and beyond
+// smallIndex names and folded forms beyond parseQueryClaim's stack buffer.
+// Each name's case variants are found, and the others' are not taken for it.
+func TestIndexedFoldedForms(t *testing.T) {
+	pool := []string{"\u212Aelvin", "ALREADY", "\u017Fx", "é", "σ", "plain", "\u212A", "Z9", strings.Repeat("\u017F", 40),
+		strings.Repeat("q", 70), "\u212A\u212A\u212Ax", "MiXeD"}
+	for _, n := range []int{1, 2, smallIndex, smallIndex + 1, len(pool)} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			claim := map[string]any{}
+			for _, name := range pool[:n] {
+				claim[name] = "v"
+			}
+			q := verifiedQuery(t, claim)
+			require.Len(t, q.names, n)
+			require.Len(t, q.folded, n)
+			maxFolded := 0
+			for i, name := range q.names {
+				f, _ := appendFolded(nil, []byte(name), -1)
+				assert.Equal(t, string(f), q.folded[i], "folded form of %q", name)
+				maxFolded = max(maxFolded, len(f))
+			}
+			assert.Equal(t, maxFolded, q.maxFolded)
+			scratch := make([]byte, q.scratchLen())
+			for _, name := range q.names {
+				upper, lower := strings.ToUpper(name), strings.ToLower(name)
+				for _, variant := range []string{upper, lower} {
+					i, isVariant := q.lookup(url.QueryEscape(variant), scratch)
+					if variant == name {
+						assert.Equal(t, name, q.names[i])
+						continue
+					}
+					assert.Equal(t, -1, i, "%q", variant)
+					assert.True(t, isVariant, "%q is a case variant of %q", variant, name)
+				}
+			}
+		})
+	}
+}
