@@ -12,6 +12,7 @@ targets=(
 	FuzzParseAudEntry
 	FuzzPathMatching
 	FuzzJSONScanner
+	FuzzObjectNames
 	FuzzMiddleware
 	FuzzWebSocketProtocol
 )
