@@ -51,7 +51,7 @@ type RevocationKind int
 // business, a subject or a key issued before a time.
 const (
 	RevokeID       RevocationKind = iota + 1 // Value is the token's jti
-	RevokeHash                               // Value is TokenHash of a token without jti
+	RevokeHash                               // Value is TokenHash of a token, with or without jti
 	CutoffBusiness                           // Value is a business ID
 	CutoffSubject                            // Value is a sub claim
 	CutoffKey                                // Value is a kid
@@ -97,6 +97,9 @@ type Revocation struct {
 }
 
 // Validate checks that r names something and that its times make sense.
+// Any non-empty value is valid, control characters included: a jti or sub
+// that the middleware accepts must be revocable as it is (docs/revocation.md),
+// so stores hold values as opaque bytes and whoever prints one quotes it.
 func (r Revocation) Validate() error {
 	switch {
 	case r.Kind < RevokeID || r.Kind > CutoffKey:
@@ -105,8 +108,6 @@ func (r Revocation) Validate() error {
 		return fmt.Errorf("scopedtoken: a %s revocation needs a value", r.Kind)
 	case !r.Kind.IsCutoff() && !r.IssuedBefore.IsZero():
 		return fmt.Errorf("scopedtoken: a %s revocation has no cutoff time", r.Kind)
-	case strings.ContainsAny(r.Value, "\n\r"):
-		return errors.New("scopedtoken: a revocation value may not contain a line break")
 	}
 	return nil
 }
@@ -126,8 +127,9 @@ func (r Revocation) CutoffSeconds(now time.Time) int64 {
 	return sec
 }
 
-// TokenHash returns the name of a token without jti in the revocation state:
-// the unpadded base64url SHA-256 of its signing input, the header and payload
+// TokenHash returns the name of a token in the revocation state, for a
+// RevokeHash and for the single-use record of a token without jti: the
+// unpadded base64url SHA-256 of its signing input, the header and payload
 // segments without the signature. The signature is left out because an ECDSA
 // signature (r, s) has a second valid form (r, n-s) that anyone holding the
 // token can compute: a hash of the whole token would let that twin past a
@@ -144,21 +146,37 @@ func TokenHash(token string) string {
 // TokenRevocation returns the revocation of one token: by its jti when it has
 // one, otherwise by TokenHash, kept until its exp plus DefaultLeeway (for
 // ever when it has no exp). It reads the claims without verifying the
-// signature, which is safe since a revocation can only refuse tokens.
+// signature, which is safe since a revocation can only refuse tokens; but it
+// reads strictly, so that a revocation is never recorded under a name no
+// token has: the token must be a compact JWS of three non-empty base64url
+// segments whose header the middleware would read (a JSON object with a
+// known alg and a kid) and whose payload is a JSON object. Anything else,
+// such as a token still carrying "Bearer " or a header name, is refused. The
+// errors never quote the input, which is a credential.
 func TokenRevocation(token string) (Revocation, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
+	if strings.ContainsAny(token, " \t\r\n:=") {
+		return Revocation{}, errors.New(`scopedtoken: not a compact JWS: it holds a space, a colon or an '=' (strip "Bearer ", "Authorization:" or "jwt=" first)`)
+	}
+	header, payload, sig, ok := splitCompact(token)
+	if !ok {
 		return Revocation{}, errors.New("scopedtoken: not a compact JWS (three dot-separated parts)")
 	}
-	payload, err := strictB64.DecodeString(parts[1])
+	h, okH := decodeSegment(nil, []byte(header))
+	if !okH || !wellFormedSegment([]byte(sig)) || len(payload) == 0 {
+		return Revocation{}, errors.New("scopedtoken: a part of the token is not unpadded base64url")
+	}
+	if _, _, e := parseHeader(h, nil); e != nil {
+		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", e.Reason)
+	}
+	claimsJSON, err := strictB64.DecodeString(payload)
 	if err != nil {
-		return Revocation{}, errors.New("scopedtoken: the token payload is not base64url")
+		return Revocation{}, errors.New("scopedtoken: the token payload is not unpadded base64url")
 	}
 	var claims struct {
 		ID  *string      `json:"jti"`
 		Exp *json.Number `json:"exp"`
 	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
+	if err := json.Unmarshal(claimsJSON, &claims); err != nil {
 		return Revocation{}, errors.New("scopedtoken: the token payload is not a JSON object with a string jti and a numeric exp")
 	}
 	r := Revocation{Kind: RevokeHash, Value: TokenHash(token)}
@@ -175,12 +193,23 @@ func TokenRevocation(token string) (Revocation, error) {
 	return r, r.Validate()
 }
 
+// splitCompact splits a compact JWS into its three segments, which it does
+// not decode.
+func splitCompact(token string) (header, payload, sig string, ok bool) {
+	header, rest, ok1 := strings.Cut(token, ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.IndexByte(sig, '.') >= 0 {
+		return "", "", "", false
+	}
+	return header, payload, sig, true
+}
+
 // RevocationCheck describes a verified token to Revocations.Revoked: every
 // name a revocation can give it. The middleware builds it once per verified
 // token and shares it between requests; a store must not change it.
 type RevocationCheck struct {
 	ID         string    // the jti; "" when the token has none
-	Hash       string    // TokenHash of the token; "" when it has a jti
+	Hash       string    // TokenHash of the token, with or without a jti
 	KeyID      string    // the kid
 	Subject    string    // the sub claim; "" when none
 	Businesses []string  // the key's business, or else those named in aud
@@ -193,6 +222,7 @@ type revocationInfo struct {
 	check       RevocationCheck
 	useKey      string        // the single-use record's name: jti:ID or sha256:HASH
 	clearAt     atomic.Uint64 // 1 + the Version at which it was last found not revoked; 0: never
+	used        atomic.Bool   // a single-use token that Use found used, or used here
 	businessBuf [1]string
 }
 
@@ -203,10 +233,12 @@ func newRevocationInfo(token string, v *verified) *revocationInfo {
 	ri := &revocationInfo{}
 	c := &ri.check
 	c.ID, c.KeyID, c.Subject, c.IssuedAt = v.jti, v.key.id, v.sub, v.iat.time()
+	// The hash is computed even for a token with a jti, so that a
+	// RevokeHash of any accepted token takes effect (once per cached token).
+	c.Hash = TokenHash(token)
 	if c.ID != "" {
 		ri.useKey = RevokeID.String() + ":" + c.ID
 	} else {
-		c.Hash = TokenHash(token)
 		ri.useKey = RevokeHash.String() + ":" + c.Hash
 	}
 	c.Businesses = ri.businessBuf[:0]
@@ -271,6 +303,12 @@ func (m *Middleware) checkRevocationSet(v *verified, token string) *Error {
 			ri = v.rev.Load()
 		}
 	}
+	if v.once && ri.used.Load() {
+		// Known to be used: refused before Config.Check and without asking
+		// the store again, so that replays reaching this instance run no
+		// hook (docs/revocation.md, "Single use and Check").
+		return ErrTokenUsed
+	}
 	version := m.revocations.Version() + 1 // read before Revoked: a later change forces a new check
 	if ri.clearAt.Load() == version {
 		return nil
@@ -292,11 +330,14 @@ func (m *Middleware) useOnce(ctx context.Context, v *verified) *Error {
 }
 
 func (m *Middleware) use(ctx context.Context, v *verified) *Error {
-	err := m.revocations.Use(ctx, v.rev.Load().useKey, v.exp.time().Add(m.leeway))
+	ri := v.rev.Load()
+	err := m.revocations.Use(ctx, ri.useKey, v.exp.time().Add(m.leeway))
 	switch {
 	case err == nil:
+		ri.used.Store(true)
 		return nil
 	case errors.Is(err, ErrTokenUsed):
+		ri.used.Store(true)
 		return ErrTokenUsed
 	}
 	return errRevocationsUnavailable.withCause(err)

@@ -197,7 +197,8 @@ func TestRevocationValidate(t *testing.T) {
 		{"unknown_kind", Revocation{Kind: CutoffKey + 1, Value: "a"}, false},
 		{"no_value", Revocation{Kind: CutoffSubject}, false},
 		{"cutoff_time_on_token", Revocation{Kind: RevokeHash, Value: "h", IssuedBefore: testNow}, false},
-		{"line_break", Revocation{Kind: RevokeID, Value: "a\nb"}, false},
+		{"line_break", Revocation{Kind: RevokeID, Value: "a\nb"}, true},
+		{"control_characters", Revocation{Kind: CutoffSubject, Value: "alice\r\x00\x1b"}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -230,7 +231,8 @@ func TestTokenRevocation(t *testing.T) {
 	assert.Equal(t, Revocation{Kind: RevokeHash, Value: TokenHash(noJTI)}, r, "no exp: kept for ever")
 	assert.Len(t, r.Value, 43)
 
-	for _, bad := range []string{"", "a.b", "a.!!.c", "a." + b64(`[1]`) + ".c", "a." + b64(`{"exp":"x"}`) + ".c", "a." + b64(`{"exp":1e300}`) + ".c"} {
+	h := b64(hsHeader)
+	for _, bad := range []string{"", "a.b", h + ".!!.c", h + "." + b64(`[1]`) + ".c", h + "." + b64(`{"exp":"x"}`) + ".c", h + "." + b64(`{"exp":1e300}`) + ".c"} {
 		_, err := TokenRevocation(bad)
 		assert.Error(t, err, bad)
 	}

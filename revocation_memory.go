@@ -55,7 +55,8 @@ func (s *MemoryRevocations) Revoked(c *RevocationCheck) bool {
 		if until, ok := s.tokens[RevokeID][c.ID]; ok && s.alive(until) {
 			return true
 		}
-	} else if until, ok := s.tokens[RevokeHash][c.Hash]; ok && s.alive(until) {
+	}
+	if until, ok := s.tokens[RevokeHash][c.Hash]; ok && c.Hash != "" && s.alive(until) {
 		return true
 	}
 	if s.cutOff(CutoffSubject, c.Subject, c) || s.cutOff(CutoffKey, c.KeyID, c) {

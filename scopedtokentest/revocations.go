@@ -26,8 +26,10 @@ type OpenRevocations func(t *testing.T) (first, second scopedtoken.Revocations)
 // through the first is enforced by the second within PropagationBound, even
 // for a token the second has cached; single-use tokens pass exactly once
 // across both, also when 50 goroutines race on each; a request refused for its
-// path does not use a single-use token up. Tokens are minted with the real
-// clock, since a shared store may expire records by its own.
+// path does not use a single-use token up. A revocation by hash applies to
+// a token with a jti too, and values may hold any bytes, line breaks
+// included. Tokens are minted with the real clock, since a shared store may
+// expire records by its own.
 func RevocationsConformance(t *testing.T, open OpenRevocations) {
 	t.Run("revocations", func(t *testing.T) { conformRevocations(t, open) })
 	t.Run("single_use", func(t *testing.T) { conformSingleUse(t, open) })
@@ -101,7 +103,7 @@ func conformRevocations(t *testing.T, open OpenRevocations) {
 	// survive one are issued a few seconds after it (within the leeway).
 	now := time.Now()
 	before, after := IssuedAt(now.Add(-10*time.Second)), IssuedAt(now.Add(5*time.Second))
-	hashed := plain.Mint(before)
+	hashed, withID := plain.Mint(before), plain.Mint(JWTID("j-hashed"))
 	cases := []struct {
 		name           string
 		iss            *Issuer
@@ -115,6 +117,18 @@ func conformRevocations(t *testing.T, open OpenRevocations) {
 		{name: "hash_of_token_without_jti", iss: plain, path: path,
 			revoked: hashed, spare: plain.Mint(before, Subject("other")),
 			r: mustTokenRevocation(t, hashed)},
+		// A revocation by hash takes effect for a token with a jti too.
+		{name: "hash_of_token_with_jti", iss: plain, path: path,
+			revoked: withID, spare: plain.Mint(JWTID("j-3")),
+			r: scopedtoken.Revocation{Kind: scopedtoken.RevokeHash, Value: scopedtoken.TokenHash(withID)}},
+		// Every token the middleware accepts is revocable by itself, control
+		// characters in its jti or sub included.
+		{name: "jti_with_line_break", iss: plain, path: path,
+			revoked: plain.Mint(JWTID("j\n4")), spare: plain.Mint(JWTID("j")),
+			r: scopedtoken.Revocation{Kind: scopedtoken.RevokeID, Value: "j\n4", Until: now.Add(time.Hour)}},
+		{name: "subject_with_carriage_return", iss: plain, path: path,
+			revoked: plain.Mint(before, Subject("alice\r")), spare: plain.Mint(before, Subject("alice")),
+			r: scopedtoken.Revocation{Kind: scopedtoken.CutoffSubject, Value: "alice\r", IssuedBefore: now}},
 		{name: "business_of_key", iss: business, path: path,
 			revoked: business.Mint(before), spare: business.Mint(after),
 			r: scopedtoken.Revocation{Kind: scopedtoken.CutoffBusiness, Value: "42", IssuedBefore: now}},
