@@ -331,16 +331,40 @@ func (m *Middleware) useOnce(ctx context.Context, v *verified) *Error {
 
 func (m *Middleware) use(ctx context.Context, v *verified) *Error {
 	ri := v.rev.Load()
-	err := m.revocations.Use(ctx, ri.useKey, v.exp.time().Add(m.leeway))
+	last := v.exp.time().Add(m.leeway) // the token is accepted while now is before it
+	err := m.revocations.Use(ctx, ri.useKey, useRecordUntil(last))
 	switch {
 	case err == nil:
 		ri.used.Store(true)
+		// The clock was read before the path, the query, Check and the
+		// store's round trip: a request that passed it just before the end
+		// is refused if the end has come since, so that the record is
+		// certain to outlive every moment this token was accepted.
+		if !m.now().Before(last) {
+			return ErrExpired
+		}
 		return nil
 	case errors.Is(err, ErrTokenUsed):
 		ri.used.Store(true)
 		return ErrTokenUsed
 	}
 	return errRevocationsUnavailable.withCause(err)
+}
+
+// SingleUseRecordMargin is how long a single-use record outlives the last
+// moment its token can be accepted (exp plus the leeway): room for the
+// clocks of instances, and of Redis, to disagree (docs/revocation.md).
+const SingleUseRecordMargin = time.Minute
+
+// useRecordUntil is when the record of a single-use token accepted until
+// last may be forgotten: SingleUseRecordMargin later, rounded up to the
+// second.
+func useRecordUntil(last time.Time) time.Time {
+	t := last.Add(SingleUseRecordMargin)
+	if r := t.Truncate(time.Second); r.Before(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }
 
 // parseSingleUse reads the single-use claim: true or false, nothing else.

@@ -1,15 +1,17 @@
 // Package redisstore shares scopedtoken revocation state between every
 // instance of a service through Redis (docs/revocation.md in the scopedtoken
-// repository).
+// repository): one server, a primary with replicas behind Sentinel, or Redis
+// Cluster, through any redis.UniversalClient but a Ring.
 //
 // Each Store keeps a local mirror of the revocations and cutoffs, so that
 // checking a token never waits for the network: the mirror is loaded when
 // the Store starts, kept current through Redis pub/sub, reloaded in full
-// after every reconnection and at a fixed interval as a backstop. While
-// Redis cannot be reached the mirror keeps the last known state, and Health
-// and the logger say so. Using a single-use token is one atomic Redis
-// command (SET NX with an expiry); it fails, and the middleware answers 503,
-// while Redis cannot be reached.
+// after every reconnection and at a fixed interval as a backstop, and what it
+// holds that Redis lacks or holds weaker is written back. While Redis cannot
+// be reached the mirror keeps the last known state, and Health and the
+// logger say so. Using a single-use token is one atomic Redis command (SET
+// NX with an expiry), acknowledged by the replicas when there are any; it
+// fails, and the middleware answers 503, while that cannot be done.
 package redisstore
 
 import (
@@ -17,10 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,16 +35,21 @@ const DefaultPrefix = "scopedtoken:"
 const (
 	DefaultResyncInterval = 30 * time.Second
 	DefaultPingInterval   = time.Second
+	DefaultWaitTimeout    = 250 * time.Millisecond
 )
+
+// NoWait, as Options.WaitReplicas, turns waiting for replicas off.
+const NoWait = -1
 
 // Options configures a Store. Every zero value means the documented default.
 type Options struct {
 	// Prefix starts every key and the pub/sub channel. Default DefaultPrefix.
-	// With Redis Cluster, put a hash tag in it (for example
-	// "{scopedtoken}:") so that the keys a revocation writes share a slot.
+	// It may not contain '{' or '}': the store chooses its hash tags, so that
+	// on Redis Cluster the state's keys share a slot while single-use records
+	// spread over every master.
 	Prefix string
-	// Logger receives connection losses, recoveries and resynchronisations.
-	// Default slog.Default().
+	// Logger receives connection losses, recoveries, refused writes and
+	// resynchronisations. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock that decides when entries expire. Default time.Now.
 	Now func() time.Time
@@ -52,19 +57,55 @@ type Options struct {
 	// for a lost pub/sub message. Default 30 seconds.
 	ResyncInterval time.Duration
 	// PingInterval is how long the subscription may stay silent before it is
-	// checked with a PING. Default 1 second.
+	// checked with a PING, and how often revocations that Redis has not
+	// acknowledged are written again. Default 1 second.
 	PingInterval time.Duration
 	// StartUnsynced lets New return a Store when Redis cannot be reached at
 	// start: it then knows no revocation until the first load succeeds
 	// (Health().Synced is false until then). Default false: New fails, so
 	// that an instance never starts out unaware of revocations.
 	StartUnsynced bool
+	// WaitReplicas is how many replicas must acknowledge a single-use record
+	// or a revocation (Redis WAIT) before it counts as written: a failover
+	// then keeps it. A use that too few acknowledge within WaitTimeout is
+	// undone and refused (503); a revocation is kept here and written again.
+	// Default 0: 1 once a primary was seen with a connected replica (at New
+	// or any resynchronisation), none before; NoWait turns it off.
+	WaitReplicas int
+	// WaitTimeout bounds each WAIT. The client's ReadTimeout must be longer.
+	// Default DefaultWaitTimeout (250 ms).
+	WaitTimeout time.Duration
+	// OnUse, when set, is called after every Use with its outcome and how
+	// long it took, for metrics (the otelmetrics module reads it).
+	OnUse func(UseOutcome, time.Duration)
+}
+
+// UseOutcome is what a Use found.
+type UseOutcome int
+
+// The outcomes of Use.
+const (
+	UseAccepted    UseOutcome = iota + 1 // recorded: the token is used now
+	UseAlreadyUsed                       // the token was used before
+	UseUnavailable                       // Redis could not record it durably: 503
+)
+
+func (o UseOutcome) String() string {
+	switch o {
+	case UseAccepted:
+		return "used"
+	case UseAlreadyUsed:
+		return "already_used"
+	case UseUnavailable:
+		return "unavailable"
+	}
+	return fmt.Sprintf("UseOutcome(%d)", int(o))
 }
 
 // Store is a scopedtoken.Revocations shared through Redis. Build it with New
 // and stop it with Close.
 type Store struct {
-	client redis.UniversalClient
+	w      *writer
 	keys   keys
 	opts   Options
 	log    *slog.Logger
@@ -73,38 +114,41 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu     sync.Mutex
-	health Health
+	uses       [UseUnavailable + 1]atomic.Uint64
+	writeBacks atomic.Uint64
+	troubled   atomic.Bool // a write failed since the last acknowledged one
+
+	mu      sync.Mutex
+	health  Health
+	pending map[string]pendingEntry // revocations not yet acknowledged by Redis
+	gen     uint64
+}
+
+// pendingEntry is a revocation that this Store enforces and must still
+// write to Redis; gen tells a retry whether a newer Revoke replaced it.
+type pendingEntry struct {
+	r   scopedtoken.Revocation
+	gen uint64
 }
 
 var _ scopedtoken.Revocations = (*Store)(nil)
 
-// Health is the state of a Store's link to Redis, for metrics and probes.
-type Health struct {
-	// Connected is true while the subscription is up and the last full load
-	// succeeded: the mirror is current.
-	Connected bool `json:"connected"`
-	// Synced is true once the mirror was loaded from Redis at least once.
-	Synced bool `json:"synced"`
-	// LastSync is the time of the last successful full load.
-	LastSync time.Time `json:"lastSync,omitzero"`
-	// DownSince is when Redis was found unreachable; zero while connected.
-	DownSince time.Time `json:"downSince,omitzero"`
-	// LastError is the last error talking to Redis; "" while connected.
-	LastError string `json:"lastError,omitempty"`
-	// Entries is the number of revocations and cutoffs in the mirror.
-	Entries int `json:"entries"`
-}
-
 // New loads the revocation state from Redis and starts following it. It
-// fails when the first load fails, unless Options.StartUnsynced is set. The
-// client is not closed by Close.
+// fails when the options cannot work with the client, and when the first
+// load fails unless Options.StartUnsynced is set. The client is not closed
+// by Close.
 func New(ctx context.Context, client redis.UniversalClient, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("redisstore: a Redis client is required")
+	if err := checkClient(client); err != nil {
+		return nil, err
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
+	}
+	if err := checkPrefix(opts.Prefix); err != nil {
+		return nil, err
+	}
+	if opts.WaitReplicas < NoWait {
+		return nil, errors.New("redisstore: WaitReplicas must be a count of replicas, 0 (automatic) or NoWait")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -118,24 +162,42 @@ func New(ctx context.Context, client redis.UniversalClient, opts Options) (*Stor
 	if opts.PingInterval <= 0 {
 		opts.PingInterval = DefaultPingInterval
 	}
-	s := &Store{
-		client: client,
-		keys:   newKeys(opts.Prefix),
-		opts:   opts,
-		log:    opts.Logger.With("component", "scopedtoken/redisstore"),
-		mirror: scopedtoken.NewMemoryRevocations(opts.Now),
-		done:   make(chan struct{}),
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = DefaultWaitTimeout
 	}
+	k := newKeys(opts.Prefix)
+	s := &Store{
+		w:       &writer{client: client, keys: k, replica: opts.WaitReplicas, timeout: opts.WaitTimeout},
+		keys:    k,
+		opts:    opts,
+		log:     opts.Logger.With("component", "scopedtoken/redisstore"),
+		mirror:  scopedtoken.NewMemoryRevocations(opts.Now),
+		done:    make(chan struct{}),
+		pending: map[string]pendingEntry{},
+	}
+	s.health.State = StateStarting
+	routeClientLogs(s.log)
 	if err := s.resync(ctx); err != nil {
 		if !opts.StartUnsynced {
 			return nil, fmt.Errorf("redisstore: cannot load the revocation state: %w", err)
 		}
-		s.down(err)
+		s.failed(err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.follow(runCtx)
 	return s, nil
+}
+
+// checkClient refuses what the store cannot work with.
+func checkClient(client redis.UniversalClient) error {
+	switch client.(type) {
+	case nil:
+		return errors.New("redisstore: a Redis client is required")
+	case *redis.Ring:
+		return errors.New("redisstore: a redis.Ring cannot hold shared state (it shards without failover); use a Client, a failover (Sentinel) Client or a ClusterClient")
+	}
+	return nil
 }
 
 // Close stops following Redis. The mirror keeps answering with the last
@@ -153,26 +215,39 @@ func (s *Store) Revoked(c *scopedtoken.RevocationCheck) bool { return s.mirror.R
 func (s *Store) Version() uint64 { return s.mirror.Version() }
 
 // Use records the single-use token key as used, with one SET NX that expires
-// at until: exactly one instance succeeds. It returns scopedtoken.ErrTokenUsed
-// for a token used before, and the Redis error when Redis cannot be reached.
+// at until, acknowledged by Options.WaitReplicas replicas: exactly one
+// instance succeeds. It returns scopedtoken.ErrTokenUsed for a token used
+// before, and an error (ErrNotDurable, or the Redis error) when it cannot
+// record the use; the token is then not used up.
 func (s *Store) Use(ctx context.Context, key string, until time.Time) error {
+	start := time.Now()
 	// A relative expiry does not depend on Redis's clock agreeing with ours;
-	// at least a second, so a record never expires before it is written.
-	ttl := max(until.Sub(s.opts.Now()), time.Second).Round(time.Millisecond)
-	set, err := s.client.SetNX(ctx, s.keys.used+key, "1", ttl).Result()
+	// rounded up, and at least a second, so a record never expires early.
+	ttl := max(until.Sub(s.opts.Now()), time.Second)
+	ttl = ttl.Truncate(time.Millisecond) + time.Millisecond
+	err := s.w.use(ctx, s.keys.used+key, ttl)
+	outcome := UseAccepted
 	switch {
-	case err != nil:
-		return err
-	case !set:
-		return scopedtoken.ErrTokenUsed
+	case err == nil:
+		s.writeOK()
+	case errors.Is(err, scopedtoken.ErrTokenUsed):
+		outcome = UseAlreadyUsed
+	default:
+		outcome = UseUnavailable
+		s.writeFailed(err)
 	}
-	return nil
+	s.uses[outcome].Add(1)
+	if s.opts.OnUse != nil {
+		s.opts.OnUse(outcome, time.Since(start))
+	}
+	return err
 }
 
 // Revoke records r in the local mirror at once, then in Redis, which tells
-// every other Store. When Redis cannot be reached it returns the error, but
-// the entry stays in this Store's mirror and is written to Redis by the next
-// successful resynchronisation.
+// every other Store. When Redis cannot record it (unreachable, refusing the
+// write, or too few replicas acknowledging) Revoke returns the error, but
+// the entry stays in force here and is written again, with the store's own
+// context, until Redis acknowledges it: a cancelled ctx never drops it.
 func (s *Store) Revoke(ctx context.Context, r scopedtoken.Revocation) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -180,134 +255,97 @@ func (s *Store) Revoke(ctx context.Context, r scopedtoken.Revocation) error {
 	if r.Kind.IsCutoff() && r.IssuedBefore.IsZero() {
 		r.IssuedBefore = s.opts.Now() // one cutoff time for the mirror and Redis
 	}
+	gen := s.addPending(r)
 	s.mirror.Apply(r)
-	return write(ctx, s.client, s.keys, r, s.opts.Now())
+	if err := s.w.write(ctx, r, s.opts.Now()); err != nil {
+		s.writeFailed(err)
+		return fmt.Errorf("redisstore: cannot record the revocation (this instance enforces it and will write it again): %w", err)
+	}
+	s.donePending(r, gen)
+	s.writeOK()
+	return nil
 }
 
-// Health returns the state of the link to Redis.
-func (s *Store) Health() Health {
+// addPending notes r as not yet in Redis, merged with a pending entry of the
+// same name (the stronger of both), and returns its generation.
+func (s *Store) addPending(r scopedtoken.Revocation) uint64 {
 	s.mu.Lock()
-	h := s.health
+	defer s.mu.Unlock()
+	s.gen++
+	m := member(r)
+	if old, ok := s.pending[m]; ok {
+		r = stronger(old.r, r)
+	}
+	s.pending[m] = pendingEntry{r: r, gen: s.gen}
+	return s.gen
+}
+
+// donePending drops r's pending entry unless a newer one replaced it.
+func (s *Store) donePending(r scopedtoken.Revocation, gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.pending[member(r)]; ok && p.gen == gen {
+		delete(s.pending, member(r))
+	}
+}
+
+// stronger merges two entries of one name: the later cutoff, the later
+// expiry (zero: for ever).
+func stronger(a, b scopedtoken.Revocation) scopedtoken.Revocation {
+	if b.IssuedBefore.After(a.IssuedBefore) {
+		a.IssuedBefore = b.IssuedBefore
+	}
+	if a.Until.IsZero() || b.Until.IsZero() {
+		a.Until = time.Time{}
+	} else if b.Until.After(a.Until) {
+		a.Until = b.Until
+	}
+	return a
+}
+
+// flushPending writes every pending revocation again; it reports the first
+// error.
+func (s *Store) flushPending(ctx context.Context) error {
+	s.mu.Lock()
+	todo := make([]pendingEntry, 0, len(s.pending))
+	for _, p := range s.pending {
+		todo = append(todo, p)
+	}
 	s.mu.Unlock()
-	h.Entries = s.mirror.Len()
-	return h
+	for _, p := range todo {
+		if err := s.w.write(ctx, p.r, s.opts.Now()); err != nil {
+			return err
+		}
+		s.donePending(p.r, p.gen)
+		s.writeBacks.Add(1)
+	}
+	return nil
 }
 
 // Revoke records r in the Redis state shared by every Store with the same
 // prefix ("" for DefaultPrefix), which enforce it within a second. It is what
 // the command line uses: it needs no key, since a revocation can only refuse.
+// When the primary has connected replicas, one must acknowledge the entry
+// within DefaultWaitTimeout, or Revoke returns an error wrapping
+// ErrNotDurable (the entry may still reach them, and every running Store
+// has it from the announcement).
 func Revoke(ctx context.Context, client redis.UniversalClient, prefix string, r scopedtoken.Revocation) error {
 	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := checkClient(client); err != nil {
 		return err
 	}
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return write(ctx, client, newKeys(prefix), r, time.Now())
-}
-
-// keys are the names a Store uses under its prefix.
-type keys struct {
-	revoked     string // ZSET: kind:value -> until (Unix ms, +inf for ever)
-	cutoffs     string // ZSET: kind:value -> cutoff (Unix seconds)
-	cutoffUntil string // ZSET: kind:value -> until (Unix ms, +inf for ever)
-	used        string // + kind:value: a single-use record (a string with a TTL)
-	channel     string // pub/sub: one message per new entry
-}
-
-func newKeys(prefix string) keys {
-	return keys{
-		revoked:     prefix + "revoked",
-		cutoffs:     prefix + "cutoffs",
-		cutoffUntil: prefix + "cutoffs:until",
-		used:        prefix + "used:",
-		channel:     prefix + "revocations",
+	if err := checkPrefix(prefix); err != nil {
+		return err
 	}
-}
-
-// writeScript adds one entry, keeping the stronger of it and an entry already
-// there (ZADD GT), drops expired entries, and announces it, atomically.
-var writeScript = redis.NewScript(`
-if ARGV[2] == '' then
-  redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
-else
-  redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
-  redis.call('ZADD', KEYS[3], 'GT', ARGV[3], ARGV[1])
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])) do
-    redis.call('ZREM', KEYS[2], m)
-    redis.call('ZREM', KEYS[3], m)
-  end
-end
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-return 1
-`)
-
-func write(ctx context.Context, client redis.UniversalClient, k keys, r scopedtoken.Revocation, now time.Time) error {
-	before := ""
-	if r.Kind.IsCutoff() {
-		before = strconv.FormatInt(r.CutoffSeconds(now), 10)
-	}
-	err := writeScript.Run(ctx, client, []string{k.revoked, k.cutoffs, k.cutoffUntil},
-		r.Kind.String()+":"+r.Value, before, formatUntil(r.Until), strconv.FormatInt(now.UnixMilli(), 10),
-		k.channel, encodeMessage(r, now)).Err()
-	if err != nil {
+	w := &writer{client: client, keys: newKeys(prefix), timeout: DefaultWaitTimeout}
+	w.lookForReplicas(ctx)
+	if err := w.write(ctx, r, time.Now()); err != nil {
 		return fmt.Errorf("redisstore: cannot record the revocation: %w", err)
 	}
 	return nil
-}
-
-// encodeMessage writes the announcement of r: "1 KIND BEFORE UNTIL VALUE",
-// with BEFORE "-" for a token and UNTIL "+inf" for ever; the value is last,
-// so it may hold spaces.
-func encodeMessage(r scopedtoken.Revocation, now time.Time) string {
-	before := "-"
-	if r.Kind.IsCutoff() {
-		before = strconv.FormatInt(r.CutoffSeconds(now), 10)
-	}
-	return strings.Join([]string{"1", r.Kind.String(), before, formatUntil(r.Until), r.Value}, " ")
-}
-
-// formatUntil writes an expiry as Unix ms, or +inf for ever.
-func formatUntil(t time.Time) string {
-	if t.IsZero() {
-		return "+inf"
-	}
-	return strconv.FormatInt(max(t.UnixMilli(), 1), 10)
-}
-
-// parseUntil reads what formatUntil wrote, or a ZSET score.
-func parseUntil(score float64) time.Time {
-	if math.IsInf(score, 1) || score > math.MaxInt64/2 {
-		return time.Time{}
-	}
-	return time.UnixMilli(int64(score))
-}
-
-// parseMessage reads what encodeMessage wrote.
-func parseMessage(payload string) (scopedtoken.Revocation, error) {
-	f := strings.SplitN(payload, " ", 5)
-	if len(f) != 5 || f[0] != "1" {
-		return scopedtoken.Revocation{}, errors.New("redisstore: unknown message format")
-	}
-	kind, ok := scopedtoken.ParseRevocationKind(f[1])
-	if !ok {
-		return scopedtoken.Revocation{}, fmt.Errorf("redisstore: unknown revocation kind %q", f[1])
-	}
-	r := scopedtoken.Revocation{Kind: kind, Value: f[4]}
-	if kind.IsCutoff() {
-		sec, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil {
-			return scopedtoken.Revocation{}, errors.New("redisstore: bad cutoff time in message")
-		}
-		r.IssuedBefore = time.Unix(sec, 0)
-	}
-	if f[3] != "+inf" {
-		ms, err := strconv.ParseInt(f[3], 10, 64)
-		if err != nil {
-			return scopedtoken.Revocation{}, errors.New("redisstore: bad expiry in message")
-		}
-		r.Until = time.UnixMilli(ms)
-	}
-	return r, r.Validate()
 }

@@ -162,7 +162,7 @@ func TestStartAfterRevocations(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, n.status(tok))
 	}
 	assert.Equal(t, 4, store.Health().Entries, "the expired entry is neither loaded nor kept in Redis")
-	assert.EqualValues(t, 2, cli.ZCard(t.Context(), prefix+"revoked").Val(), "only live token entries stay in Redis")
+	assert.EqualValues(t, 2, cli.ZCard(t.Context(), "{"+prefix+"}revoked").Val(), "only live token entries stay in Redis")
 }
 
 // TestUseRecordExpiresWithToken: the single-use record lives until the

@@ -15,11 +15,16 @@ import (
 // follow keeps the mirror current until ctx ends: it applies every announced
 // entry, reloads everything after each (re)subscription (go-redis
 // resubscribes on every new connection, and Redis confirms it) and every
-// ResyncInterval, and pings a silent subscription so that a dead link is
-// noticed.
+// ResyncInterval, pings a silent subscription so that a dead link is
+// noticed, and writes again the revocations Redis has not acknowledged.
+//
+// The channel is an ordinary pub/sub channel, not a sharded one: on Redis
+// Cluster a PUBLISH reaches the subscribers of every node, which the one
+// message per revocation can afford, and it works on every Redis version
+// and deployment alike.
 func (s *Store) follow(ctx context.Context) {
 	defer close(s.done)
-	ps := s.client.Subscribe(ctx, s.keys.channel)
+	ps := s.w.client.Subscribe(ctx, s.keys.channel)
 	defer func() { ps.Close() }()
 	nextResync := time.Now().Add(s.opts.ResyncInterval)
 	pinged := false
@@ -44,7 +49,7 @@ func (s *Store) follow(ctx context.Context) {
 				err = errors.New("no answer to PING on the subscription")
 				// Drop the silent connection: a new subscription dials anew.
 				ps.Close()
-				ps = s.client.Subscribe(ctx, s.keys.channel)
+				ps = s.w.client.Subscribe(ctx, s.keys.channel)
 			}
 			s.down(err)
 			pinged = false
@@ -54,10 +59,22 @@ func (s *Store) follow(ctx context.Context) {
 		if time.Now().After(nextResync) {
 			nextResync = time.Now().Add(s.opts.ResyncInterval)
 			if err := s.resync(ctx); err != nil && ctx.Err() == nil {
-				s.down(err)
+				s.failed(err)
+			}
+		} else if s.hasPending() {
+			if err := s.flushPending(ctx); err != nil && ctx.Err() == nil {
+				s.writeFailed(err)
+			} else if err == nil {
+				s.writeOK()
 			}
 		}
 	}
+}
+
+func (s *Store) hasPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0
 }
 
 func (s *Store) handle(ctx context.Context, msg any) {
@@ -67,7 +84,7 @@ func (s *Store) handle(ctx context.Context, msg any) {
 			// A new connection: anything announced while the link was down
 			// is only in the full state.
 			if err := s.resync(ctx); err != nil && ctx.Err() == nil {
-				s.down(err)
+				s.failed(err)
 			}
 		}
 	case *redis.Message:
@@ -80,22 +97,32 @@ func (s *Store) handle(ctx context.Context, msg any) {
 	}
 }
 
+// held is what Redis holds for one entry: its cutoff (Unix seconds; 0 for a
+// token) and its expiry (Unix ms; 0: for ever).
+type held struct{ before, until int64 }
+
 // resync loads the whole state from Redis into the mirror (which keeps what
-// it knew: nothing revoked is forgotten), then writes back what the mirror
-// has and Redis lacks, as after Redis restarted without persistence or a
-// Revoke failed while Redis was down.
+// it knew: nothing revoked is forgotten), then writes back every entry that
+// the mirror held before the load and Redis lacks or holds weaker (an
+// earlier cutoff, an earlier expiry), as after Redis lost data, a failover
+// to a replica that lagged, or a Revoke that failed; and the revocations of
+// this Store that Redis has not acknowledged yet.
 func (s *Store) resync(ctx context.Context) error {
 	now := s.opts.Now()
-	pipe := s.client.Pipeline()
+	// Only what the mirror held before the load can have been lost: an
+	// entry announced during the load is in Redis already.
+	known := s.mirror.Entries()
+	pipe := s.w.client.Pipeline()
 	revoked := pipe.ZRangeByScoreWithScores(ctx, s.keys.revoked, &redis.ZRangeBy{Min: strconv.FormatInt(now.UnixMilli(), 10), Max: "+inf"})
 	cutoffs := pipe.ZRangeWithScores(ctx, s.keys.cutoffs, 0, -1)
 	untils := pipe.ZRangeWithScores(ctx, s.keys.cutoffUntil, 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
 	}
-	loaded := map[string]bool{}
-	apply := func(member string, r scopedtoken.Revocation) {
-		kind, value, ok := cutMember(member)
+	s.w.lookForReplicas(ctx)
+	inRedis := map[string]held{}
+	apply := func(m string, r scopedtoken.Revocation, h held) {
+		kind, value, ok := cutMember(m)
 		if !ok {
 			s.log.Warn("ignoring a malformed revocation entry in Redis")
 			return
@@ -104,19 +131,20 @@ func (s *Store) resync(ctx context.Context) error {
 		if r.Validate() != nil {
 			return
 		}
-		loaded[member] = true
+		inRedis[m] = h
 		s.mirror.Apply(r)
 	}
 	for _, z := range revoked.Val() {
-		apply(z.Member.(string), scopedtoken.Revocation{Until: parseUntil(z.Score)})
+		until := parseUntil(z.Score)
+		apply(z.Member.(string), scopedtoken.Revocation{Until: until}, held{until: unixMilli(until)})
 	}
 	until := make(map[string]float64, len(untils.Val()))
 	for _, z := range untils.Val() {
 		until[z.Member.(string)] = z.Score
 	}
 	for _, z := range cutoffs.Val() {
-		member := z.Member.(string)
-		u, ok := until[member]
+		m := z.Member.(string)
+		u, ok := until[m]
 		if !ok {
 			continue // being written or pruned right now: the message or the next load brings it
 		}
@@ -124,61 +152,55 @@ func (s *Store) resync(ctx context.Context) error {
 		if !r.Until.IsZero() && !now.Before(r.Until) {
 			continue
 		}
-		apply(member, r)
+		apply(m, r, held{before: int64(z.Score), until: unixMilli(r.Until)})
 	}
-	healed := 0
-	for _, r := range s.mirror.Entries() {
-		if !loaded[r.Kind.String()+":"+r.Value] {
-			if err := write(ctx, s.client, s.keys, r, now); err != nil {
-				return err
-			}
-			healed++
+	lost := 0
+	for _, r := range known {
+		m := member(r)
+		if h, ok := inRedis[m]; ok && !strongerThan(r, h) {
+			continue
 		}
+		if s.isPending(m) {
+			continue // flushPending writes it, and it is no loss
+		}
+		if err := s.w.write(ctx, r, now); err != nil {
+			return err
+		}
+		lost++
+		s.writeBacks.Add(1)
 	}
-	s.up(now, healed)
+	if err := s.flushPending(ctx); err != nil {
+		return err
+	}
+	s.writeOK()
+	s.up(now, lost)
 	return nil
 }
 
-func cutMember(member string) (scopedtoken.RevocationKind, string, bool) {
-	for i := 0; i < len(member); i++ {
-		if member[i] == ':' {
-			kind, ok := scopedtoken.ParseRevocationKind(member[:i])
-			return kind, member[i+1:], ok
-		}
+// strongerThan reports whether the mirror's r refuses more than what Redis
+// holds: a later cutoff, or a later expiry (or none).
+func strongerThan(r scopedtoken.Revocation, h held) bool {
+	u := unixMilli(r.Until)
+	laterUntil := h.until != 0 && (u == 0 || u > h.until)
+	if r.Kind.IsCutoff() {
+		return r.IssuedBefore.Unix() > h.before || laterUntil
 	}
-	return 0, "", false
+	return laterUntil
 }
 
-// down records that Redis cannot be reached, logging the first failure.
-func (s *Store) down(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h := &s.health
-	h.LastError = err.Error()
-	if !h.Connected && !h.DownSince.IsZero() {
-		return
+// unixMilli is t in Unix ms, as the sorted sets hold it; 0 for the zero time.
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
 	}
-	h.Connected = false
-	h.DownSince = s.opts.Now()
-	s.log.Warn("Redis unreachable: enforcing the last known revocations; single-use tokens are refused until it is back",
-		"error", err, "last_sync", h.LastSync, "entries", s.mirror.Len())
+	return max(t.UnixMilli(), 1)
 }
 
-// up records a successful full load.
-func (s *Store) up(now time.Time, healed int) {
+func (s *Store) isPending(m string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h := &s.health
-	if !h.Connected {
-		attrs := []any{"entries", s.mirror.Len(), "rewritten", healed}
-		if !h.DownSince.IsZero() {
-			attrs = append(attrs, "down_for", now.Sub(h.DownSince).Round(time.Millisecond))
-		}
-		s.log.Info("revocation state synchronised with Redis", attrs...)
-	} else if healed > 0 {
-		s.log.Warn("Redis had lost revocations; rewrote them from the local mirror", "rewritten", healed)
-	}
-	h.Connected, h.Synced, h.LastSync, h.DownSince, h.LastError = true, true, now, time.Time{}, ""
+	_, ok := s.pending[m]
+	return ok
 }
 
 func isTimeout(err error) bool {

@@ -1,0 +1,164 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scopedtoken/scopedtoken"
+)
+
+// ErrNotDurable is the cause when fewer replicas than Options.WaitReplicas
+// acknowledged a write within Options.WaitTimeout: a failover could lose it.
+// A single-use token is then not used up (the request gets 503) and a
+// revocation is kept by the instance and written again until acknowledged.
+var ErrNotDurable = errors.New("redisstore: too few replicas acknowledged the write in time")
+
+// writer writes to Redis and, when replicas must acknowledge, waits for them
+// with WAIT on the connection that made the write: WAIT counts the replicas
+// that have every write of its own connection.
+type writer struct {
+	client  redis.UniversalClient
+	keys    keys
+	replica int           // Options.WaitReplicas: >0 that many, <0 none, 0 auto
+	timeout time.Duration // Options.WaitTimeout
+	seen    atomic.Bool   // auto: a primary was seen with a replica
+}
+
+// wants returns how many replicas a write must reach now.
+func (w *writer) wants() int {
+	switch {
+	case w.replica > 0:
+		return w.replica
+	case w.replica == 0 && w.seen.Load():
+		return 1
+	}
+	return 0
+}
+
+// pipeline returns a pipeline whose commands go over one connection to the
+// primary that holds key when WAIT must follow them; otherwise the client's
+// own, which follows a cluster's redirections.
+func (w *writer) pipeline(ctx context.Context, key string, wait int) (redis.Pipeliner, error) {
+	if cc, ok := w.client.(*redis.ClusterClient); ok && wait > 0 {
+		node, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		return node.Pipeline(), nil
+	}
+	return w.client.Pipeline(), nil
+}
+
+// queueWait adds WAIT to p, or nothing when no replica must acknowledge.
+func (w *writer) queueWait(ctx context.Context, p redis.Pipeliner, wait int) *redis.Cmd {
+	if wait == 0 {
+		return nil
+	}
+	return p.Do(ctx, "WAIT", wait, max(w.timeout.Milliseconds(), 1))
+}
+
+// acked checks the answer of queueWait.
+func acked(cmd *redis.Cmd, wait int) error {
+	if cmd == nil {
+		return nil
+	}
+	n, err := cmd.Int()
+	switch {
+	case err != nil:
+		return err
+	case n < wait:
+		return fmt.Errorf("%w (%d of %d)", ErrNotDurable, n, wait)
+	}
+	return nil
+}
+
+// use records a single-use key with SET NX, then waits for the replicas. A
+// record that too few replicas acknowledged is deleted again, so that the
+// token is not used up by a request that is refused.
+func (w *writer) use(ctx context.Context, key string, ttl time.Duration) error {
+	wait := w.wants()
+	p, err := w.pipeline(ctx, key, wait)
+	if err != nil {
+		return err
+	}
+	set := p.SetNX(ctx, key, "1", ttl)
+	wc := w.queueWait(ctx, p, wait)
+	if _, err := p.Exec(ctx); err != nil && set.Err() != nil {
+		return set.Err()
+	}
+	if !set.Val() {
+		return scopedtoken.ErrTokenUsed
+	}
+	if err := acked(wc, wait); err != nil {
+		// Not durable: give the token back. Without the caller's
+		// cancellation, so that a closed request cannot leave it used up.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		if derr := w.client.Del(dctx, key).Err(); derr != nil {
+			return fmt.Errorf("%w; and the record could not be removed: %w", err, derr)
+		}
+		return err
+	}
+	return nil
+}
+
+// write records r with writeScript, then waits for the replicas.
+func (w *writer) write(ctx context.Context, r scopedtoken.Revocation, now time.Time) error {
+	keys, args := writeArgs(w.keys, r, now)
+	wait := w.wants()
+	p, err := w.pipeline(ctx, keys[0], wait)
+	if err != nil {
+		return err
+	}
+	ev := writeScript.Eval(ctx, p, keys, args...)
+	wc := w.queueWait(ctx, p, wait)
+	if _, err := p.Exec(ctx); err != nil && ev.Err() != nil {
+		return ev.Err()
+	}
+	return acked(wc, wait)
+}
+
+// lookForReplicas notes whether any primary has a connected replica, for
+// WaitReplicas' automatic default. Once seen, replicas stay expected: a
+// replica that disconnects is exactly when writes must not count as durable.
+// A server that refuses INFO (some managed services) leaves it unchanged.
+func (w *writer) lookForReplicas(ctx context.Context) {
+	if w.replica != 0 || w.seen.Load() {
+		return
+	}
+	if cc, ok := w.client.(*redis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			if connectedReplicas(ctx, c) > 0 {
+				w.seen.Store(true)
+			}
+			return nil
+		})
+		return
+	}
+	if connectedReplicas(ctx, w.client) > 0 {
+		w.seen.Store(true)
+	}
+}
+
+// connectedReplicas reads connected_slaves from INFO replication; 0 when it
+// cannot tell.
+func connectedReplicas(ctx context.Context, c redis.Cmdable) int {
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
