@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/scopedtoken/scopedtoken"
 )
 
 // State sums up a Store's link to Redis for probes and metrics.
@@ -94,6 +96,15 @@ func (s *Store) Stats() Stats {
 		st.Uses[o] = s.uses[o].Load()
 	}
 	return st
+}
+
+var _ scopedtoken.RevocationStatsReporter = (*Store)(nil)
+
+// RevocationStats reports the Store's state for metrics.
+func (s *Store) RevocationStats() scopedtoken.RevocationStats {
+	h := s.Health()
+	return scopedtoken.RevocationStats{State: string(h.State), LastSync: h.LastSync, Entries: h.Entries, Pending: h.Pending,
+		WriteBacks: s.writeBacks.Load()}
 }
 
 // classify tells what kind of failure err is: a server's refusal, too few

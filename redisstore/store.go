@@ -75,9 +75,6 @@ type Options struct {
 	// WaitTimeout bounds each WAIT. The client's ReadTimeout must be longer.
 	// Default DefaultWaitTimeout (250 ms).
 	WaitTimeout time.Duration
-	// OnUse, when set, is called after every Use with its outcome and how
-	// long it took, for metrics (the otelmetrics module reads it).
-	OnUse func(UseOutcome, time.Duration)
 }
 
 // UseOutcome is what a Use found.
@@ -220,7 +217,6 @@ func (s *Store) Version() uint64 { return s.mirror.Version() }
 // before, and an error (ErrNotDurable, or the Redis error) when it cannot
 // record the use; the token is then not used up.
 func (s *Store) Use(ctx context.Context, key string, until time.Time) error {
-	start := time.Now()
 	// A relative expiry does not depend on Redis's clock agreeing with ours;
 	// rounded up, and at least a second, so a record never expires early.
 	ttl := max(until.Sub(s.opts.Now()), time.Second)
@@ -237,9 +233,6 @@ func (s *Store) Use(ctx context.Context, key string, until time.Time) error {
 		s.writeFailed(err)
 	}
 	s.uses[outcome].Add(1)
-	if s.opts.OnUse != nil {
-		s.opts.OnUse(outcome, time.Since(start))
-	}
 	return err
 }
 
