@@ -8,25 +8,32 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scopedtoken/scopedtoken"
 )
 
 const inspectSynopsis = `Usage: scopedtoken inspect [--json] [--now RFC3339] TOKEN
 
-Decodes TOKEN ("-" reads it from stdin; a link with ?jwt= works too) WITHOUT
-verifying it, shows its header and claims, and explains: when it expires
-relative to now, aud entries that break the path grammar, a missing kid, alg
-"none", a lifetime longer than an hour, and everything else the middleware
-would refuse it for. Nothing is verified: the signature is not checked and
-the claims are not trusted. Use "scopedtoken verify" for that.
+Decodes TOKEN WITHOUT verifying it, shows its header and claims, and
+explains: when it expires relative to now, aud entries that break the path
+grammar, a missing kid, alg "none", a lifetime longer than an hour, and
+everything else the middleware would refuse it for. Nothing is verified:
+the signature is not checked and the claims are not trusted. Use
+"scopedtoken verify" for that.
+
+Strings from the token are shown quoted, with control characters, bidi
+controls and invalid UTF-8 escaped (\u001b, \u202e, \ufffd): a token cannot
+write to the terminal.
 
 Exit status 0 when the token could be decoded (whatever it says), 1 when it
 is not a compact JWS at all.
+
+` + tokenForms + `(inspect also lets '=', '+' and '/' through, to explain them.)
 `
 
 // inspection is what inspect found. Problems are reasons the middleware
@@ -61,11 +68,8 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 			return usagef("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", *nowFlag)
 		}
 	}
-	token, err := readToken(rest[0])
+	token, err := readTokenArg(rest[0], diagnosableJWS)
 	if err != nil {
-		return err
-	}
-	if token, err = tokenFromLink(token); err != nil {
 		return err
 	}
 	in, err := inspect(token, now)
@@ -77,34 +81,12 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, string(out))
+		// encoding/json leaves DEL, C1 controls and bidi controls raw.
+		fmt.Fprintln(stdout, string(safeJSON(out)))
 		return nil
 	}
 	printInspection(stdout, in)
 	return nil
-}
-
-// tokenFromLink accepts a bare token, "Bearer <token>", or a link carrying the
-// token as ?jwt=.
-func tokenFromLink(s string) (string, error) {
-	if len(s) > 7 && strings.EqualFold(s[:7], "bearer ") {
-		return strings.TrimSpace(s[7:]), nil
-	}
-	if strings.EqualFold(s, "bearer") {
-		return "", nil // "Bearer " with nothing after it, trimmed
-	}
-	if !strings.Contains(s, "://") {
-		return s, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("the argument looks like a link but does not parse: %w", err)
-	}
-	tok := u.Query().Get("jwt")
-	if tok == "" {
-		return "", errors.New("the link has no jwt parameter")
-	}
-	return tok, nil
 }
 
 func inspect(token string, now time.Time) (*inspection, error) {
@@ -126,6 +108,9 @@ func inspect(token string, now time.Time) (*inspection, error) {
 			in.problem("the %s segment %s; the middleware accepts only unpadded base64url", name, problem)
 		}
 		seg[i] = b
+		if i < 2 && !utf8.Valid(b) {
+			in.problem("the %s is not valid UTF-8 (shown as \\ufffd); the middleware accepts only valid UTF-8", name)
+		}
 	}
 	in.SignatureBytes = len(seg[2])
 	header := in.object("header", seg[0])
@@ -205,14 +190,14 @@ func (in *inspection) checkHeader(h map[string]any) {
 	case strings.EqualFold(alg, "none"):
 		in.problem("alg is %q: unsigned tokens are never accepted", alg)
 	case !knownAlg(alg):
-		in.problem("alg %v is not a supported algorithm", h["alg"])
+		in.problem("alg %s is not a supported algorithm", show(h["alg"]))
 	}
 	if kid, ok := h["kid"].(string); !ok || kid == "" {
 		in.problem("missing kid: the header must name its key with a non-empty kid string; the middleware never tries a token against every key")
 	}
 	if typ, ok := h["typ"]; ok {
 		if s, _ := typ.(string); !strings.EqualFold(s, "JWT") {
-			in.problem("typ is %v; only JWT is accepted", typ)
+			in.problem("typ is %s; only JWT is accepted", show(typ))
 		}
 	}
 	for _, name := range []string{"crit", "b64"} {
@@ -287,7 +272,7 @@ func (in *inspection) date(c map[string]any, name string) (time.Time, bool) {
 	n, isNum := v.(json.Number)
 	f, err := n.Float64()
 	if !isNum || err != nil || f < 0 || f > 253402300799 {
-		in.problem("%s must be a number of seconds since 1970 (up to year 9999), not %v", name, jsonText(v))
+		in.problem("%s must be a number of seconds since 1970 (up to year 9999), not %s", name, jsonText(v))
 		return time.Time{}, false
 	}
 	sec, frac := math.Modf(f)
@@ -320,7 +305,7 @@ func (in *inspection) checkAudience(aud any, present bool) {
 	}
 	for _, e := range entries {
 		if err := scopedtoken.CheckAudience("", e); err != nil {
-			in.problem("%v (with the default prefix %s)", err, scopedtoken.DefaultPrefix)
+			in.problem("%s (with the default prefix %s)", escapeUnsafe(err.Error()), scopedtoken.DefaultPrefix)
 		}
 	}
 }
@@ -432,20 +417,23 @@ func words(d time.Duration) string {
 	return parts(s/86400, "day", s%86400/3600, "hour")
 }
 
+// indent returns a segment's JSON indented, with every rune a terminal could
+// act on escaped (escapeUnsafe): json.Indent copies strings byte for byte.
 func indent(data []byte) json.RawMessage {
 	var b bytes.Buffer
 	if json.Indent(&b, data, "", "  ") != nil {
 		return nil
 	}
-	return b.Bytes()
+	return safeJSON(bytes.TrimSpace(b.Bytes()))
 }
 
+// jsonText writes a value from a token as JSON, escaped by escapeUnsafe.
 func jsonText(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Sprint(v)
+		return strconv.Quote(fmt.Sprint(v))
 	}
-	return string(b)
+	return escapeUnsafe(string(b))
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -8,6 +8,12 @@
 //	scopedtoken inspect TOKEN
 //	scopedtoken revoke  --redis URL (--token T | --jti ID | --business B [--before RFC3339] ...)
 //
+// TOKEN and T may be the token itself, "Bearer TOKEN", the whole line
+// "Authorization: Bearer TOKEN", "jwt=TOKEN" or a link with ?jwt=TOKEN, or
+// "-" to read one line of stdin (readTokenArg). What inspect, verify and
+// revoke print from a token is escaped so that it cannot act on a terminal
+// (terminal.go).
+//
 // Exit status 0 on success, 1 when a token is refused or minting fails, 2 on
 // a usage error. Messages go to stderr, results to stdout. Run
 // "scopedtoken COMMAND --help" for each command's flags.
@@ -38,14 +44,17 @@ func main() {
 type command struct {
 	name, summary string
 	run           func(args []string, stdout, stderr io.Writer) error
+	// readsTokens marks the commands that print what a token says: their
+	// output passes through terminalWriter.
+	readsTokens bool
 }
 
 var commands = []command{
-	{"keygen", "generate a signing key and its public JWKS", runKeygen},
-	{"mint", "mint a token (or the named tokens of a spec file)", runMint},
-	{"verify", "verify a token as the middleware would", runVerify},
-	{"inspect", "decode and explain a token, without verifying it", runInspect},
-	{"revoke", "revoke tokens in the Redis state shared by a fleet", runRevoke},
+	{"keygen", "generate a signing key and its public JWKS", runKeygen, false},
+	{"mint", "mint a token (or the named tokens of a spec file)", runMint, false},
+	{"verify", "verify a token as the middleware would", runVerify, true},
+	{"inspect", "decode and explain a token, without verifying it", runInspect, true},
+	{"revoke", "revoke tokens in the Redis state shared by a fleet", runRevoke, true},
 }
 
 // run is the whole program, with its environment passed in, so that tests
@@ -66,6 +75,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
+		}
+		if c.readsTokens {
+			stdout, stderr = terminalWriter{stdout}, terminalWriter{stderr}
 		}
 		err := c.run(args[1:], stdout, stderr)
 		var usage usageError

@@ -570,7 +570,7 @@ func TestInspect(t *testing.T) {
 		{name: "case variant", token: iss.Mint(scopedtokentest.Claim("EXP", 1)), problems: []string{`"EXP" differs from "exp" only in case`}},
 		{name: "duplicate member", token: iss.Mint(scopedtokentest.RawClaims([]byte(`{"aud":"/v2/accounts/me/search","exp":1767323345,"exp":1}`))), problems: []string{`repeats the member name "exp"`}},
 		{name: "query shapes", token: iss.Mint(scopedtokentest.Claim("query", map[string]any{"a": nil, "b": []any{}, "c": map[string]any{}, "d": []any{"x", 1, true}})), problems: []string{`"a" holds null`, `"b" is an empty array`, `"c" holds {}`}},
-		{name: "typ", token: iss.Mint(scopedtokentest.Header("typ", "at+jwt")), problems: []string{"typ is at+jwt"}},
+		{name: "typ", token: iss.Mint(scopedtokentest.Header("typ", "at+jwt")), problems: []string{`typ is "at+jwt"`}},
 		{name: "signature size", token: iss.Mint(scopedtokentest.Alg("ES384")), problems: []string{"ES384 signatures are 96"}},
 	}
 	for _, tt := range tests {

@@ -25,10 +25,13 @@ Records a revocation in the Redis state that every instance of the service
 shares (the redisstore module); they enforce it within a second. It needs no
 key: a revocation can only refuse tokens. Exit status 0 once it is recorded.
 
---token revokes one token ("-" reads it from stdin): by its jti, or by
-the hash of its signing input (header and payload) when it has none, until
-it expires. --jti and --hash (scopedtoken.TokenHash: that SHA-256, unpadded
-base64url) do the same without it.
+--token revokes one token, pasted in any form listed below: by its jti, or
+by the hash of its signing input (header and payload) when it has none, until
+it expires. Quote it as one argument: --token "Bearer TOKEN". --jti and --hash
+(scopedtoken.TokenHash: that SHA-256, unpadded base64url) do the same without
+it. A --token that is not a compact JWS in one of those forms is refused
+with exit status 2, one whose header or payload the middleware would not read
+with 1: a revocation of anything but the token itself would revoke nothing.
 --business, --subject and --kid cut off every token of that business (the
 key's, or one its aud names), sub or kid issued before --before (default now;
 a token without iat counts as issued before any cutoff).
@@ -40,7 +43,11 @@ least the longest lifetime of the tokens concerned.
 The Redis URL (redis://[:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS) may
 come from SCOPEDTOKEN_REDIS_URL instead of --redis, which keeps a password out
 of the process list.
-`
+
+The "revoked KIND:VALUE" line shows a value from the token (a jti) as it is
+when it is plain, else quoted with control and bidi characters escaped.
+
+` + tokenForms
 
 // revokeTimeout bounds the whole command when Redis does not answer.
 const revokeTimeout = 10 * time.Second
@@ -49,7 +56,7 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("revoke")
 	redisURL := fs.String("redis", "", "Redis URL (default $SCOPEDTOKEN_REDIS_URL)")
 	prefix := fs.String("prefix", redisstore.DefaultPrefix, "key prefix of the shared state")
-	token := fs.String("token", "", `the token to revoke ("-": read it from stdin)`)
+	token := fs.String("token", "", `the token to revoke, bare, "Bearer TOKEN", "Authorization: Bearer TOKEN", "jwt=TOKEN" or a link ("-": read it from stdin)`)
 	jti := fs.String("jti", "", "revoke the token(s) with this jti")
 	hash := fs.String("hash", "", "revoke the token without jti whose hash this is")
 	business := fs.String("business", "", "cut off every token of this business")
@@ -62,7 +69,9 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
+		// Not quoted back: it may be a token that lost its quotes, as in
+		// --token Bearer TOKEN.
+		return usagef("%d unexpected argument(s) after the flags; quote a value with spaces as one argument, as in --token \"Bearer TOKEN\"", len(rest))
 	}
 	given := setFlags(fs)
 	if countSet(given, "token", "jti", "hash", "business", "subject", "kid") != 1 {
@@ -87,7 +96,10 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	var r scopedtoken.Revocation
 	switch {
 	case given["token"]:
-		t, err := readToken(*token)
+		t, err := readTokenArg(*token, strictJWS)
+		if bad := (*tokenInputError)(nil); errors.As(err, &bad) {
+			return usageError{fmt.Errorf("--token: %w", err)}
+		}
 		if err != nil {
 			return err
 		}
@@ -131,7 +143,7 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	if err := redisstore.Revoke(ctx, client, *prefix, r); err != nil {
 		return errors.New("cannot record the revocation: Redis is unreachable or refused it: " + redactURL(err.Error(), url))
 	}
-	fmt.Fprintf(stdout, "revoked %s:%s", r.Kind, r.Value)
+	fmt.Fprintf(stdout, "revoked %s:%s", r.Kind, plainOrQuoted(r.Value))
 	if r.Kind.IsCutoff() {
 		fmt.Fprintf(stdout, " issued before %s", r.IssuedBefore.UTC().Format(time.RFC3339))
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,8 +21,7 @@ const verifySynopsis = `Usage:
   scopedtoken verify --jwks URL [--business B | --allow-me-without-business]
                      --path P [--now RFC3339] TOKEN
 
-Verifies TOKEN ("-" reads it from stdin; "Bearer TOKEN" and a link with
-?jwt= work too) exactly as the middleware would for a request to the escaped
+Verifies TOKEN exactly as the middleware would for a request to the escaped
 path P: signature, key and algorithm, exp/nbf/iat (30s leeway), aud against
 P, and the query claim's shape. --now sets the clock.
 
@@ -37,10 +34,13 @@ SCOPEDTOKEN_KEY_<K> (a private key in PEM, whose public half is used).
 is refused with me_without_business, as the middleware does by default,
 unless --allow-me-without-business (Config.AllowMeWithoutBusiness) is given.
 
-On success: exit 0 and the token as JSON on stdout. When refused: exit 1, the
-reason code and message on stderr, and {"reason", "message", "status"} as JSON
-on stdout.
-`
+On success: exit 0 and the token as JSON on stdout, with control
+characters, bidi controls and invalid UTF-8 in its strings escaped (\u001b,
+\u202e, \ufffd). When refused: exit 1, the reason code and message on stderr,
+and {"reason", "message", "status"} as JSON on stdout; a TOKEN that is not a
+compact JWS in one of the forms below is refused as malformed_token.
+
+` + tokenForms
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify")
@@ -83,11 +83,12 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Now = func() time.Time { return now }
 	}
-	token, err := readToken(rest[0])
-	if err != nil {
-		return err
+	token, err := readTokenArg(rest[0], strictJWS)
+	if bad := (*tokenInputError)(nil); errors.As(err, &bad) {
+		// What the middleware would say of it, with what is wrong.
+		return refuse(scopedtoken.ErrMalformedToken, bad.Error(), stdout)
 	}
-	if token, err = tokenFromLink(token); err != nil {
+	if err != nil {
 		return err
 	}
 
@@ -129,7 +130,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, string(out))
+	// encoding/json leaves DEL, C1 controls and bidi controls raw, and the
+	// claims are the token's own bytes.
+	fmt.Fprintln(stdout, string(safeJSON(out)))
 	return nil
 }
 
@@ -163,9 +166,18 @@ func refusal(err error, stdout io.Writer) error {
 	if !errors.As(err, &e) {
 		return err
 	}
+	return refuse(e, "", stdout)
+}
+
+// refuse reports e as refusal does, with detail (when not "") after its
+// message on stderr.
+func refuse(e *scopedtoken.Error, detail string, stdout io.Writer) error {
 	out, _ := json.Marshal(map[string]any{"reason": e.Reason, "message": e.Message, "status": e.Status()})
-	fmt.Fprintln(stdout, string(out))
+	fmt.Fprintln(stdout, string(safeJSON(out)))
 	msg := fmt.Sprintf("refused (%s): %s", e.Reason, e.Message)
+	if detail != "" {
+		msg += " (" + detail + ")"
+	}
 	if cause := errors.Unwrap(e); cause != nil {
 		msg += " Cause: " + cause.Error()
 	}
@@ -214,19 +226,6 @@ func withDefaultAlgorithm(key scopedtoken.Key) scopedtoken.Key {
 		key.Algorithm = scopedtoken.DefaultAlgorithm(key.Secret)
 	}
 	return key
-}
-
-// readToken takes the token argument: "-" reads one line from stdin. Spaces
-// around it (a copied line's newline) are removed.
-func readToken(arg string) (string, error) {
-	if arg != "-" {
-		return strings.TrimSpace(arg), nil
-	}
-	line, err := bufio.NewReader(io.LimitReader(os.Stdin, 1<<20)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
-	}
-	return strings.TrimSpace(line), nil
 }
 
 type tokenOut struct {
