@@ -104,8 +104,8 @@ var (
 	ErrMeWithoutBusiness = newReason(ErrInsufficientScope, "me_without_business", "The request path says \"me\", but the token's key has no business for it to stand for.")
 	// ErrCrossOrigin means a token that the browser may send by itself (from a
 	// cookie, or a source treated like one) came with a cross-origin request that
-	// has an unsafe method (403 cross_origin).
-	ErrCrossOrigin = newReason(ErrInsufficientScope, "cross_origin", "A token the browser may send by itself (a cookie) does not authorize a cross-origin request with an unsafe method.")
+	// has an unsafe method or is a WebSocket handshake (403 cross_origin).
+	ErrCrossOrigin = newReason(ErrInsufficientScope, "cross_origin", "A token the browser may send by itself (a cookie) does not authorize a cross-origin request with an unsafe method or a WebSocket handshake.")
 	// ErrCheckFailed means Config.Check refused the request with an error that is
 	// not an *Error; its text is not shown (403 check_failed).
 	ErrCheckFailed = newReason(ErrInsufficientScope, "check_failed", "The request is not allowed for this token.")

@@ -82,17 +82,21 @@ type Config struct {
 	TokenQueryParam string
 	// TokenCookie, when set, also accepts the token from that cookie.
 	// Default "": off. A browser sends cookies with cross-site requests too,
-	// so a cookie token on a cross-origin request with an unsafe method is
-	// refused (see CrossOriginProtection); set the cookie SameSite=Strict or
-	// Lax as well.
+	// so a cookie token on a cross-origin request with an unsafe method, or
+	// on a cross-origin WebSocket handshake, is refused (see
+	// CrossOriginProtection); set the cookie SameSite=Strict or Lax as well.
 	TokenCookie string
 	// CrossOriginProtection decides which requests carrying a TokenCookie
 	// token are cross-site request forgeries: a request it rejects (an
 	// unsafe method, such as POST, from another origin, by Sec-Fetch-Site or
-	// Origin) is refused with 403, reason cross_origin. Tokens from the
-	// Authorization header or the query are not checked: a browser never
-	// adds them by itself. Default nil: http.NewCrossOriginProtection(), no
-	// trusted origins. Set your own to trust other origins.
+	// Origin) is refused with 403, reason cross_origin. A WebSocket
+	// handshake (a GET with Upgrade: websocket or Sec-Fetch-Mode: websocket),
+	// whose answer another origin can read, is checked as if it were a POST,
+	// so that a bypass pattern naming a method matches it only if it names
+	// POST. Tokens from the Authorization header or the query are not
+	// checked: a browser never adds them by itself. Default nil:
+	// http.NewCrossOriginProtection(), no trusted origins. Set your own to
+	// trust other origins.
 	CrossOriginProtection *http.CrossOriginProtection
 	// AllowCrossOriginCookie turns the CrossOriginProtection check off, for
 	// an API that defends against cross-site request forgery itself.
@@ -104,10 +108,11 @@ type Config struct {
 	// header, TokenQueryParam and TokenCookie; as there, a token found in more
 	// than one place (or twice by one source) is a malformed request (400,
 	// multiple_tokens). A token a source finds is checked by
-	// CrossOriginProtection like a cookie token, since the middleware cannot
-	// know whether a browser sends it by itself; the check refuses only unsafe
-	// methods, so a WebSocket handshake (GET) always passes it. Default nil:
-	// none.
+	// CrossOriginProtection like a cookie token (unsafe methods and WebSocket
+	// handshakes), since the middleware cannot know whether a browser sends
+	// it by itself; except that a WebSocketProtocol token, which the page
+	// itself offers, is checked on unsafe methods only, so that a handshake
+	// (GET) from another origin passes it. Default nil: none.
 	TokenSources []TokenSource
 	// CredentialsOptional lets a request that carries no token at all reach
 	// the next handler, with no token in its context (FromContext returns
@@ -121,7 +126,10 @@ type Config struct {
 	// runs only for a request whose token passed every built-in check, just
 	// before the next handler, with the request as that handler will see it
 	// and its token (the one FromContext returns); never for a refused
-	// request, nor for one without a token (CredentialsOptional). A nil
+	// request, nor for one without a token (CredentialsOptional). For a
+	// single-use token it runs before the use is recorded, so a replay of a
+	// used link can reach it once per instance before it is refused with
+	// ErrTokenUsed (docs/revocation.md, "Single use and Check"). A nil
 	// error lets the request through. An *Error refuses it as that error: one
 	// of the package's reasons (say ErrAudienceMismatch), or one of your own,
 	// &Error{Reason: "read_only", Message: "..."}, answered as 403
@@ -214,6 +222,7 @@ type Middleware struct {
 	allowPreflight  bool
 	crossOrigin     *http.CrossOriginProtection // nil: no check
 	sources         []TokenSource
+	pageOffered     uint16 // bit i: sources[i] reads a token the page offers itself (see offeredByPage)
 	optional        bool
 	check           func(*http.Request, *Token) error
 	realm           string
@@ -327,6 +336,11 @@ func New(cfg Config) (*Middleware, error) {
 	if err := checkTokenSources(m.sources); err != nil {
 		return nil, err
 	}
+	for i, s := range m.sources {
+		if offeredByPage(s) {
+			m.pageOffered |= 1 << i
+		}
+	}
 	if (m.cookieName != "" || len(m.sources) > 0) && !cfg.AllowCrossOriginCookie {
 		m.crossOrigin = cfg.CrossOriginProtection
 		if m.crossOrigin == nil {
@@ -413,7 +427,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
-	if e := m.checkCrossOrigin(r, src); e != nil {
+	if e := m.checkOrigin(r, src); e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
@@ -423,29 +437,48 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
+	// The next handler's request: a custom source's WithoutToken cleans it
+	// first, so that the query rewrite below starts from the cleaned URL and
+	// never puts back a token the source removed from it.
+	r2, u, upath := r, r.URL, path
+	if src >= fromCustom { // the call costs more than the test
+		r2 = m.withoutToken(r, src)
+		if r2.URL != r.URL {
+			// The source changed the URL: the path the handler serves must be
+			// covered as well, and its covering entry is the token's.
+			u = r2.URL
+			var uchecked bool
+			if upath, uchecked = requestPath(u); upath != path {
+				if entry, e = m.authorizeChecked(v, upath, uchecked); e != nil {
+					m.refuse(w, r, e, kid, cached, start)
+					return
+				}
+			}
+		}
+	}
 	drop := ""
 	if src == fromQuery {
 		drop = m.queryParam
 	}
-	query, uri, e := rewriteQuery(r.URL.RawQuery, drop, &v.query, m.queryMode, m.urlLimit,
+	// The query claim is bound to the query the handler sees: for a custom
+	// source, the cleaned one, where the token's own parameter is gone (as
+	// drop removes it for TokenQueryParam) and so never counts as another
+	// parameter.
+	query, uri, e := rewriteQuery(u.RawQuery, drop, &v.query, m.queryMode, m.urlLimit,
 		func() string {
-			if u := r.URL; u.Opaque == "" && u.RawPath == "" && path != "" {
-				return path // u.EscapedPath(), as requestPath read it
+			if u.Opaque == "" && u.RawPath == "" && upath != "" {
+				return upath // u.EscapedPath(), as requestPath read it
 			}
-			return requestURIBase(r.URL)
+			return requestURIBase(u)
 		})
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
 	}
 	st := newRequestState(ctx, v, entry)
-	r2 := r
-	if src >= fromCustom { // the call costs more than the test
-		r2 = m.withoutToken(r, src)
-	}
 	r2 = r2.WithContext(st)
 	if uri != "" { // the query changed: the URL lives in st, the query is uri's tail
-		st.url = *r.URL
+		st.url = *u
 		st.url.RawQuery = query
 		r2.URL = &st.url
 		r2.RequestURI = uri
@@ -602,6 +635,67 @@ func isNilPointer(v any) bool {
 	switch rv := reflect.ValueOf(v); rv.Kind() {
 	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
 		return rv.IsNil()
+	}
+	return false
+}
+
+// checkOrigin is checkCrossOrigin (docs/routers.md, "Tokens in cookies and
+// cross-site requests") with one more unsafe request: a WebSocket handshake.
+// It is a GET, which http.CrossOriginProtection always lets through, but
+// another origin's page that opens the socket reads and writes on it at will
+// (CORS does not apply to WebSockets; RFC 6455 §10.2 leaves the Origin check
+// to the server). So a handshake whose token the browser may have added by
+// itself (a cookie, or a custom source's, which the middleware cannot tell
+// apart) is checked as a POST would be: by Sec-Fetch-Site, else Origin against
+// Host, with the protection's trusted origins and bypass patterns (a pattern
+// that names a method must name POST, or none, to match it). A
+// WebSocketProtocol token is not ambient: the page puts it in
+// Sec-WebSocket-Protocol itself, as it would in an Authorization header, so
+// its handshakes pass as before.
+//
+// Header and query tokens return at once; a cookie request with a safe method
+// costs two header lookups more; only a handshake pays for a copy of the
+// request.
+func (m *Middleware) checkOrigin(r *http.Request, src tokenSource) *Error {
+	if src < fromCookie || m.crossOrigin == nil {
+		return nil
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default: // an unsafe method; an HTTP/2 handshake (RFC 8441) is a CONNECT
+		return m.checkCrossOrigin(r, src)
+	}
+	if src >= fromCustom && m.pageOffered>>(src-fromCustom)&1 != 0 || !isWebSocketHandshake(r.Header) {
+		return nil
+	}
+	post := *r // shallow: Check reads the headers, Host and URL, and changes nothing
+	post.Method = http.MethodPost
+	if m.crossOrigin.Check(&post) != nil {
+		return ErrCrossOrigin
+	}
+	return nil
+}
+
+// isWebSocketHandshake reports whether h asks for a WebSocket: an Upgrade
+// header listing the "websocket" protocol (RFC 6455 §4.1; Upgrade is a
+// comma-separated list of protocol names, with an optional "/version", matched
+// without regard to case, RFC 9110 §7.8), or Sec-Fetch-Mode: websocket, which
+// browsers send on the handshake (Fetch Metadata). Connection: Upgrade is not
+// required: whatever the client asks for, a request that names the protocol
+// is checked as one.
+func isWebSocketHandshake(h http.Header) bool {
+	for _, v := range h["Sec-Fetch-Mode"] {
+		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
+			return true
+		}
+	}
+	for _, line := range h["Upgrade"] {
+		for elem := range strings.SplitSeq(line, ",") {
+			name, _, _ := strings.Cut(elem, "/")
+			if strings.EqualFold(strings.TrimSpace(name), "websocket") {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -29,9 +29,13 @@ type TokenSource interface {
 	// WithoutToken returns the request that the next handler sees, without
 	// the token that FindToken found, so that the handler does not log it or
 	// echo it back. It is called only when FindToken found the token and the
-	// request passed every check. It must not modify r, which is the caller's
-	// request: return r itself when nothing needs removing, or a copy (clone
-	// r.Header before changing it).
+	// token verified and covers the request's path; the query claim is then
+	// bound to the query of the request it returns (whose URL and RequestURI
+	// the middleware rebuilds when the claim changes the query), and
+	// Config.Check sees that request too. A changed path must also be covered
+	// by the token. It must not modify r, which is the caller's request:
+	// return r itself when nothing needs removing, or a copy (clone r.Header,
+	// or copy r.URL, before changing it).
 	WithoutToken(r *http.Request) *http.Request
 }
 
@@ -87,6 +91,19 @@ func (m *Middleware) customToken(r *http.Request, have bool) (token string, src 
 		token, src, found = t, fromCustom+tokenSource(i), true
 	}
 	return token, src, found, nil
+}
+
+// offeredByPage reports whether s reads a place that only the page's own
+// script fills: the built-in WebSocketProtocol, whose subprotocols the page
+// passes to new WebSocket(url, protocols) and the browser never adds by
+// itself. Its tokens are then no more ambient than an Authorization header,
+// and a cross-origin WebSocket handshake that carries one is no forgery.
+func offeredByPage(s TokenSource) bool {
+	switch s.(type) {
+	case WebSocketProtocol, *WebSocketProtocol:
+		return true
+	}
+	return false
 }
 
 // withoutToken returns r as the next handler sees it: without the token of
