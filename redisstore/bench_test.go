@@ -2,11 +2,14 @@ package redisstore
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/redisstore/redistest"
@@ -15,11 +18,21 @@ import (
 
 // BenchmarkCacheHit is a cache hit with revocation off and on, the Store's
 // mirror holding a thousand revocations and cutoffs loaded from Redis, none
-// of which names the token. The two must stay within 10%.
+// of which names the token, on one server and on a 3-master cluster. Off
+// and on must stay within 10%.
 func BenchmarkCacheHit(b *testing.B) {
-	srv := redistest.Start(b)
+	b.Run("server", func(b *testing.B) {
+		srv := redistest.Start(b)
+		benchCacheHit(b, redistest.NewClient(b, srv.Addr()), redistest.NewClient(b, srv.Addr()))
+	})
+	b.Run("cluster", func(b *testing.B) {
+		c := redistest.StartCluster(b, 3)
+		benchCacheHit(b, c.Client(b), c.Client(b))
+	})
+}
+
+func benchCacheHit(b *testing.B, cli, storeClient redis.UniversalClient) {
 	prefix := redistest.UniquePrefix()
-	cli := redistest.NewClient(b, srv.Addr())
 	for i := range 1000 {
 		for _, r := range []scopedtoken.Revocation{
 			{Kind: scopedtoken.RevokeID, Value: "revoked-" + strconv.Itoa(i), Until: time.Now().Add(time.Hour)},
@@ -30,7 +43,7 @@ func BenchmarkCacheHit(b *testing.B) {
 			}
 		}
 	}
-	store, err := New(b.Context(), redistest.NewClient(b, srv.Addr()), Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
+	store, err := New(b.Context(), storeClient, Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,4 +80,46 @@ func BenchmarkCacheHit(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkUse is the latency of one single-use record: on a server without
+// replicas (SET NX alone), and on a primary with a local replica, where the
+// store adds WAIT 1 on the same connection; and WaitReplicas NoWait there.
+func BenchmarkUse(b *testing.B) {
+	quiet := slog.New(slog.DiscardHandler)
+	run := func(b *testing.B, addr string, opts Options) {
+		opts.Prefix, opts.Logger = redistest.UniquePrefix(), quiet
+		store, err := New(b.Context(), redistest.NewClient(b, addr), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { store.Close() })
+		until := time.Now().Add(time.Hour)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := store.Use(b.Context(), "jti:"+strconv.Itoa(i), until); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("no_replica", func(b *testing.B) {
+		run(b, redistest.Start(b).Addr(), Options{})
+	})
+	primary := redistest.Start(b)
+	host, port, err := net.SplitHostPort(primary.Addr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	redistest.Start(b, "--replicaof", host, port)
+	c := redistest.NewClient(b, primary.Addr())
+	deadline := time.Now().Add(10 * time.Second)
+	for n, _ := c.Do(b.Context(), "WAIT", 1, 50).Int(); n < 1; n, _ = c.Do(b.Context(), "WAIT", 1, 50).Int() {
+		if time.Now().After(deadline) {
+			b.Fatal("the replica never acknowledged")
+		}
+	}
+	b.Run("wait_1_local_replica", func(b *testing.B) { run(b, primary.Addr(), Options{}) })
+	b.Run("replica_no_wait", func(b *testing.B) { run(b, primary.Addr(), Options{WaitReplicas: NoWait}) })
 }

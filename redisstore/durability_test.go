@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -65,20 +66,12 @@ func startReplicated(t *testing.T) replicated {
 	t.Helper()
 	primary := redistest.Start(t)
 	link := redistest.NewProxy(t, primary.Addr())
-	host, port, _ := splitAddr(link.Addr())
+	host, port, err := net.SplitHostPort(link.Addr())
+	require.NoError(t, err)
 	replica := redistest.Start(t, "--replicaof", host, port, "--repl-timeout", "60")
 	r := replicated{primary: primary, replica: replica, link: link}
 	r.waitReplicas(t, 1)
 	return r
-}
-
-func splitAddr(addr string) (string, string, bool) {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			return addr[:i], addr[i+1:], true
-		}
-	}
-	return addr, "", false
 }
 
 // waitReplicas waits until n replicas are online and acknowledge writes.
