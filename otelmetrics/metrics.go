@@ -1,13 +1,17 @@
-// Package otelmetrics records the decisions of a scopedtoken middleware and
-// the health of its remote key sets as OpenTelemetry metrics.
+// Package otelmetrics records the decisions of a scopedtoken middleware, the
+// health of its remote key sets and that of its revocation store as
+// OpenTelemetry metrics.
 //
-// Plug (*Metrics).OnDecision into scopedtoken.Config.OnDecision and register
-// each RemoteKeySet with ObserveKeySet:
+// Plug (*Metrics).OnDecision into scopedtoken.Config.OnDecision, register
+// each RemoteKeySet with ObserveKeySet, and wrap and observe the revocation
+// store with InstrumentRevocations and ObserveRevocations:
 //
 //	m, err := otelmetrics.New(provider)
 //	...
 //	err = m.ObserveKeySet("issuer", keys)
-//	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, OnDecision: m.OnDecision})
+//	revocations := m.InstrumentRevocations(store) // store: a *redisstore.Store, say
+//	err = m.ObserveRevocations("redis", revocations)
+//	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Revocations: revocations, OnDecision: m.OnDecision})
 //
 // Every attribute has a bounded set of values: no request path and no token
 // content is ever recorded, and the kid only with WithKeyID, and then only
@@ -79,8 +83,8 @@ type StatsSource interface {
 	Stats() scopedtoken.RemoteStats
 }
 
-// Metrics records decisions and key set health. Build it with New; it is safe
-// for concurrent use.
+// Metrics records decisions, key set health and the revocation store. Build
+// it with New; it is safe for concurrent use.
 type Metrics struct {
 	withKeyID bool
 	requests  metric.Int64Counter
@@ -91,6 +95,13 @@ type Metrics struct {
 
 	keySetsMu sync.Mutex
 	keySets   map[string]StatsSource
+
+	uses        metric.Int64Counter
+	useDuration metric.Float64Histogram
+	useOpts     [useOutcomes]measureOpts // ready-made attribute sets by outcome of Use
+
+	storesMu sync.Mutex
+	stores   map[string]*observedStore // by the name given to ObserveRevocations
 }
 
 // attrKey is what a decision's attributes depend on.
@@ -116,7 +127,7 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	if provider == nil {
 		provider = otel.GetMeterProvider()
 	}
-	m := &Metrics{sets: map[attrKey]*measureOpts{}, keySets: map[string]StatsSource{}}
+	m := &Metrics{sets: map[attrKey]*measureOpts{}, keySets: map[string]StatsSource{}, stores: map[string]*observedStore{}}
 	for _, o := range opts {
 		o(m)
 	}
@@ -150,6 +161,9 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	}, fetches, keys, healthy, age)
 	if err != nil {
 		return nil, fmt.Errorf("otelmetrics: registering the key set callback: %w", err)
+	}
+	if err := m.newRevocationInstruments(meter); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
