@@ -660,12 +660,20 @@ func (m *Middleware) checkOrigin(r *http.Request, src tokenSource) *Error {
 	if src < fromCookie || m.crossOrigin == nil {
 		return nil
 	}
+	offered := src >= fromCustom && m.pageOffered>>(src-fromCustom)&1 != 0
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
-	default: // an unsafe method; an HTTP/2 handshake (RFC 8441) is a CONNECT
+	case http.MethodConnect:
+		// An HTTP/2 WebSocket handshake (RFC 8441): as over HTTP/1.1, a
+		// token the page offered itself is not ambient.
+		if offered {
+			return nil
+		}
+		return m.checkCrossOrigin(r, src)
+	default: // an unsafe method
 		return m.checkCrossOrigin(r, src)
 	}
-	if src >= fromCustom && m.pageOffered>>(src-fromCustom)&1 != 0 || !isWebSocketHandshake(r.Header) {
+	if offered || !isWebSocketHandshake(r.Header) {
 		return nil
 	}
 	post := *r // shallow: Check reads the headers, Host and URL, and changes nothing

@@ -220,7 +220,7 @@ type RevocationCheck struct {
 // first time the token is checked and kept with its cache entry.
 type revocationInfo struct {
 	check       RevocationCheck
-	useKey      string        // the single-use record's name: jti:ID or sha256:HASH
+	useKey      string        // the single-use record's name: jti:KID:ID or sha256:HASH
 	clearAt     atomic.Uint64 // 1 + the Version at which it was last found not revoked; 0: never
 	used        atomic.Bool   // a single-use token that Use found used, or used here
 	businessBuf [1]string
@@ -237,7 +237,11 @@ func newRevocationInfo(token string, v *verified) *revocationInfo {
 	// RevokeHash of any accepted token takes effect (once per cached token).
 	c.Hash = TokenHash(token)
 	if c.ID != "" {
-		ri.useKey = RevokeID.String() + ":" + c.ID
+		// A jti is unique per issuer only (RFC 7519 §4.1.7): the record is
+		// the key's, so that a token signed with another key (another
+		// tenant's) cannot use up a link by carrying its jti. The hash
+		// covers the header, and so the kid, already.
+		ri.useKey = RevokeID.String() + ":" + c.KeyID + ":" + c.ID
 	} else {
 		ri.useKey = RevokeHash.String() + ":" + c.Hash
 	}

@@ -46,7 +46,7 @@ func TestSingleUseAtTheEdgeOfExpiry(t *testing.T) {
 	assert.Equal(t, "token_used", res.reason, "the record outlives the end")
 	set(last.Add(50 * time.Second))
 	checkTakes.Store(0)
-	assert.ErrorIs(t, store.Use(t.Context(), "jti:edge", last), ErrTokenUsed, "a clock 50 s ahead still finds the record")
+	assert.ErrorIs(t, store.Use(t.Context(), "jti:hs:edge", last), ErrTokenUsed, "a clock 50 s ahead still finds the record")
 
 	t.Run("first_use_that_ends_after_the_end", func(t *testing.T) {
 		fresh := hsToken(t, revClaims(map[string]any{"once": true, "jti": "late", "exp": exp.Unix()}))

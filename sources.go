@@ -61,7 +61,7 @@ func checkTokenSources(sources []TokenSource) error {
 		return fmt.Errorf("scopedtoken: Config.TokenSources holds more than %d sources", maxTokenSources)
 	}
 	for i, s := range sources {
-		if s == nil {
+		if s == nil || isNilPointer(s) {
 			return fmt.Errorf("scopedtoken: Config.TokenSources[%d] is nil", i)
 		}
 		if v, ok := s.(interface{ validate() error }); ok {
