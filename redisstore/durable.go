@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -79,21 +81,45 @@ func acked(cmd *redis.Cmd, wait int) error {
 	return nil
 }
 
-// use records a single-use key with SET NX, then waits for the replicas. A
-// record that too few replicas acknowledged is deleted again, so that the
-// token is not used up by a request that is refused.
+// useScript records a single-use key unless it exists (SET NX with an expiry
+// in ms), and answers 1 when the key holds this attempt's nonce: set now, or
+// set by an earlier sending of the same command whose answer was lost (a
+// client that retries a pipeline after a timeout must not find its own
+// record and refuse the token as used). 0: another attempt's record.
+var useScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0
+`)
+
+// undoScript deletes a single-use record only if it holds this attempt's
+// nonce: after a failover lost it, another instance's record may be there.
+var undoScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// use records a single-use key with useScript, then waits for the replicas.
+// A record that too few replicas acknowledged is deleted again, if it is
+// still this attempt's, so that the token is not used up by a request that
+// is refused.
 func (w *writer) use(ctx context.Context, key string, ttl time.Duration) error {
 	wait := w.wants()
 	p, err := w.pipeline(ctx, key, wait)
 	if err != nil {
 		return err
 	}
-	set := p.SetNX(ctx, key, "1", ttl)
+	nonce := newNonce()
+	set := useScript.Eval(ctx, p, []string{key}, nonce, ttl.Milliseconds())
 	wc := w.queueWait(ctx, p, wait)
 	if _, err := p.Exec(ctx); err != nil && set.Err() != nil {
 		return set.Err()
 	}
-	if !set.Val() {
+	if n, _ := set.Int(); n != 1 {
 		return scopedtoken.ErrTokenUsed
 	}
 	if err := acked(wc, wait); err != nil {
@@ -101,12 +127,19 @@ func (w *writer) use(ctx context.Context, key string, ttl time.Duration) error {
 		// cancellation, so that a closed request cannot leave it used up.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
-		if derr := w.client.Del(dctx, key).Err(); derr != nil {
+		if derr := undoScript.Eval(dctx, w.client, []string{key}, nonce).Err(); derr != nil {
 			return fmt.Errorf("%w; and the record could not be removed: %w", err, derr)
 		}
 		return err
 	}
 	return nil
+}
+
+// newNonce names one attempt to use a token: 128 random bits.
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // write records r with writeScript, then waits for the replicas.
