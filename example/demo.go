@@ -35,8 +35,8 @@ type demo struct {
 	requests  []demoRequest
 	link      string // the target of the emailed link, token included
 	expiresAt time.Time
-	search    string // the search token, which the revocation hint names
-	redisURL  string // "" without shared revocation state
+	search    string      // the search token, which the revocation hint names
+	redis     redisTarget // zero without shared revocation state
 }
 
 // newDemo guards the API with the middleware and mints the tokens of the demo

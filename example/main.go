@@ -2,11 +2,16 @@
 // middleware on loopback, with a demo key generated at start, and prints
 // ready-to-paste curl commands with the status each one gets.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-redis URL -secret-file F]
+//	go run ./example [-addr 127.0.0.1:8080] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F]
 //
-// With -redis, revocations and single-use tokens are shared through Redis,
-// and with -secret-file (an HS256 secret, as "scopedtoken keygen --alg
-// HS256" writes it) several demo instances accept each other's tokens.
+// With one of the -redis flags, revocations and single-use tokens are shared
+// through that Redis deployment: one server, Redis Cluster or Sentinel, in
+// the URL forms of redisstore.NewClient. Without any of them, the variable
+// SCOPEDTOKEN_REDIS_URL, SCOPEDTOKEN_REDIS_CLUSTER_URL or
+// SCOPEDTOKEN_REDIS_SENTINEL_URL (one at most) gives it, which keeps a
+// password out of the process list. With -secret-file (an HS256 secret, as
+// "scopedtoken keygen --alg HS256" writes it) several demo instances accept
+// each other's tokens.
 package main
 
 import (
@@ -22,21 +27,69 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken/redisstore"
 )
 
+// config is what the command line and the environment ask for.
+type config struct {
+	addr       string
+	redis      redisTarget
+	secretFile string
+}
+
+// parseConfig reads the flags in args and, for Redis when no -redis* flag
+// is given, the variables that getenv finds.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("example", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; keep it on loopback, the demo tokens are printed")
+	urls := map[redisstore.Deployment]*string{
+		redisstore.Single:   fs.String("redis", "", "share revocations and single-use tokens through this Redis server: redis://[:PASSWORD@]HOST:PORT[/DB] (default $SCOPEDTOKEN_REDIS_URL)"),
+		redisstore.Cluster:  fs.String("redis-cluster", "", "share them through this Redis Cluster instead: redis://[:PASSWORD@]HOST:PORT?addr=HOST2:PORT2&addr=HOST3:PORT3 (default $SCOPEDTOKEN_REDIS_CLUSTER_URL)"),
+		redisstore.Sentinel: fs.String("redis-sentinel", "", "share them through the primary that these sentinels monitor instead: redis://SENTINEL:PORT?master_name=NAME&addr=SENTINEL2:PORT2[&password=PASSWORD] (default $SCOPEDTOKEN_REDIS_SENTINEL_URL)"),
+	}
+	fs.StringVar(&c.secretFile, "secret-file", "", "HS256 secret file (scopedtoken keygen --alg HS256); default: a fresh secret")
+	if err := fs.Parse(args); err != nil {
+		return c, parseError{err} // already printed, with the usage
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[redisstore.Deployment]string{}
+	for d, u := range urls {
+		given[d] = *u
+	}
+	var err error
+	c.redis, err = chooseRedis(given, getenv)
+	return c, err
+}
+
+// parseError is an error of the flag package, which printed it.
+type parseError struct{ error }
+
+func (e parseError) Unwrap() error { return e.error }
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address; keep it on loopback, the demo tokens are printed")
-	redisURL := flag.String("redis", "", "share revocations and single-use tokens through this Redis (redis://HOST:PORT)")
-	secretFile := flag.String("secret-file", "", "HS256 secret file (scopedtoken keygen --alg HS256); default: a fresh secret")
-	flag.Parse()
+	c, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	var printed parseError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case errors.As(err, &printed):
+		os.Exit(2)
+	case err != nil:
+		log.Fatal(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o, closeStore, err := loadOptions(ctx, *redisURL, *secretFile)
+	o, closeStore, err := loadOptions(ctx, c.redis, c.secretFile)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer closeStore()
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,12 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/redisstore"
@@ -23,12 +20,64 @@ import (
 type options struct {
 	secret      []byte            // nil: a fresh secret
 	revocations *redisstore.Store // nil: no revocation
-	redisURL    string            // for the printed revoke command, password redacted
+	redis       redisTarget       // for the printed revoke command
+}
+
+// redisEnv names, for each deployment, the environment variable that gives
+// its URL when no -redis* flag is given; the CLI reads the same ones. They
+// keep a password out of the process list.
+var redisEnv = []struct {
+	deployment redisstore.Deployment
+	name       string
+}{
+	{redisstore.Single, "SCOPEDTOKEN_REDIS_URL"},
+	{redisstore.Cluster, "SCOPEDTOKEN_REDIS_CLUSTER_URL"},
+	{redisstore.Sentinel, "SCOPEDTOKEN_REDIS_SENTINEL_URL"},
+}
+
+// redisTarget is the Redis deployment that shares the state; the zero value
+// is none.
+type redisTarget struct {
+	deployment redisstore.Deployment
+	url        string
+	origin     string // the flag ("-redis-cluster") or the variable it came from
+}
+
+// chooseRedis picks the deployment: the one -redis* flag given (by
+// deployment, "" when not given), or else the one variable of redisEnv that
+// getenv finds set, or none. Two flags, or two variables without a flag,
+// are an error.
+func chooseRedis(flags map[redisstore.Deployment]string, getenv func(string) string) (redisTarget, error) {
+	var found []redisTarget
+	for _, e := range redisEnv {
+		if u := flags[e.deployment]; u != "" {
+			found = append(found, redisTarget{e.deployment, u, "-" + e.deployment.String()})
+		}
+	}
+	if len(found) == 0 {
+		for _, e := range redisEnv {
+			if u := getenv(e.name); u != "" {
+				found = append(found, redisTarget{e.deployment, u, e.name})
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return redisTarget{}, nil
+	case 1:
+		return found[0], nil
+	}
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.origin
+	}
+	return redisTarget{}, fmt.Errorf("give one of -redis, -redis-cluster and -redis-sentinel (or one of their variables %s, %s, %s), not %s",
+		redisEnv[0].name, redisEnv[1].name, redisEnv[2].name, strings.Join(names, " and "))
 }
 
 // loadOptions reads the secret file and connects the Redis store. The
 // returned function closes the store and its client.
-func loadOptions(ctx context.Context, redisURL, secretFile string) (options, func(), error) {
+func loadOptions(ctx context.Context, target redisTarget, secretFile string) (options, func(), error) {
 	var o options
 	noop := func() {}
 	if secretFile != "" {
@@ -42,24 +91,22 @@ func loadOptions(ctx context.Context, redisURL, secretFile string) (options, fun
 		}
 		o.secret = []byte(s) // raw bytes, as "scopedtoken keygen --alg HS256" means them
 	}
-	if redisURL == "" {
+	if target.url == "" {
 		return o, noop, nil
 	}
-	ro, err := redis.ParseURL(redisURL)
+	client, err := redisstore.NewClient(target.deployment, target.url)
 	if err != nil {
-		return o, noop, fmt.Errorf("-redis is not a valid Redis URL (redis://[:PASSWORD@]HOST:PORT[/DB])")
+		return o, noop, fmt.Errorf("%s: %s", target.origin, strings.TrimPrefix(err.Error(), "redisstore: "))
 	}
-	client := redis.NewClient(ro)
 	store, err := redisstore.New(ctx, client, redisstore.Options{Logger: slog.Default()})
 	if err != nil {
 		client.Close()
-		return o, noop, err
+		// Never the URL, which may hold a password.
+		msg := strings.ReplaceAll(err.Error(), target.url, redisstore.RedactURL(target.url))
+		return o, noop, fmt.Errorf("%s (%s): %s", target.origin, target.deployment, msg)
 	}
 	o.revocations = store
-	o.redisURL = redisURL
-	if u, err := url.Parse(redisURL); err == nil {
-		o.redisURL = u.Redacted()
-	}
+	o.redis = target
 	return o, func() { store.Close(); client.Close() }, nil
 }
 
@@ -75,7 +122,7 @@ func (d *demo) addRevocation(minter *scopedtoken.Minter, o options) error {
 		demoRequest{note: "a single-use token: allowed once, in any instance that shares this Redis", target: "/v2/accounts/me/search?input=once", token: once, want: http.StatusOK},
 		demoRequest{note: "the same single-use token again: already used", target: "/v2/accounts/me/search?input=again", token: once, want: http.StatusUnauthorized},
 	)
-	d.redisURL = o.redisURL
+	d.redis = o.redis
 	api := d.handler
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -91,12 +138,21 @@ func (d *demo) addRevocation(minter *scopedtoken.Minter, o options) error {
 	return nil
 }
 
-// printRevokeHint tells how to revoke the search token in every instance.
+// printRevokeHint tells how to revoke the search token in every instance,
+// with the Redis URL's password, if any, shown as xxxxx.
 func (d *demo) printRevokeHint(w io.Writer, base string) {
-	if d.redisURL == "" {
+	if d.redis.url == "" {
 		return
 	}
+	shown := redisstore.RedactURL(d.redis.url)
 	fmt.Fprintf(w, "# Revoke the search token of command 1 in every instance (command 1 then gets 401 revoked):\n")
-	fmt.Fprintf(w, "#   go run ./cmd/scopedtoken revoke --redis '%s' --token %s\n", d.redisURL, d.search)
+	fmt.Fprintf(w, "#   go run ./cmd/scopedtoken revoke --%s '%s' --token %s\n", d.redis.deployment, shown, d.search)
+	if shown != d.redis.url {
+		for _, e := range redisEnv {
+			if e.deployment == d.redis.deployment {
+				fmt.Fprintf(w, "# (xxxxx stands for the password; or set %s and leave --%s out)\n", e.name, d.redis.deployment)
+			}
+		}
+	}
 	fmt.Fprintf(w, "# The link to Redis: curl -sS %s/healthz\n\n", base)
 }

@@ -66,6 +66,19 @@ func (w *writer) queueWait(ctx context.Context, p redis.Pipeliner, wait int) *re
 	return p.Do(ctx, "WAIT", wait, max(w.timeout.Milliseconds(), 1))
 }
 
+// execErr returns the first error of a pipeline's commands, or the error of
+// Exec itself: a connection that Redis refuses to set up (WRONGPASS, NOAUTH)
+// fails Exec while leaving the commands without an error of their own, and
+// must never read as a success.
+func execErr(cmds []redis.Cmder, err error) error {
+	for _, c := range cmds {
+		if c.Err() != nil {
+			return c.Err()
+		}
+	}
+	return err
+}
+
 // acked checks the answer of queueWait.
 func acked(cmd *redis.Cmd, wait int) error {
 	if cmd == nil {
@@ -116,8 +129,8 @@ func (w *writer) use(ctx context.Context, key string, ttl time.Duration) error {
 	nonce := newNonce()
 	set := useScript.Eval(ctx, p, []string{key}, nonce, ttl.Milliseconds())
 	wc := w.queueWait(ctx, p, wait)
-	if _, err := p.Exec(ctx); err != nil && set.Err() != nil {
-		return set.Err()
+	if err := execErr(p.Exec(ctx)); err != nil {
+		return err
 	}
 	if n, _ := set.Int(); n != 1 {
 		return scopedtoken.ErrTokenUsed
@@ -150,10 +163,10 @@ func (w *writer) write(ctx context.Context, r scopedtoken.Revocation, now time.T
 	if err != nil {
 		return err
 	}
-	ev := writeScript.Eval(ctx, p, keys, args...)
+	writeScript.Eval(ctx, p, keys, args...)
 	wc := w.queueWait(ctx, p, wait)
-	if _, err := p.Exec(ctx); err != nil && ev.Err() != nil {
-		return ev.Err()
+	if err := execErr(p.Exec(ctx)); err != nil {
+		return err
 	}
 	return acked(wc, wait)
 }

@@ -5,25 +5,42 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/redisstore"
 )
 
 const revokeSynopsis = `Usage:
-  scopedtoken revoke --redis URL (--token T | --jti ID | --hash H)
+  scopedtoken revoke REDIS (--token T | --jti ID | --hash H)
                      [--keep DURATION] [--prefix P]
-  scopedtoken revoke --redis URL (--business B | --subject S | --kid K)
+  scopedtoken revoke REDIS (--business B | --subject S | --kid K)
                      [--before RFC3339] [--keep DURATION] [--prefix P]
 
 Records a revocation in the Redis state that every instance of the service
 shares (the redisstore module); they enforce it within a second. It needs no
 key: a revocation can only refuse tokens. Exit status 0 once it is recorded.
+
+REDIS is exactly one of (rediss:// for TLS):
+  --redis URL           one server, or a managed primary endpoint:
+                        redis://[[USER]:PASSWORD@]HOST:PORT[/DB]
+  --redis-cluster URL   Redis Cluster, any of its nodes:
+                        redis://[[USER]:PASSWORD@]HOST:PORT?addr=HOST2:PORT2&addr=HOST3:PORT3
+  --redis-sentinel URL  a primary behind Sentinel, by the sentinels and the
+                        name they monitor it under:
+                        redis://SENTINEL:PORT?master_name=NAME&addr=SENTINEL2:PORT2&password=PASSWORD
+Without any of these flags, exactly one of SCOPEDTOKEN_REDIS_URL,
+SCOPEDTOKEN_REDIS_CLUSTER_URL and SCOPEDTOKEN_REDIS_SENTINEL_URL gives it,
+which keeps a password out of the process list; a flag wins over them. In a
+Sentinel URL, password= (and username=) is the primary's and the replicas';
+a password before the @ is the sentinels' own, for sentinels that require
+one. Messages never print a password.
 
 --token revokes one token, pasted in any form listed below: by its jti, or
 by the hash of its signing input (header and payload) when it has none, until
@@ -40,10 +57,6 @@ a token without iat counts as issued before any cutoff).
 --token, which is kept until the token's exp plus 30 seconds. Set it to at
 least the longest lifetime of the tokens concerned.
 
-The Redis URL (redis://[:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS) may
-come from SCOPEDTOKEN_REDIS_URL instead of --redis, which keeps a password out
-of the process list.
-
 The "revoked KIND:VALUE" line shows a value from the token (a jti) as it is
 when it is plain, else quoted with control and bidi characters escaped.
 
@@ -52,9 +65,18 @@ when it is plain, else quoted with control and bidi characters escaped.
 // revokeTimeout bounds the whole command when Redis does not answer.
 const revokeTimeout = 10 * time.Second
 
+func init() {
+	// go-redis prints lines of its own on stderr ("sentinel: new master"),
+	// unless a Store routes them; revoke reports what fails itself.
+	redis.SetLogger(&logging.VoidLogger{})
+}
+
 func runRevoke(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("revoke")
-	redisURL := fs.String("redis", "", "Redis URL (default $SCOPEDTOKEN_REDIS_URL)")
+	redisURLs := map[redisstore.Deployment]*string{}
+	for _, src := range redisSources {
+		redisURLs[src.d] = fs.String(src.d.String(), "", src.help+" (default $"+src.env+")")
+	}
 	prefix := fs.String("prefix", redisstore.DefaultPrefix, "key prefix of the shared state")
 	token := fs.String("token", "", `the token to revoke, bare, "Bearer TOKEN", "Authorization: Bearer TOKEN", "jwt=TOKEN" or a link ("-": read it from stdin)`)
 	jti := fs.String("jti", "", "revoke the token(s) with this jti")
@@ -80,17 +102,15 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	if *keep < 0 {
 		return usagef("--keep must not be negative")
 	}
-	url := *redisURL
-	if url == "" {
-		url = os.Getenv("SCOPEDTOKEN_REDIS_URL")
-	}
-	if url == "" {
-		return usagef("--redis (or SCOPEDTOKEN_REDIS_URL) is required")
-	}
-	opts, err := redis.ParseURL(url)
+	deployment, url, origin, err := chooseRedis(redisURLs)
 	if err != nil {
-		return usagef("--redis is not a valid Redis URL (redis://[:PASSWORD@]HOST:PORT[/DB])")
+		return err
 	}
+	client, err := redisstore.NewClient(deployment, url)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %s", origin, strings.TrimPrefix(err.Error(), "redisstore: "))}
+	}
+	defer client.Close()
 
 	now := time.Now()
 	var r scopedtoken.Revocation
@@ -136,12 +156,18 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 
-	client := redis.NewClient(opts)
-	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
 	defer cancel()
-	if err := redisstore.Revoke(ctx, client, *prefix, r); err != nil {
-		return errors.New("cannot record the revocation: Redis is unreachable or refused it: " + redactURL(err.Error(), url))
+	// A connection that Redis refuses while go-redis sets it up (a wrong
+	// password) fails this PING; in a pipeline, as Revoke writes, go-redis
+	// reports it without marking the commands as failed.
+	err = client.Ping(ctx).Err()
+	if err == nil {
+		err = redisstore.Revoke(ctx, client, *prefix, r)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot record the revocation through %s (%s): Redis is unreachable or refused it: %s",
+			origin, deployment, redactURL(err.Error(), url))
 	}
 	fmt.Fprintf(stdout, "revoked %s:%s", r.Kind, plainOrQuoted(r.Value))
 	if r.Kind.IsCutoff() {
@@ -155,7 +181,101 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// redactURL keeps the Redis URL, which may hold a password, out of messages.
-func redactURL(msg, url string) string {
-	return strings.ReplaceAll(msg, url, "[redis URL]")
+// redisSource is one way to name the Redis deployment: a flag, named after
+// the deployment, and an environment variable.
+type redisSource struct {
+	d    redisstore.Deployment
+	env  string
+	help string
+}
+
+var redisSources = []redisSource{
+	{redisstore.Single, "SCOPEDTOKEN_REDIS_URL", "one Redis server: redis://[[USER]:PASSWORD@]HOST:PORT[/DB]"},
+	{redisstore.Cluster, "SCOPEDTOKEN_REDIS_CLUSTER_URL", "Redis Cluster: redis://[[USER]:PASSWORD@]HOST:PORT?addr=HOST2:PORT2&addr=..."},
+	{redisstore.Sentinel, "SCOPEDTOKEN_REDIS_SENTINEL_URL", "Sentinel: redis://SENTINEL:PORT?master_name=NAME&addr=SENTINEL2:PORT2&password=PASSWORD"},
+}
+
+// chooseRedis picks the deployment and its URL: from the one flag given,
+// else from the one environment variable set. origin names where the URL
+// came from, for messages.
+func chooseRedis(flags map[redisstore.Deployment]*string) (d redisstore.Deployment, url, origin string, err error) {
+	var fromFlags, fromEnv []string
+	for _, src := range redisSources {
+		if v := *flags[src.d]; v != "" {
+			d, url, origin = src.d, v, "--"+src.d.String()
+			fromFlags = append(fromFlags, origin)
+		}
+	}
+	switch len(fromFlags) {
+	case 1:
+		return d, url, origin, nil
+	case 0:
+	default:
+		return 0, "", "", usagef("give one of --redis, --redis-cluster and --redis-sentinel, not %s", strings.Join(fromFlags, " and "))
+	}
+	for _, src := range redisSources {
+		if v := os.Getenv(src.env); v != "" {
+			d, url, origin = src.d, v, src.env
+			fromEnv = append(fromEnv, origin)
+		}
+	}
+	switch len(fromEnv) {
+	case 1:
+		return d, url, origin, nil
+	case 0:
+		return 0, "", "", usagef("--redis, --redis-cluster or --redis-sentinel (or SCOPEDTOKEN_REDIS_URL, SCOPEDTOKEN_REDIS_CLUSTER_URL or SCOPEDTOKEN_REDIS_SENTINEL_URL) is required")
+	}
+	return 0, "", "", usagef("%s are all set: unset all but one, or choose with --redis, --redis-cluster or --redis-sentinel", strings.Join(fromEnv, " and "))
+}
+
+// redactURL keeps the Redis URL, and each password it holds (before the @,
+// or a password= parameter, as written and decoded), out of messages.
+func redactURL(msg, rawURL string) string {
+	msg = strings.ReplaceAll(msg, rawURL, "[redis URL]")
+	for _, secret := range urlSecrets(rawURL) {
+		if secret != "" {
+			msg = strings.ReplaceAll(msg, secret, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// urlSecrets returns the passwords in rawURL, as written and decoded.
+func urlSecrets(rawURL string) []string {
+	var secrets []string
+	rest, _, _ := strings.Cut(rawURL, "#")
+	rest, query, _ := strings.Cut(rest, "?")
+	if _, after, ok := strings.Cut(rest, "://"); ok {
+		authority, _, _ := strings.Cut(after, "/")
+		if userinfo, _, ok := lastCut(authority, "@"); ok {
+			if _, pw, ok := strings.Cut(userinfo, ":"); ok {
+				secrets = append(secrets, pw)
+				if dec, err := neturl.PathUnescape(pw); err == nil {
+					secrets = append(secrets, dec)
+				}
+			}
+		}
+	}
+	for _, p := range strings.Split(query, "&") {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		if name, err := neturl.QueryUnescape(k); err == nil && !strings.Contains(strings.ToLower(name), "password") {
+			continue
+		}
+		secrets = append(secrets, v)
+		if dec, err := neturl.QueryUnescape(v); err == nil {
+			secrets = append(secrets, dec)
+		}
+	}
+	return secrets
+}
+
+// lastCut cuts s around the last sep.
+func lastCut(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }
