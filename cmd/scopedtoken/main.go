@@ -6,7 +6,7 @@
 //	scopedtoken mint    --config tokens.json --page /some/page [--keys DIR]
 //	scopedtoken verify  --kid K [--secret S | --secret-file F | --key PUBLIC.pem] | --jwks URL --path P [flags] TOKEN
 //	scopedtoken inspect TOKEN
-//	scopedtoken revoke  --redis URL (--token T | --jti ID | --business B [--before RFC3339] ...)
+//	scopedtoken revoke  (--redis | --redis-cluster | --redis-sentinel) URL (--token T | --jti ID | --business B [--before RFC3339] ...)
 //
 // TOKEN and T may be the token itself, "Bearer TOKEN", the whole line
 // "Authorization: Bearer TOKEN", "jwt=TOKEN" or a link with ?jwt=TOKEN, or

@@ -55,7 +55,8 @@ a token without iat counts as issued before any cutoff).
 
 --keep bounds how long the entry is kept: default for ever, except for
 --token, which is kept until the token's exp plus 30 seconds. Set it to at
-least the longest lifetime of the tokens concerned.
+least the longest lifetime of the tokens concerned; with --token, a --keep
+that ends before that is refused.
 
 The "revoked KIND:VALUE" line shows a value from the token (a jti) as it is
 when it is plain, else quoted with control and bidi characters escaped.
@@ -150,6 +151,11 @@ func runRevoke(args []string, stdout, stderr io.Writer) error {
 		r.IssuedBefore = now
 	}
 	if *keep > 0 {
+		if given["token"] && !r.Until.IsZero() && now.Add(*keep).Before(r.Until) {
+			// The entry would end while the token can still be accepted.
+			return usagef("--keep ends before the token expires (%s): leave --keep out, or give at least %s",
+				r.Until.UTC().Format(time.RFC3339), r.Until.Sub(now).Round(time.Second))
+		}
 		r.Until = now.Add(*keep)
 	}
 	if err := r.Validate(); err != nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/base64"
 	"log/slog"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,9 @@ import (
 
 func TestRevokeUsage(t *testing.T) {
 	url := "redis://127.0.0.1:1"
+	b64 := base64.RawURLEncoding.EncodeToString
+	hourToken := b64([]byte(`{"alg":"HS256","kid":"k"}`)) + "." +
+		b64([]byte(`{"aud":"/v2/accounts/me/search","exp":`+strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)+`}`)) + ".c2ln"
 	cases := []struct {
 		name string
 		args []string
@@ -30,6 +35,8 @@ func TestRevokeUsage(t *testing.T) {
 		{"before_on_token", []string{"--redis", url, "--jti", "a", "--before", "2026-01-02T03:04:05Z"}, "--before goes with"},
 		{"bad_before", []string{"--redis", url, "--business", "b", "--before", "yesterday"}, "RFC 3339"},
 		{"negative_keep", []string{"--redis", url, "--jti", "a", "--keep", "-1h"}, "--keep"},
+		// A revocation that ends while its token is still accepted.
+		{"keep_shorter_than_token", []string{"--redis", url, "--token", hourToken, "--keep", "10m"}, "--keep ends before the token expires"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
