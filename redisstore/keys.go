@@ -17,6 +17,10 @@ import (
 // the shared state carry one hash tag, the prefix in braces, so that the
 // script that writes an entry touches one Redis Cluster slot; the single-use
 // records carry none, so that they spread over every master of a cluster.
+// The channel carries the state's hash tag too: a cluster client subscribes
+// on the master of the channel's slot (a PUBLISH reaches the subscribers of
+// every node), so the subscription fails, and the Store reloads, exactly
+// when the state's master does, and no other master's failure cuts it.
 type keys struct {
 	revoked     string // ZSET: kind:value -> until (Unix ms, +inf for ever)
 	cutoffs     string // ZSET: kind:value -> cutoff (Unix seconds)
@@ -42,7 +46,7 @@ func newKeys(prefix string) keys {
 		cutoffs:     state + "cutoffs",
 		cutoffUntil: state + "cutoffs:until",
 		used:        prefix + "used:",
-		channel:     prefix + "revocations",
+		channel:     state + "revocations",
 	}
 }
 

@@ -110,6 +110,7 @@ type Store struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	sub    atomic.Pointer[redis.PubSub] // the follower's subscription, closed by Close
 
 	uses       [UseUnavailable + 1]atomic.Uint64
 	writeBacks atomic.Uint64
@@ -201,6 +202,11 @@ func checkClient(client redis.UniversalClient) error {
 // known state.
 func (s *Store) Close() error {
 	s.cancel()
+	// Closing the subscription ends its blocking read at once, which the
+	// cancelled context does not.
+	if ps := s.sub.Load(); ps != nil {
+		ps.Close()
+	}
 	<-s.done
 	return nil
 }

@@ -25,8 +25,16 @@ import (
 func (s *Store) follow(ctx context.Context) {
 	defer close(s.done)
 	ps := s.w.client.Subscribe(ctx, s.keys.channel)
+	s.sub.Store(ps)
 	defer func() { ps.Close() }()
 	nextResync := time.Now().Add(s.opts.ResyncInterval)
+	// A full load that failed while the subscription works (a cluster
+	// master that has just restarted answers CLUSTERDOWN for a moment) is
+	// tried again after retryEvery, not ResyncInterval; while the link is
+	// down, the next subscription brings the load.
+	retryEvery := min(s.opts.PingInterval, s.opts.ResyncInterval)
+	retry, nextRetry := false, time.Time{}
+	var nextFlush time.Time // pending revocations are written at most once per PingInterval
 	pinged := false
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
@@ -37,7 +45,9 @@ func (s *Store) follow(ctx context.Context) {
 		case err == nil:
 			backoff = 50 * time.Millisecond
 			pinged = false
-			s.handle(ctx, msg)
+			if err := s.handle(ctx, msg); err != nil {
+				retry, nextRetry = true, time.Now().Add(retryEvery)
+			}
 		case isTimeout(err) && !pinged:
 			// Silent: ask for a PONG; a second silence means the link is dead.
 			if err := ps.Ping(ctx); err != nil {
@@ -50,18 +60,22 @@ func (s *Store) follow(ctx context.Context) {
 				// Drop the silent connection: a new subscription dials anew.
 				ps.Close()
 				ps = s.w.client.Subscribe(ctx, s.keys.channel)
+				s.sub.Store(ps)
 			}
 			s.down(err)
-			pinged = false
+			pinged, retry = false, false
 			sleep(ctx, backoff)
 			backoff = min(2*backoff, time.Second)
 		}
-		if time.Now().After(nextResync) {
-			nextResync = time.Now().Add(s.opts.ResyncInterval)
-			if err := s.resync(ctx); err != nil && ctx.Err() == nil {
+		if now := time.Now(); now.After(nextResync) || retry && now.After(nextRetry) {
+			nextResync = now.Add(s.opts.ResyncInterval)
+			err := s.resync(ctx)
+			if err != nil && ctx.Err() == nil {
 				s.failed(err)
 			}
-		} else if s.hasPending() {
+			retry, nextRetry = err != nil, time.Now().Add(retryEvery)
+		} else if now := time.Now(); s.hasPending() && now.After(nextFlush) {
+			nextFlush = now.Add(s.opts.PingInterval)
 			if err := s.flushPending(ctx); err != nil && ctx.Err() == nil {
 				s.writeFailed(err)
 			} else if err == nil {
@@ -77,7 +91,9 @@ func (s *Store) hasPending() bool {
 	return len(s.pending) > 0
 }
 
-func (s *Store) handle(ctx context.Context, msg any) {
+// handle applies one message of the subscription; it returns the error of
+// the full load that a new subscription starts, if it failed.
+func (s *Store) handle(ctx context.Context, msg any) error {
 	switch m := msg.(type) {
 	case *redis.Subscription:
 		if m.Kind == "subscribe" {
@@ -85,16 +101,18 @@ func (s *Store) handle(ctx context.Context, msg any) {
 			// is only in the full state.
 			if err := s.resync(ctx); err != nil && ctx.Err() == nil {
 				s.failed(err)
+				return err
 			}
 		}
 	case *redis.Message:
 		r, err := parseMessage(m.Payload)
 		if err != nil {
 			s.log.Warn("ignoring a malformed revocation message", "error", err)
-			return
+			return nil
 		}
 		s.mirror.Apply(r)
 	}
+	return nil
 }
 
 // held is what Redis holds for one entry: its cutoff (Unix seconds; 0 for a
@@ -163,16 +181,31 @@ func (s *Store) resync(ctx context.Context) error {
 		if s.isPending(m) {
 			continue // flushPending writes it, and it is no loss
 		}
-		if err := s.w.write(ctx, r, now); err != nil {
-			return err
-		}
+		// Written back as a pending revocation: retried every PingInterval
+		// until Redis acknowledges it.
+		s.addPending(r)
 		lost++
-		s.writeBacks.Add(1)
 	}
 	if err := s.flushPending(ctx); err != nil {
-		return err
+		return s.loadedNotWritten(now, lost, err)
 	}
 	s.writeOK()
+	s.up(now, lost)
+	return nil
+}
+
+// loadedNotWritten ends a resynchronisation whose load succeeded but whose
+// write-back failed with err. A refused or unacknowledged write (after a
+// failover to a primary without a replica, say) leaves the mirror current
+// and Redis reachable: the Store is connected, and Health says what the
+// write met; pending revocations are written again every PingInterval, the
+// others at the next resynchronisation. Only a lost link is a failed
+// resynchronisation.
+func (s *Store) loadedNotWritten(now time.Time, lost int, err error) error {
+	if classify(err) == StateUnreachable {
+		return err
+	}
+	s.writeFailed(err)
 	s.up(now, lost)
 	return nil
 }

@@ -5,6 +5,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -53,8 +54,9 @@ func Start(tb testing.TB, extra ...string) *Server {
 	s := &Server{tb: tb, port: port, dir: tb.TempDir()}
 	s.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.dir,
 		"--daemonize", "no", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning"}, extra...)
-	s.start()
+	// Registered first: a server that never answers is stopped all the same.
 	tb.Cleanup(func() { s.Stop(syscall.SIGKILL) })
+	s.start()
 	return s
 }
 
@@ -73,12 +75,20 @@ func (s *Server) start() {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
+	// Any answer means it is up: a server started with --requirepass
+	// answers NOAUTH.
+	for err := c.Ping(context.Background()).Err(); err != nil && !isReply(err); err = c.Ping(context.Background()).Err() {
 		if time.Now().After(deadline) {
 			s.tb.Fatalf("redis-server on %s did not start", s.Addr())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// isReply reports whether err is an error that the server answered.
+func isReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
 }
 
 // Stop ends the server with sig (SIGKILL: a crash) and waits for it.
