@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -156,16 +157,16 @@ func (c *Cluster) MasterForKey(tb testing.TB, key string) int {
 	if err != nil {
 		tb.Fatalf("CLUSTER KEYSLOT on %s: %v", s.Addr(), err)
 	}
-	slots, err := cl.ClusterSlots(ctx).Result()
+	ranges, err := servedRanges(ctx, cl)
 	if err != nil {
-		tb.Fatalf("CLUSTER SLOTS on %s: %v", s.Addr(), err)
+		tb.Fatalf("CLUSTER SHARDS on %s: %v", s.Addr(), err)
 	}
-	for _, r := range slots {
-		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
-			if i := c.index(r.Nodes[0].Addr); i >= 0 {
+	for _, r := range ranges {
+		if r.start <= slot && slot <= r.end && r.master != "" {
+			if i := c.index(r.master); i >= 0 {
 				return i
 			}
-			tb.Fatalf("slot %d of %q is served by %s, not one of %v", slot, key, r.Nodes[0].Addr, c.Addrs())
+			tb.Fatalf("slot %d of %q is served by %s, not one of %v", slot, key, r.master, c.Addrs())
 		}
 	}
 	tb.Fatalf("slot %d of %q is not served, as %s sees it", slot, key, s.Addr())
@@ -316,16 +317,16 @@ func (c *Cluster) coversAll(s *Server) error {
 	defer cl.Close()
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	slots, err := cl.ClusterSlots(ctx).Result()
+	ranges, err := servedRanges(ctx, cl)
 	if err != nil {
 		return err
 	}
 	covered := 0
-	for _, r := range slots {
-		if len(r.Nodes) == 0 || c.index(r.Nodes[0].Addr) < 0 {
-			return fmt.Errorf("slots %d-%d served by %v", r.Start, r.End, r.Nodes)
+	for _, r := range ranges {
+		if r.master == "" || c.index(r.master) < 0 {
+			return fmt.Errorf("slots %d-%d served by %q", r.start, r.end, r.master)
 		}
-		covered += r.End - r.Start + 1
+		covered += int(r.end - r.start + 1)
 	}
 	if covered != clusterSlots {
 		return fmt.Errorf("%d slots served", covered)
@@ -366,4 +367,32 @@ func hasFlag(flags, flag string) bool {
 		}
 	}
 	return false
+}
+
+// slotRange is a range of slots and the address of its master ("" when the
+// shard lists none).
+type slotRange struct {
+	start, end int64
+	master     string
+}
+
+// servedRanges reads CLUSTER SHARDS as cl's node sees it.
+func servedRanges(ctx context.Context, cl *redis.Client) ([]slotRange, error) {
+	shards, err := cl.ClusterShards(ctx).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []slotRange
+	for _, sh := range shards {
+		master := ""
+		for _, n := range sh.Nodes {
+			if n.Role == "master" {
+				master = net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10))
+			}
+		}
+		for _, r := range sh.Slots {
+			out = append(out, slotRange{start: r.Start, end: r.End, master: master})
+		}
+	}
+	return out, nil
 }
