@@ -1,11 +1,8 @@
 package redisstore
 
 import (
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"syscall"
@@ -24,28 +21,10 @@ import (
 // default options but prefix (DefaultPrefix when "") and the logger.
 func clusterStore(t *testing.T, c *redistest.Cluster, prefix string, logs *syncBuffer) *Store {
 	t.Helper()
-	opts := Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)}
-	if logs != nil {
-		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	}
-	s, err := New(t.Context(), c.Client(t), opts)
+	s, err := New(t.Context(), c.Client(t), Options{Prefix: prefix, Logger: testLogger(logs)})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// statusReason sends token to n and returns the status and the refusal's
-// reason ("" for 200).
-func (n node) statusReason(token string) (int, string) {
-	req := httptest.NewRequest(http.MethodGet, scopedtokentest.DefaultAudience, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	rec := httptest.NewRecorder()
-	n.h.ServeHTTP(rec, req)
-	var body struct{ Reason string }
-	if rec.Code != http.StatusOK {
-		_ = json.Unmarshal(rec.Body.Bytes(), &body)
-	}
-	return rec.Code, body.Reason
 }
 
 // stateMaster is the master that holds the three sorted sets of prefix.

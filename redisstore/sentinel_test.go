@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -22,10 +21,7 @@ import (
 // know of it yet (WaitFailover needs a majority): New is tried again then.
 func sentinelStore(t *testing.T, s *redistest.Sentinel, prefix string, logs *syncBuffer) *Store {
 	t.Helper()
-	opts := Options{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)}
-	if logs != nil {
-		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	}
+	opts := Options{Prefix: prefix, Logger: testLogger(logs)}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, err := New(t.Context(), s.Client(t), opts)

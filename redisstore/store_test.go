@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -37,15 +38,18 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// testLogger writes to logs, or nowhere when logs is nil.
+func testLogger(logs *syncBuffer) *slog.Logger {
+	if logs == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(logs, nil))
+}
+
 // newStore opens a Store on addr with its own client, closed with the test.
 func newStore(t testing.TB, addr, prefix string, logs *syncBuffer, edit ...func(*Options)) *Store {
 	t.Helper()
-	opts := Options{Prefix: prefix, PingInterval: 200 * time.Millisecond, ResyncInterval: 5 * time.Second}
-	if logs != nil {
-		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	} else {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts := Options{Prefix: prefix, PingInterval: 200 * time.Millisecond, ResyncInterval: 5 * time.Second, Logger: testLogger(logs)}
 	for _, e := range edit {
 		e(&opts)
 	}
@@ -79,12 +83,23 @@ func newNode(t *testing.T, iss *scopedtokentest.Issuer, store *Store) node {
 	}))}
 }
 
-func (n node) status(token string) int {
+// statusReason sends token to n and returns the status and the refusal's
+// reason ("" for 200).
+func (n node) statusReason(token string) (int, string) {
 	req := httptest.NewRequest(http.MethodGet, scopedtokentest.DefaultAudience, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	rec := httptest.NewRecorder()
 	n.h.ServeHTTP(rec, req)
-	return rec.Code
+	var body struct{ Reason string }
+	if rec.Code != http.StatusOK {
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+	}
+	return rec.Code, body.Reason
+}
+
+func (n node) status(token string) int {
+	code, _ := n.statusReason(token)
+	return code
 }
 
 // waitStatus polls until token gets want, and returns how long it took.
