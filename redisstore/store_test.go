@@ -192,6 +192,25 @@ func TestUseRecordExpiresWithToken(t *testing.T) {
 	assert.InDelta(t, 90*time.Second, ttl, float64(2*time.Second))
 }
 
+// TestUseRecordOutlivesTheToken: through the middleware, a single-use
+// record lives until the token's exp plus the leeway plus
+// scopedtoken.SingleUseRecordMargin, rounded up to the second, so that an
+// instance whose clock runs behind, or a request that reached Redis just
+// after the end, still finds it; and it is named by the key and the jti.
+func TestUseRecordOutlivesTheToken(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := redistest.UniquePrefix()
+	iss := scopedtokentest.NewIssuer(t)
+	n := newNode(t, iss, newStore(t, srv.Addr(), prefix, nil))
+	exp := time.Now().Add(2 * time.Minute).Truncate(time.Second)
+	tok := iss.Mint(scopedtokentest.Once(), scopedtokentest.JWTID("edge"), scopedtokentest.ExpiresAt(exp))
+	require.Equal(t, http.StatusOK, n.status(tok))
+	ttl := srv.Client(t).PTTL(t.Context(), prefix+"used:jti:"+iss.KeyID()+":edge").Val()
+	want := time.Until(exp.Add(scopedtoken.DefaultLeeway + scopedtoken.SingleUseRecordMargin))
+	assert.InDelta(t, float64(want), float64(ttl), float64(2*time.Second), "the record outlives exp + leeway by the margin")
+	assert.Greater(t, ttl, time.Until(exp.Add(scopedtoken.DefaultLeeway+scopedtoken.SingleUseRecordMargin-time.Second)))
+}
+
 // TestDownAtStart: without Redis, New fails unless StartUnsynced, which
 // starts empty, says so in Health, and syncs once Redis is there.
 func TestDownAtStart(t *testing.T) {
