@@ -56,3 +56,72 @@ func (m *Middleware) checkCrossOrigin(r *http.Request, src tokenSource) *Error {
 	}
 	return nil
 }
+
+// checkOrigin is checkCrossOrigin (docs/routers.md, "Tokens in cookies and
+// cross-site requests") with one more unsafe request: a WebSocket handshake.
+// It is a GET, which http.CrossOriginProtection always lets through, but
+// another origin's page that opens the socket reads and writes on it at will
+// (CORS does not apply to WebSockets; RFC 6455 §10.2 leaves the Origin check
+// to the server). So a handshake whose token the browser may have added by
+// itself (a cookie, or a custom source's, which the middleware cannot tell
+// apart) is checked as a POST would be: by Sec-Fetch-Site, else Origin against
+// Host, with the protection's trusted origins and bypass patterns (a pattern
+// that names a method must name POST, or none, to match it). A
+// WebSocketProtocol token is not ambient: the page puts it in
+// Sec-WebSocket-Protocol itself, as it would in an Authorization header, so
+// its handshakes pass as before.
+//
+// Header and query tokens return at once; a cookie request with a safe method
+// costs two header lookups more; only a handshake pays for a copy of the
+// request.
+func (m *Middleware) checkOrigin(r *http.Request, src tokenSource) *Error {
+	if src < fromCookie || m.crossOrigin == nil {
+		return nil
+	}
+	offered := src >= fromCustom && m.pageOffered>>(src-fromCustom)&1 != 0
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	case http.MethodConnect:
+		// An HTTP/2 WebSocket handshake (RFC 8441): as over HTTP/1.1, a
+		// token the page offered itself is not ambient.
+		if offered {
+			return nil
+		}
+		return m.checkCrossOrigin(r, src)
+	default: // an unsafe method
+		return m.checkCrossOrigin(r, src)
+	}
+	if offered || !isWebSocketHandshake(r.Header) {
+		return nil
+	}
+	post := *r // shallow: Check reads the headers, Host and URL, and changes nothing
+	post.Method = http.MethodPost
+	if m.crossOrigin.Check(&post) != nil {
+		return ErrCrossOrigin
+	}
+	return nil
+}
+
+// isWebSocketHandshake reports whether h asks for a WebSocket: an Upgrade
+// header listing the "websocket" protocol (RFC 6455 §4.1; Upgrade is a
+// comma-separated list of protocol names, with an optional "/version", matched
+// without regard to case, RFC 9110 §7.8), or Sec-Fetch-Mode: websocket, which
+// browsers send on the handshake (Fetch Metadata). Connection: Upgrade is not
+// required: whatever the client asks for, a request that names the protocol
+// is checked as one.
+func isWebSocketHandshake(h http.Header) bool {
+	for _, v := range h["Sec-Fetch-Mode"] {
+		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
+			return true
+		}
+	}
+	for _, line := range h["Upgrade"] {
+		for elem := range strings.SplitSeq(line, ",") {
+			name, _, _ := strings.Cut(elem, "/")
+			if strings.EqualFold(strings.TrimSpace(name), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
