@@ -24,6 +24,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // The attack catalogue: one table per family of attack on the token layer.
@@ -31,7 +33,7 @@ import (
 // reason code of the JSON body, the WWW-Authenticate challenge, that the token
 // is not echoed, and that the next handler never ran.
 
-const attackPath = "/v2/accounts/me/search"
+const attackPath = testkit.Path
 
 // attackCase is one hostile request. token is sent as "Bearer <token>"
 // unless req builds the request itself.
@@ -93,12 +95,10 @@ func assertRefused(t *testing.T, res result, status int, reason string) {
 }
 
 // attackExp is an exp that the fixed clock accepts.
-var attackExp = testNow.Add(time.Minute).Unix()
+var attackExp = testkit.Exp
 
 // claimsWith returns valid claims JSON with extra members appended.
-func claimsWith(extra string) string {
-	return fmt.Sprintf(`{"aud":%q,"exp":%d%s}`, attackPath, attackExp, extra)
-}
+func claimsWith(extra string) string { return testkit.Claims(extra) }
 
 // hsRaw signs raw header and claims JSON with the test HS256 secret.
 func hsRaw(t *testing.T, header, claims string) string {
@@ -111,9 +111,7 @@ func hsClaims(t *testing.T, claims string) string {
 }
 
 // unsigned joins header and claims with the given raw signature segment.
-func unsigned(header, claims, sig string) string {
-	return b64(header) + "." + b64(claims) + "." + sig
-}
+func unsigned(header, claims, sig string) string { return testkit.Unsigned(header, claims, sig) }
 
 func attackMiddleware(t *testing.T, edit func(*Config)) *Middleware {
 	return newTestMiddleware(t, edit)
@@ -129,9 +127,9 @@ func TestAttackControl(t *testing.T) {
 func TestAttackAlgNone(t *testing.T) {
 	m := attackMiddleware(t, nil)
 	claims := claimsWith("")
-	hmacSig := func(header string) string {
-		in := b64(header) + "." + b64(claims)
-		return base64.RawURLEncoding.EncodeToString(signInput(t, "HS256", testSecret, []byte(in)))
+	hmacSig := func(header string) string { // the signature segment alone
+		tok := signRaw(t, "HS256", testSecret, header, claims)
+		return tok[strings.LastIndexByte(tok, '.')+1:]
 	}
 	var cases []attackCase
 	for _, alg := range []string{"none", "None", "NONE", "nOnE"} {
@@ -331,17 +329,14 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 	x5c := `["` + base64.StdEncoding.EncodeToString(certDER) + `"]`
 
 	legit := genKeys(t)
-	legitJWKS := hostileJWKS(t, jwkOf(t, "remote-es", &legit.ec.PublicKey))
+	legitJWKS := testkit.JWKSet(t, testkit.JWK(t, "remote-es", &legit.ec.PublicKey))
 	var legitHits atomic.Int64
 	legitSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		legitHits.Add(1)
 		w.Write(legitJWKS)
 	}))
 	defer legitSrv.Close()
-	remote, err := NewRemoteKeySet(context.Background(), RemoteConfig{URL: legitSrv.URL, Logger: discardLogger(),
-		MinRefreshInterval: time.Millisecond, RefreshWait: time.Second})
-	require.NoError(t, err)
-	defer remote.Close()
+	remote := newRemoteSet(t, RemoteSetConfig{URL: legitSrv.URL, MinRefreshInterval: time.Millisecond, RefreshWait: time.Second})
 	m := attackMiddleware(t, func(c *Config) { c.Keys = CombineKeys(testKeySet(t), remote) })
 
 	claims := claimsWith("")

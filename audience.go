@@ -3,10 +3,12 @@ package scopedtoken
 import (
 	"net/url"
 	"strings"
+
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
 // meSegment is the business word that stands for the key's own business.
-const meSegment = "me"
+const meSegment = names.Me
 
 // DefaultPrefix is the path prefix every aud entry starts with by default.
 const DefaultPrefix = "/v2/accounts/"
@@ -29,37 +31,15 @@ func parseAudEntry(prefix, raw string) (audEntry, bool) {
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	business, tail, ok := strings.Cut(rest, "/")
-	if !ok || !validSegment(business) {
+	if !ok || !names.ValidSegment(business) {
 		return audEntry{}, false
 	}
 	for seg := range strings.SplitSeq(tail, "/") {
-		if !validSegment(seg) {
+		if !names.ValidSegment(seg) {
 			return audEntry{}, false
 		}
 	}
 	return audEntry{raw: raw, business: business, tail: tail}, true
-}
-
-// validSegment reports whether seg is a non-empty pchar segment without
-// percent-encoding that is not a dot segment.
-func validSegment(seg string) bool {
-	if seg == "" || seg == "." || seg == ".." {
-		return false
-	}
-	for i := 0; i < len(seg); i++ {
-		if !isPchar(seg[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isPchar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
 // checkPath applies the 400 rules of docs/security.md to an escaped request path: no
@@ -161,7 +141,7 @@ func requestPath(u *url.URL) (path string, checked bool) {
 	var b []byte
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if c == '/' || c == '%' || isPchar(c) {
+		if c == '/' || c == '%' || names.IsPchar(c) {
 			if b != nil {
 				b = append(b, c)
 			}

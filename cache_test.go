@@ -8,8 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -346,13 +344,7 @@ func TestCacheFollowsKeySetChanges(t *testing.T) {
 			old, other := ctECKey(t), ctECKey(t)
 			j := newCTJWKS(t)
 			j.set(t, "r1", old)
-			ks, err := NewRemoteKeySet(context.Background(), RemoteConfig{
-				URL:    j.srv.URL,
-				Client: j.srv.Client(),
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
-			require.NoError(t, err)
-			t.Cleanup(ks.Close)
+			ks := newRemoteSet(t, RemoteSetConfig{URL: j.srv.URL, Client: j.srv.Client()})
 			ch := newCTHarness(t, Config{Keys: ks, Now: clock.now})
 			tok := ctMint(t, SigningKey{ID: "r1", Algorithm: "ES256", PrivateKey: old}, clock.now,
 				Claims{Audience: []string{ctAud}, Query: ctQuery})

@@ -37,12 +37,16 @@
 //	})
 //	log.Fatal(http.ListenAndServe("127.0.0.1:8080", mw.Handler(api)))
 //
+// Keys fetched from a JWKS URL, or discovered from an OpenID Connect issuer,
+// come from package github.com/scopedtoken/scopedtoken/jwks, whose set is a
+// [KeySet] like [StaticKeys]'s.
+//
 // Where to read more, in the repository: README.md (the quickstart, one
 // snippet per router), docs/configuration.md (every field of [Config] and
-// [RemoteConfig], every response and reason code), docs/security.md (what is
+// jwks.Config, every response and reason code), docs/security.md (what is
 // checked and why), docs/query-claim.md, docs/keys.md, docs/minting.md,
-// docs/routers.md, docs/revocation.md and docs/metrics.md. The runnable
-// examples of this package show a static key, a JWKS endpoint, reading the
-// token in a handler, a custom error handler and [Middleware.Verify] without
-// HTTP.
+// docs/routers.md, docs/revocation.md, docs/metrics.md and docs/migrating.md.
+// The runnable examples of this package show a static key, two issuers'
+// JWKS endpoints combined, reading the token in a handler, a custom error
+// handler and [Middleware.Verify] without HTTP.
 package scopedtoken

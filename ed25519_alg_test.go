@@ -1,15 +1,9 @@
 package scopedtoken
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,73 +80,5 @@ func TestEd25519MintRoundTrip(t *testing.T) {
 			_, err = NewMinter(MinterConfig{Key: SigningKey{ID: "x", Algorithm: alg, Secret: testSecret}})
 			assert.ErrorIs(t, err, ErrMint)
 		})
-	}
-}
-
-// TestRemoteEd25519Alg checks that a remote JWK with "alg":"Ed25519" is used
-// and bound to Ed25519, while an Ed25519 JWK without alg keeps defaulting to
-// EdDSA.
-func TestRemoteEd25519Alg(t *testing.T) {
-	k := genKeys(t)
-	srv := newJWKSServer(t,
-		jwk("ed-new", "Ed25519", "sig", k.ed.Public()),
-		jwk("ed-old", "EdDSA", "sig", k.ed.Public()),
-		jwk("ed-none", "", "sig", k.ed.Public()),
-		jwk("rsa-ed", "Ed25519", "sig", &k.rsa.PublicKey),
-	)
-	remote := newRemote(t, RemoteConfig{URL: srv.URL, MinRefreshInterval: time.Hour})
-	for kid, want := range map[string]string{"ed-new": "Ed25519", "ed-old": "EdDSA", "ed-none": "EdDSA"} {
-		vk, err := remote.LookupKey(t.Context(), kid)
-		require.NoError(t, err, kid)
-		assert.Equal(t, want, vk.Algorithm(), kid)
-	}
-	_, err := remote.LookupKey(t.Context(), "rsa-ed")
-	assert.ErrorIs(t, err, ErrUnknownKID, "an RSA JWK labelled Ed25519 is never used")
-
-	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: remote, Now: fixedClock})
-	require.NoError(t, err)
-	tests := []struct {
-		kid, alg, reason string
-	}{
-		{kid: "ed-new", alg: "Ed25519"},
-		{kid: "ed-new", alg: "EdDSA", reason: "alg_mismatch"},
-		{kid: "ed-none", alg: "EdDSA"},
-		{kid: "ed-none", alg: "Ed25519", reason: "alg_mismatch"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.kid+" with "+tc.alg, func(t *testing.T) { assertEdAlg(t, m, tc.kid, tc.alg, tc.reason) })
-	}
-}
-
-// TestRemoteEd25519AlgWithX5C records a limit of jwkset v0.11.4: a JWK whose
-// x5c certificate holds an Ed25519 key must say alg "EdDSA", so one that says
-// "Ed25519" fails jwkset's validation and is skipped (never used), while the
-// other keys of the set are used. The same JWK with alg EdDSA is used.
-func TestRemoteEd25519AlgWithX5C(t *testing.T) {
-	k := genKeys(t)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.ed.Public(), k.ed)
-	require.NoError(t, err)
-	withX5C := func(kid, alg string) map[string]any {
-		j := jwk(kid, alg, "sig", k.ed.Public())
-		j["x5c"] = []string{base64.StdEncoding.EncodeToString(der)}
-		return j
-	}
-	// A certificate of another key: jwkset's full validation still refuses it
-	// when the JWK says Ed25519.
-	_, other, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	otherDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, other.Public(), other)
-	require.NoError(t, err)
-	mismatch := jwk("x5c-mismatch", "Ed25519", "sig", k.ed.Public())
-	mismatch["x5c"] = []string{base64.StdEncoding.EncodeToString(otherDER)}
-	srv := newJWKSServer(t, withX5C("x5c-ed25519", "Ed25519"), withX5C("x5c-eddsa", "EdDSA"), jwk("plain", "Ed25519", "sig", k.ed.Public()), mismatch)
-	remote := newRemote(t, RemoteConfig{URL: srv.URL, MinRefreshInterval: time.Hour})
-	_, err = remote.LookupKey(t.Context(), "x5c-mismatch")
-	assert.ErrorIs(t, err, ErrUnknownKID, "a certificate of another key is refused under Ed25519 too")
-	for kid, alg := range map[string]string{"x5c-ed25519": "Ed25519", "x5c-eddsa": "EdDSA", "plain": "Ed25519"} {
-		vk, err := remote.LookupKey(t.Context(), kid)
-		require.NoError(t, err, kid)
-		assert.Equal(t, alg, vk.Algorithm(), kid)
 	}
 }

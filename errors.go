@@ -86,8 +86,8 @@ var (
 	// bad_query_claim).
 	ErrBadQueryClaim = newReason(ErrInvalidToken, "bad_query_claim", "The token query claim has a wrong type or exceeds the limits.")
 	// ErrIssuerMismatch means the key is bound to an issuer (Key.Issuer,
-	// RemoteConfig.Issuer) and the token's iss is absent or differs (exact, case-
-	// sensitive) (401 issuer_mismatch).
+	// jwks.Config.Issuer) and the token's iss is absent or differs (exact,
+	// case-sensitive) (401 issuer_mismatch).
 	ErrIssuerMismatch = newReason(ErrInvalidToken, "issuer_mismatch", "The token iss is missing or is not the issuer of its key.")
 	// ErrAudienceMismatch means the request path is outside every aud entry of a
 	// valid token (403 audience_mismatch).
@@ -98,7 +98,7 @@ var (
 	ErrQueryMismatch = newReason(ErrInsufficientScope, "query_mismatch", "The request sends a query parameter value that the token fixes differently.")
 	// ErrMeWithoutBusiness means the request path names the business "me" and
 	// an aud entry covers it, but the token's key has no business for "me" to
-	// stand for (Key.BusinessID, RemoteConfig.BusinessID), so Token.BusinessID()
+	// stand for (Key.BusinessID, jwks.Config.BusinessID), so Token.BusinessID()
 	// would be empty; Config.AllowMeWithoutBusiness accepts such requests
 	// (403 me_without_business).
 	ErrMeWithoutBusiness = newReason(ErrInsufficientScope, "me_without_business", "The request path says \"me\", but the token's key has no business for it to stand for.")

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/jwks"
 )
 
 // A key bound to an issuer accepts only tokens whose iss is exactly that
@@ -65,7 +66,7 @@ func ExampleCombineKeys_issuers() {
 
 	var sets []scopedtoken.KeySet
 	for _, issuer := range []string{issuerA, issuerB} {
-		set, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{
+		set, err := jwks.New(context.Background(), jwks.Config{
 			Issuer: issuer, // no URL: discovered from issuer + "/.well-known/openid-configuration"
 			Logger: slog.New(slog.DiscardHandler),
 		})

@@ -3,13 +3,10 @@ package scopedtoken_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -66,37 +63,6 @@ func Example() {
 	// Output:
 	// 200 searching MySearchExperience
 	// 403 {"error":"insufficient_scope","reason":"audience_mismatch","message":"The request path is outside every audience of the token."}
-}
-
-// Keys come from a JWKS endpoint, refreshed in the background and when an
-// unknown kid arrives.
-func ExampleNewRemoteKeySet() {
-	private, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwks := exampleJWKSServer(&private.PublicKey, "es-1")
-	defer jwks.Close()
-
-	keys, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{
-		URL:        jwks.URL,
-		BusinessID: "42", // every key of this set acts for business 42
-		Logger:     slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer keys.Close()
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: exampleNow})
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "es-1", Algorithm: "ES256", PrivateKey: private},
-		Now: exampleNow,
-	})
-	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
-	tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
-	fmt.Println(tok.KeyID(), tok.Algorithm(), tok.BusinessID(), err)
-	// Output: es-1 ES256 42 <nil>
 }
 
 // exampleJWKSServer publishes one public key, as an identity provider would.

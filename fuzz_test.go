@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
 // Fuzz targets. Seeds are in the code (f.Add) and under testdata/fuzz/; run
@@ -173,7 +175,7 @@ func FuzzParseAudEntry(f *testing.F) {
 			t.Fatalf("entry %q has no endpoint", raw)
 		}
 		for _, s := range segs {
-			if !validSegment(s) || strings.ContainsAny(s, "%/\\") {
+			if !names.ValidSegment(s) || strings.ContainsAny(s, "%/\\") {
 				t.Fatalf("entry %q has a bad segment %q", raw, s)
 			}
 		}
@@ -210,7 +212,7 @@ func FuzzPathMatching(f *testing.F) {
 		f.Add(s[0], s[1], s[2])
 	}
 	f.Fuzz(func(t *testing.T, aud, path, business string) {
-		if business != "" && (business == meSegment || !validSegment(business)) {
+		if business != "" && !names.ValidBusiness(business) {
 			return
 		}
 		e, ok := parseAudEntry(DefaultPrefix, aud)

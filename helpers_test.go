@@ -1,31 +1,28 @@
 package scopedtoken
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/hmac"
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
-// testNow is the fixed clock of the package's tests.
-var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+// testNow is the fixed clock of the package's tests (shared with the tests of
+// package jwks, whose tokens these tests verify too).
+var testNow = testkit.Now
 
 func fixedClock() time.Time { return testNow }
 
 // testSecret is 32 bytes: the minimum for HS256.
-var testSecret = []byte("0123456789abcdef0123456789abcdef")
+var testSecret = testkit.Secret
 
 type testKeys struct {
 	rsa *rsa.PrivateKey
@@ -33,58 +30,23 @@ type testKeys struct {
 	ed  ed25519.PrivateKey
 }
 
-var (
-	keysOnce sync.Once
-	keys     testKeys
-)
-
-// genKeys generates the asymmetric keys once per test binary: RSA generation
-// is slow and the keys need not differ between tests.
+// genKeys returns the asymmetric test keys, generated once per test binary:
+// RSA generation is slow and the keys need not differ between tests.
 func genKeys(t testing.TB) testKeys {
 	t.Helper()
-	keysOnce.Do(func() {
-		var err error
-		keys.rsa, err = rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		keys.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		_, keys.ed, err = ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-	})
-	return keys
+	k := testkit.Keys(t)
+	return testKeys{rsa: k.RSA, ec: k.EC, ed: k.Ed}
 }
 
 // b64 encodes s as unpadded base64url.
-func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+func b64(s string) string { return testkit.B64(s) }
 
 // signRaw builds a token from raw header and claims JSON, signed with key
 // (a secret []byte or a crypto.Signer) under alg. It allows any JSON, so tests
 // can build tokens that Minter would refuse to make.
 func signRaw(t testing.TB, alg string, key any, header, claims string) string {
 	t.Helper()
-	input := b64(header) + "." + b64(claims)
-	return input + "." + base64.RawURLEncoding.EncodeToString(signInput(t, alg, key, []byte(input)))
-}
-
-func signInput(t testing.TB, alg string, key any, input []byte) []byte {
-	t.Helper()
-	if secret, ok := key.([]byte); ok {
-		mac := hmac.New(algSpecs[alg].newHash, secret)
-		mac.Write(input)
-		return mac.Sum(nil)
-	}
-	signer := key.(crypto.Signer)
-	m, err := NewMinter(MinterConfig{Key: SigningKey{ID: "x", Algorithm: alg, PrivateKey: signer}})
-	require.NoError(t, err)
-	sig, err := m.sign(input)
-	require.NoError(t, err)
-	return sig
+	return testkit.SignRaw(t, alg, key, header, claims)
 }
 
 // claimsJSON marshals claims for signRaw.
@@ -178,4 +140,12 @@ func bearer(target, token string) *http.Request {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	return req
+}
+
+// quickStatus sends one request with token to attackPath through m and
+// returns the status and reason; unlike serve it is safe to call from any
+// goroutine.
+func quickStatus(m *Middleware, token string) (int, string) {
+	res := testkit.Send(m.Handler, token)
+	return res.Code, res.Reason
 }

@@ -15,6 +15,8 @@ import (
 	"hash"
 	"math/big"
 	"sync"
+
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
 // Key is one verification key: the kid that selects it, the one algorithm it
@@ -44,8 +46,9 @@ type KeySet interface {
 // keys the set holds now, without fetching, waiting or any I/O, and returns
 // the same pointer that LookupKey would. ok false means only "not held now";
 // LookupKey gives the set's real answer. CombineKeys uses it to find a kid
-// that some set already knows before any set fetches. StaticKeys, the
-// RemoteKeySet and the set that CombineKeys returns implement it.
+// that some set already knows before any set fetches. StaticKeys, the set
+// that CombineKeys returns and the remote set of package
+// github.com/scopedtoken/scopedtoken/jwks implement it.
 type KnownKeySet interface {
 	KeySet
 	KnownKey(kid string) (vk *VerificationKey, ok bool)
@@ -130,10 +133,10 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: key %q: unsupported algorithm %q", ErrBadKey, k.ID, k.Algorithm)
 	}
-	if k.BusinessID != "" && (k.BusinessID == meSegment || !validSegment(k.BusinessID)) {
+	if k.BusinessID != "" && !names.ValidBusiness(k.BusinessID) {
 		return nil, fmt.Errorf("%w: key %q: BusinessID %q is not a valid path segment (and may not be %q)", ErrBadKey, k.ID, k.BusinessID, meSegment)
 	}
-	if err := checkIssuerName(k.Issuer); err != nil {
+	if err := names.CheckIssuer(k.Issuer); err != nil {
 		return nil, fmt.Errorf("%w: key %q: Issuer %w", ErrBadKey, k.ID, err)
 	}
 	vk := &VerificationKey{id: k.ID, alg: k.Algorithm, business: k.BusinessID, issuer: k.Issuer, spec: spec}
@@ -322,23 +325,6 @@ func (k *VerificationKey) PublicKey() crypto.PublicKey {
 		return k.edKey
 	}
 	return nil
-}
-
-// sameMaterial reports whether two keys verify exactly the same signatures,
-// so that a refreshed key set can keep the old pointer (and cached results).
-func (k *VerificationKey) sameMaterial(o *VerificationKey) bool {
-	if k.id != o.id || k.alg != o.alg || k.business != o.business || k.issuer != o.issuer {
-		return false
-	}
-	switch {
-	case k.secret != nil:
-		return hmac.Equal(k.secret, o.secret)
-	case k.rsaKey != nil:
-		return o.rsaKey != nil && k.rsaKey.Equal(o.rsaKey)
-	case k.ecKey != nil:
-		return o.ecKey != nil && k.ecKey.Equal(o.ecKey)
-	}
-	return k.edKey.Equal(o.edKey)
 }
 
 // verify reports whether sig is a valid signature of signingInput under this

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -335,42 +334,6 @@ func TestCombineKeysKnownFirst(t *testing.T) {
 			assert.Same(t, tc.want, got)
 		})
 	}
-}
-
-// TestCombineKeysRemoteDoesNotStallStatic: with a remote set listed before
-// another remote set and a static one, and its endpoint hanging, the static
-// kids and the remote kids already held answer at once, without any request
-// to the endpoint; a kid no set holds still makes exactly one fetch.
-func TestCombineKeysRemoteDoesNotStallStatic(t *testing.T) {
-	r := newECSigner(t, "remote")
-	srv := newFaultServer(t, hostileJWKS(t, r.jwk(t)))
-	rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) {
-		c.MinRefreshInterval, c.RefreshWait, c.HTTPTimeout = time.Hour, time.Minute, time.Minute
-	})
-	require.EqualValues(t, 1, srv.hits.Load(), "the first fetch")
-	srv.serveJWKS(hostileJWKS(t, r.jwk(t)), http.StatusOK, time.Hour) // every later fetch hangs until Close
-	r2 := newECSigner(t, "remote2")
-	rs2 := newFaultRemote(t, newFaultServer(t, hostileJWKS(t, r2.jwk(t))).URL, nil)
-	ks := CombineKeys(rs, rs2, testKeySet(t))
-
-	// A lookup that waited for the hanging fetch would end with this
-	// context; the bound is generous so that a loaded machine cannot flake.
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	for _, kid := range []string{"hs", "es", "ed", "remote", "remote2"} {
-		vk, err := ks.LookupKey(ctx, kid)
-		require.NoError(t, err, kid)
-		assert.Equal(t, kid, vk.ID())
-	}
-	assert.NoError(t, ctx.Err(), "answered without waiting for a fetch")
-	assert.EqualValues(t, 1, srv.hits.Load(), "no fetch for a kid that a set holds")
-
-	short, cancelShort := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancelShort()
-	_, err := ks.LookupKey(short, "nobody")
-	assert.ErrorIs(t, err, ErrUnknownKID)
-	assert.Eventually(t, func() bool { return srv.hits.Load() == 2 }, 2*time.Second, 5*time.Millisecond,
-		"an unknown kid makes one fetch")
 }
 
 // BenchmarkCombineKeys looks up a kid held by the second of two sets, the

@@ -10,13 +10,16 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
 // Config configures the middleware. Only Keys is required; every other field's
 // zero value means the documented default.
 type Config struct {
 	// Keys finds verification keys by kid. Required. See StaticKeys,
-	// NewRemoteKeySet and CombineKeys.
+	// CombineKeys, and package github.com/scopedtoken/scopedtoken/jwks for
+	// keys fetched from a JWKS URL.
 	Keys KeySet
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
@@ -31,7 +34,7 @@ type Config struct {
 	AllowMissingExp bool
 	// AllowMeWithoutBusiness accepts a request whose path names the
 	// business "me" when the token's key has no business (Key.BusinessID and
-	// RemoteConfig.BusinessID empty): Token.BusinessID() is then "", and the
+	// jwks.Config.BusinessID empty): Token.BusinessID() is then "", and the
 	// API must itself decide who "me" is (the caller, resolved elsewhere).
 	// Default false: such a request is refused (403, me_without_business),
 	// so that no handler reads an empty business as if it were one. A path
@@ -379,7 +382,7 @@ func validPrefix(p string) bool {
 		return false
 	}
 	for seg := range strings.SplitSeq(p[1:len(p)-1], "/") {
-		if !validSegment(seg) {
+		if !names.ValidSegment(seg) {
 			return false
 		}
 	}

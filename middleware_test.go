@@ -459,7 +459,7 @@ func TestConfigValidation(t *testing.T) {
 		want string
 	}{
 		{name: "no keys", cfg: Config{}, want: "Keys is required"},
-		{name: "nil key set pointer", cfg: Config{Keys: (*RemoteKeySet)(nil)}, want: "Keys is required"},
+		{name: "nil key set pointer", cfg: Config{Keys: (*combinedKeys)(nil)}, want: "Keys is required"},
 		{name: "nil revocation store pointer", cfg: Config{Keys: keys, Revocations: (*MemoryRevocations)(nil)}, want: "nil pointer"},
 		{name: "prefix without slashes", cfg: Config{Keys: keys, Prefix: "v2"}, want: "Prefix"},
 		{name: "prefix with empty segment", cfg: Config{Keys: keys, Prefix: "/v2//"}, want: "Prefix"},

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
 // TokenSpec is one named token as a site configures it (docs/minting.md): which key
@@ -408,7 +410,7 @@ func CheckAudience(prefix, entry string) error {
 			return fmt.Errorf("aud %q has the dot segment %q", entry, seg)
 		}
 		for i := 0; i < len(seg); i++ {
-			if !isPchar(seg[i]) {
+			if !names.IsPchar(seg[i]) {
 				return fmt.Errorf("aud %q: segment %q holds %q, which an aud path may not contain (percent-encoding included)", entry, seg, seg[i])
 			}
 		}

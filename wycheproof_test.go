@@ -149,7 +149,7 @@ var wpJWSReasons = map[int]*Error{
 }
 
 // wpGroupKeys builds the key set of one JWS group: a public JWK goes through
-// the remote key set (fetch, jwkset parsing and RemoteKeySet.convert), a
+// the remote key set (fetch, jwkset parsing and jwks.Set.convert), a
 // symmetric one through StaticKeys, since remote sets never take oct keys.
 // refused reports a key refused at validation.
 func wpGroupKeys(t *testing.T, public, private json.RawMessage) (ks KeySet, refused error) {

@@ -3,8 +3,8 @@
 // OpenTelemetry metrics.
 //
 // Plug (*Metrics).OnDecision into scopedtoken.Config.OnDecision, register
-// each RemoteKeySet with ObserveKeySet, and wrap and observe the revocation
-// store with InstrumentRevocations and ObserveRevocations:
+// each remote key set (a *jwks.Set) with ObserveKeySet, and wrap and observe
+// the revocation store with InstrumentRevocations and ObserveRevocations:
 //
 //	m, err := otelmetrics.New(provider)
 //	...
@@ -31,6 +31,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/jwks"
 )
 
 // ScopeName is the instrumentation scope of every instrument.
@@ -78,9 +79,9 @@ type Option func(*Metrics)
 // anyone can send any kid.
 func WithKeyID() Option { return func(m *Metrics) { m.withKeyID = true } }
 
-// StatsSource is what ObserveKeySet reads: *scopedtoken.RemoteKeySet.
+// StatsSource is what ObserveKeySet reads: *jwks.Set.
 type StatsSource interface {
-	Stats() scopedtoken.RemoteStats
+	Stats() jwks.Stats
 }
 
 // Metrics records decisions, key set health and the revocation store. Build
@@ -224,7 +225,7 @@ func (m *Metrics) optsFor(k attrKey) *measureOpts {
 	return opts
 }
 
-// ObserveKeySet reports the health of set (a *scopedtoken.RemoteKeySet) under
+// ObserveKeySet reports the health of set (a *jwks.Set) under
 // name, read from its Stats at every collection: fetches by result, keys in
 // use, healthy, and the age of its last successful fetch. name must be
 // non-empty and not yet observed; the set is observed for as long as m lives.

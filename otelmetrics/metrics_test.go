@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/jwks"
 	"github.com/scopedtoken/scopedtoken/otelmetrics"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
@@ -34,11 +35,11 @@ func newReader(t *testing.T, opts ...otelmetrics.Option) (*sdkmetric.ManualReade
 	return reader, m
 }
 
-// newRemote builds a RemoteKeySet over url that fetches only at start, on
+// newRemote builds a jwks.Set over url that fetches only at start, on
 // Refresh and on the first unknown kid.
-func newRemote(t *testing.T, url string) *scopedtoken.RemoteKeySet {
+func newRemote(t *testing.T, url string) *jwks.Set {
 	t.Helper()
-	rs, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{
+	rs, err := jwks.New(context.Background(), jwks.Config{
 		URL:                url,
 		RefreshInterval:    time.Hour,
 		MinRefreshInterval: time.Hour,

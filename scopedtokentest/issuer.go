@@ -79,7 +79,7 @@ type Option func(*Issuer)
 
 // WithBusiness gives every key of the issuer a business ID: the business that
 // "me" stands for (scopedtoken.Key.BusinessID). Use the same value as
-// RemoteConfig.BusinessID when verifying through the JWKS server.
+// jwks.Config.BusinessID when verifying through the JWKS server.
 func WithBusiness(id string) Option { return func(i *Issuer) { i.business = id } }
 
 // WithClock sets the issuer's clock, which decides iat and exp. Pass the same

@@ -13,10 +13,10 @@ import (
 // (kid, alg and use "sig" on every key). HMAC keys are never served: a secret
 // must not be public, and remote sets ignore symmetric keys anyway. Every
 // request reads the issuer's keys afresh, so AddKey, Rotate and RemoveKey
-// change the served JSON at once; a RemoteKeySet sees the change after its
-// next fetch (RemoteKeySet.Refresh forces one).
+// change the served JSON at once; a jwks.Set sees the change after its next
+// fetch (jwks.Set.Refresh forces one).
 type JWKSServer struct {
-	// URL is the JWK Set's address, for scopedtoken.RemoteConfig.URL.
+	// URL is the JWK Set's address, for jwks.Config.URL.
 	URL string
 	// Server is the underlying test server (its URL is the base of URL).
 	Server *httptest.Server
@@ -53,7 +53,7 @@ func (s *JWKSServer) Rotate() string { s.issuer.t.Helper(); return s.issuer.Rota
 func (s *JWKSServer) RemoveKey(kid string) { s.issuer.t.Helper(); s.issuer.RemoveKey(kid) }
 
 // Requests returns how many requests the server has answered, to check how
-// often a RemoteKeySet fetched.
+// often a jwks.Set fetched.
 func (s *JWKSServer) Requests() int { return int(s.requests.Load()) }
 
 // FailWith makes every following request fail with the HTTP status code

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/jwks"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -451,11 +452,11 @@ func TestJWKSServerServesPublicKeysOnly(t *testing.T) {
 	assert.NotContains(t, string(body), string(iss.Secret()))
 }
 
-func TestJWKSServerRotationWithRemoteKeySet(t *testing.T) {
+func TestJWKSServerRotationWithJWKSSet(t *testing.T) {
 	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow), scopedtokentest.WithBusiness("b7"))
 	srv := iss.JWKSServer()
 	ctx := context.Background()
-	remote, err := scopedtoken.NewRemoteKeySet(ctx, scopedtoken.RemoteConfig{
+	remote, err := jwks.New(ctx, jwks.Config{
 		URL:                srv.URL,
 		BusinessID:         iss.BusinessID(),
 		MinRefreshInterval: time.Hour, // only Refresh fetches, so the test sees exactly its effect
@@ -621,7 +622,7 @@ func assertTime(t *testing.T, want, got time.Time) {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // TestJWKSServerEd25519 checks that a key of the RFC 9864 algorithm Ed25519 is
-// served with that alg and that a RemoteKeySet binds it to Ed25519.
+// served with that alg and that a jwks.Set binds it to Ed25519.
 func TestJWKSServerEd25519(t *testing.T) {
 	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithTime(testNow), scopedtokentest.WithAlgorithm("Ed25519"))
 	srv := iss.JWKSServer()
@@ -632,7 +633,7 @@ func TestJWKSServerEd25519(t *testing.T) {
 	require.Len(t, set.Keys, 1)
 	assert.Equal(t, "Ed25519", set.Keys[0]["alg"])
 
-	remote, err := scopedtoken.NewRemoteKeySet(context.Background(), scopedtoken.RemoteConfig{URL: srv.URL, Logger: discardLogger()})
+	remote, err := jwks.New(context.Background(), jwks.Config{URL: srv.URL, Logger: discardLogger()})
 	require.NoError(t, err)
 	t.Cleanup(remote.Close)
 	mw, err := scopedtoken.New(scopedtoken.Config{Keys: remote, Now: iss.Now, AllowMeWithoutBusiness: true})

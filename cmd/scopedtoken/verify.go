@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/jwks"
 )
 
 const verifySynopsis = `Usage:
@@ -30,7 +31,7 @@ the environment: SCOPEDTOKEN_SECRET_<K> (as keygen suggests for a secret) or
 SCOPEDTOKEN_KEY_<K> (a private key in PEM, whose public half is used).
 
 --business is the business that "me" stands for with the key
-(Key.BusinessID, RemoteConfig.BusinessID). Without it, a path that says "me"
+(Key.BusinessID, jwks.Config.BusinessID). Without it, a path that says "me"
 is refused with me_without_business, as the middleware does by default,
 unless --allow-me-without-business (Config.AllowMeWithoutBusiness) is given.
 
@@ -99,7 +100,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		// the command is done with stderr.
 		logOut := &closingWriter{w: stderr}
 		defer logOut.close()
-		remote, err := scopedtoken.NewRemoteKeySet(ctx, scopedtoken.RemoteConfig{
+		remote, err := jwks.New(ctx, jwks.Config{
 			URL:        *jwksURL,
 			BusinessID: *business,
 			Logger:     slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -19,6 +19,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/jwks"
 	"github.com/scopedtoken/scopedtoken/otelmetrics"
 )
 
@@ -58,7 +59,7 @@ func run(ctx context.Context, jwksURL string, api, metrics net.Listener) error {
 	if err != nil {
 		return err
 	}
-	keys, err := scopedtoken.NewRemoteKeySet(ctx, scopedtoken.RemoteConfig{URL: jwksURL})
+	keys, err := jwks.New(ctx, jwks.Config{URL: jwksURL})
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,13 @@
-package scopedtoken
+package jwks
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,20 +17,24 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+
+	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
-// RemoteConfig configures a key set fetched from a JWKS URL, given or
-// discovered from an OpenID Connect issuer. URL or Issuer is required; every
-// other field's zero value means the documented default.
-type RemoteConfig struct {
-	// URL of the JWK Set, http or https. Required unless Issuer is set. Its
-	// userinfo, query values and fragment (credentials, often) never appear
-	// in a log line or an error: they are replaced by REDACTED.
+// Config configures a key set fetched from a JWKS URL, given or discovered
+// from an OpenID Connect issuer. URL or Issuer is required; every other
+// field's zero value means the documented default.
+type Config struct {
+	// URL of the JWK Set, http or https. Required unless Issuer is set
+	// (default "": discovered from Issuer). Its userinfo, query values and
+	// fragment (credentials, often) never appear in a log line or an error:
+	// they are replaced by REDACTED.
 	URL string
 	// Issuer, when set, binds every key of the set to it: a token verified
 	// by one of them must carry exactly this iss (compared byte for byte,
-	// case-sensitively), or it is refused with ErrIssuerMismatch (401,
-	// issuer_mismatch). Default "": no binding.
+	// case-sensitively), or it is refused with scopedtoken.ErrIssuerMismatch
+	// (401, issuer_mismatch). Default "": no binding.
 	//
 	// With Issuer set and URL empty, the JWK Set URL is discovered (OpenID
 	// Connect Discovery 1.0 §4): the jwks_uri of the document at Issuer,
@@ -43,7 +47,8 @@ type RemoteConfig struct {
 	// scheme, host and port). Discovery runs before the first fetch and again
 	// before every fetch while the set is unhealthy (the last fetch failed);
 	// once a fetch succeeds its jwks_uri is kept. Until then every lookup
-	// reports ErrKeysUnavailable (503), and each failure is logged.
+	// reports scopedtoken.ErrKeysUnavailable (503), and each failure is
+	// logged.
 	Issuer string
 	// Client makes the requests; it is copied, never changed. Default: a new
 	// client. Either way the response body is capped at MaxBodyBytes, and a
@@ -52,7 +57,8 @@ type RemoteConfig struct {
 	// package checks that first and only then calls the client's own
 	// CheckRedirect, if it has one.
 	Client *http.Client
-	// HTTPTimeout bounds one fetch. Default 10 seconds.
+	// HTTPTimeout bounds one fetch. Default 10 seconds
+	// (DefaultHTTPTimeout).
 	HTTPTimeout time.Duration
 	// RefreshInterval is the longest time between two background fetches.
 	// After a successful fetch the next one is due when the response's
@@ -63,32 +69,34 @@ type RemoteConfig struct {
 	// a malformed max-age, waits RefreshInterval. A failed fetch keeps the
 	// interval the last successful response set (RefreshInterval before the
 	// first). When MinRefreshInterval is the larger, RefreshInterval wins.
-	// Default 1 hour.
+	// Default 1 hour (DefaultRefreshInterval).
 	RefreshInterval time.Duration
 	// MinRefreshInterval is the least time between two fetches caused by
 	// unknown kids: a flood of random kids causes at most one fetch per
 	// interval. A new key therefore works at the latest MinRefreshInterval
 	// (plus one fetch) after it is published. It is also the least time
 	// between background fetches that Cache-Control can ask for. Default 30
-	// seconds.
+	// seconds (DefaultMinRefreshInterval).
 	MinRefreshInterval time.Duration
 	// RefreshWait is the longest a request waits for a fetch caused by its
-	// unknown kid (less if its own context ends first). Default 2 seconds.
+	// unknown kid (less if its own context ends first). Default 2 seconds
+	// (DefaultRefreshWait).
 	RefreshWait time.Duration
-	// MaxBodyBytes caps the JWK Set response. Default 1 MiB.
+	// MaxBodyBytes caps the JWK Set response (and the OpenID configuration,
+	// with discovery). Default 1 MiB (DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// BusinessID is the business of every key of this set ("me" stands for
 	// it). Default "": keys have no business.
 	BusinessID string
 	// BusinessByKID gives the business of individual kids, overriding
-	// BusinessID for them.
+	// BusinessID for them. Default nil: every key has BusinessID.
 	BusinessByKID map[string]string
 	// Logger receives fetch failures and skipped keys (with their kid and
 	// the reason, never key material). Default slog.Default().
 	Logger *slog.Logger
 }
 
-// Defaults of RemoteConfig.
+// Defaults of Config.
 const (
 	DefaultHTTPTimeout        = 10 * time.Second
 	DefaultRefreshInterval    = time.Hour
@@ -97,13 +105,14 @@ const (
 	DefaultMaxBodyBytes       = 1 << 20
 )
 
-// RemoteKeySet is a KeySet fetched from a JWKS URL, refreshed periodically and
-// when an unknown kid arrives. The set is fetched here and taken key by key:
-// each JWK is parsed by github.com/MicahParks/jwkset, the parsed keys are kept
-// in a keyfunc storage, and which keys are used, and with which algorithm, is
-// decided here (see LookupKey). Call Close to stop its background refresh.
-type RemoteKeySet struct {
-	cfg    RemoteConfig
+// Set is a scopedtoken.KeySet (and KnownKeySet) fetched from a JWKS URL,
+// refreshed periodically and when an unknown kid arrives. The set is fetched
+// here and taken key by key: each JWK is parsed by
+// github.com/MicahParks/jwkset, the parsed keys are kept in a keyfunc
+// storage, and which keys are used, and with which algorithm, is decided here
+// (see LookupKey). Call Close to stop its background refresh.
+type Set struct {
+	cfg    Config
 	client *http.Client
 	kf     keyfunc.Keyfunc
 	logger *slog.Logger
@@ -116,8 +125,8 @@ type RemoteKeySet struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	snapshot atomic.Pointer[remoteSnapshot]
-	stats    remoteStats // see Stats
+	snapshot atomic.Pointer[keySnapshot]
+	stats    counters // see Stats
 
 	mu          sync.Mutex
 	inflight    *fetchCall
@@ -129,8 +138,8 @@ type RemoteKeySet struct {
 	rescheduled chan struct{} // wakes the loop after next changed
 }
 
-type remoteSnapshot struct {
-	keys    map[string]*VerificationKey
+type keySnapshot struct {
+	keys    map[string]*scopedtoken.VerificationKey
 	healthy bool // the last fetch succeeded
 }
 
@@ -139,25 +148,25 @@ type fetchCall struct {
 	err  error
 }
 
-// errRemoteUnavailable is what LookupKey returns when the set cannot tell.
-var errRemoteUnavailable = fmt.Errorf("%w: the JWK Set could not be fetched", ErrKeysUnavailable)
+// errUnavailable is what LookupKey returns when the set cannot tell.
+var errUnavailable = fmt.Errorf("%w: the JWK Set could not be fetched", scopedtoken.ErrKeysUnavailable)
 
-// NewRemoteKeySet starts a key set for cfg.URL, or for the URL discovered
-// from cfg.Issuer. It fetches once before returning (bounded by HTTPTimeout,
-// twice that with discovery) but does not fail when that fetch fails: until
-// a fetch succeeds, lookups report ErrKeysUnavailable (503), and the set
+// New starts a key set for cfg.URL, or for the URL discovered from
+// cfg.Issuer. It fetches once before returning (bounded by HTTPTimeout, twice
+// that with discovery) but does not fail when that fetch fails: until a fetch
+// succeeds, lookups report scopedtoken.ErrKeysUnavailable (503), and the set
 // keeps trying in the background and on unknown kids. ctx ends the background
-// work, as Close does.
-func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, error) {
-	if err := checkIssuerName(cfg.Issuer); err != nil {
-		return nil, fmt.Errorf("scopedtoken: RemoteConfig.Issuer %w", err)
+// work, as Close does. It fails only for a cfg that can never work.
+func New(ctx context.Context, cfg Config) (*Set, error) {
+	if err := names.CheckIssuer(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("jwks: Config.Issuer %w", err)
 	}
-	r := &RemoteKeySet{cfg: cfg, logger: cfg.Logger, done: make(chan struct{}), rescheduled: make(chan struct{}, 1)}
+	r := &Set{cfg: cfg, logger: cfg.Logger, done: make(chan struct{}), rescheduled: make(chan struct{}, 1)}
 	switch {
 	case cfg.URL != "":
 		u, err := url.Parse(cfg.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, errors.New("scopedtoken: RemoteConfig.URL must be an absolute http or https URL")
+			return nil, errors.New("jwks: Config.URL must be an absolute http or https URL")
 		}
 		r.jwks.Store(newEndpoint(u))
 	case cfg.Issuer != "":
@@ -167,7 +176,7 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 		}
 		r.discovery = newEndpoint(u)
 	default:
-		return nil, errors.New("scopedtoken: RemoteConfig needs a URL or an Issuer")
+		return nil, errors.New("jwks: Config needs a URL or an Issuer")
 	}
 	setDefault(&cfg.HTTPTimeout, DefaultHTTPTimeout)
 	setDefault(&cfg.RefreshInterval, DefaultRefreshInterval)
@@ -175,12 +184,12 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 	setDefault(&cfg.RefreshWait, DefaultRefreshWait)
 	setDefault(&cfg.MaxBodyBytes, DefaultMaxBodyBytes)
 	for kid, b := range cfg.BusinessByKID {
-		if b != "" && (b == meSegment || !validSegment(b)) {
-			return nil, fmt.Errorf("scopedtoken: RemoteConfig.BusinessByKID[%q] is not a valid business", kid)
+		if b != "" && !names.ValidBusiness(b) {
+			return nil, fmt.Errorf("jwks: Config.BusinessByKID[%q] is not a valid business", kid)
 		}
 	}
-	if cfg.BusinessID != "" && (cfg.BusinessID == meSegment || !validSegment(cfg.BusinessID)) {
-		return nil, errors.New("scopedtoken: RemoteConfig.BusinessID is not a valid business")
+	if cfg.BusinessID != "" && !names.ValidBusiness(cfg.BusinessID) {
+		return nil, errors.New("jwks: Config.BusinessID is not a valid business")
 	}
 	r.cfg = cfg // with the defaults
 	r.interval = cfg.RefreshInterval
@@ -202,9 +211,9 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteConfig) (*RemoteKeySet, erro
 	var err error
 	r.kf, err = keyfunc.New(keyfunc.Options{Ctx: r.ctx, Storage: store})
 	if err != nil {
-		return nil, fmt.Errorf("scopedtoken: %w", err)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
-	r.snapshot.Store(&remoteSnapshot{})
+	r.snapshot.Store(&keySnapshot{})
 	call, _ := r.startFetch(true)
 	<-call.done
 	go r.refreshLoop()
@@ -219,7 +228,7 @@ func setDefault[T int64 | time.Duration](v *T, def T) {
 
 // Close stops the background refresh. Lookups keep answering from the last
 // set.
-func (r *RemoteKeySet) Close() {
+func (r *Set) Close() {
 	r.cancel()
 	<-r.done
 	// A fetch that an unknown kid or Refresh started runs apart from the
@@ -235,10 +244,13 @@ func (r *RemoteKeySet) Close() {
 }
 
 // LookupKey returns the key for kid. Only keys that passed every check of
-// docs/security.md are in the set. An unknown kid starts a shared, rate-limited fetch
-// and waits for it at most RefreshWait (or until ctx ends); a cancelled
-// request never aborts the fetch that others wait for.
-func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
+// docs/security.md are in the set. An unknown kid starts a shared,
+// rate-limited fetch and waits for it at most RefreshWait (or until ctx
+// ends); a cancelled request never aborts the fetch that others wait for.
+// A kid the set does not hold gives an error wrapping
+// scopedtoken.ErrKeysUnavailable while the last fetch failed (or none has
+// succeeded yet), and scopedtoken.ErrUnknownKID otherwise.
+func (r *Set) LookupKey(ctx context.Context, kid string) (*scopedtoken.VerificationKey, error) {
 	snap := r.snapshot.Load()
 	if k, ok := snap.keys[kid]; ok {
 		return k, nil
@@ -257,14 +269,14 @@ func (r *RemoteKeySet) LookupKey(ctx context.Context, kid string) (*Verification
 		}
 	}
 	if !snap.healthy {
-		return nil, errRemoteUnavailable
+		return nil, errUnavailable
 	}
-	return nil, ErrUnknownKID
+	return nil, scopedtoken.ErrUnknownKID
 }
 
 // KnownKey returns the key for kid if the last successful fetch had it,
-// without fetching (see KnownKeySet).
-func (r *RemoteKeySet) KnownKey(kid string) (*VerificationKey, bool) {
+// without fetching (see scopedtoken.KnownKeySet).
+func (r *Set) KnownKey(kid string) (*scopedtoken.VerificationKey, bool) {
 	k, ok := r.snapshot.Load().keys[kid]
 	return k, ok
 }
@@ -274,11 +286,11 @@ func (r *RemoteKeySet) KnownKey(kid string) (*VerificationKey, bool) {
 // A fetch already under way is waited for first and not taken as the answer,
 // since it may have started before a key the caller just published. After
 // Close it fetches nothing and returns an error.
-func (r *RemoteKeySet) Refresh(ctx context.Context) error {
+func (r *Set) Refresh(ctx context.Context) error {
 	for {
 		call, started := r.startFetch(true)
 		if call == nil {
-			return errRemoteClosed
+			return errClosed
 		}
 		select {
 		case <-call.done:
@@ -291,13 +303,13 @@ func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	}
 }
 
-// errRemoteClosed is what Refresh returns after Close.
-var errRemoteClosed = errors.New("scopedtoken: the remote key set is closed")
+// errClosed is what Refresh returns after Close.
+var errClosed = errors.New("jwks: the key set is closed")
 
 // startFetch joins the fetch under way (started false) or starts one.
 // Unforced fetches (for unknown kids) are rate-limited and return nil when the
 // limit refuses; no fetch starts after Close (nil).
-func (r *RemoteKeySet) startFetch(force bool) (call *fetchCall, started bool) {
+func (r *Set) startFetch(force bool) (call *fetchCall, started bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.inflight != nil {
@@ -332,7 +344,7 @@ const (
 
 // fetch downloads and parses the set once; on success the storage calls
 // rebuild with the new keys, on failure the last good set stays.
-func (r *RemoteKeySet) fetch() error {
+func (r *Set) fetch() error {
 	body, header, err := r.download()
 	var jwks []jwkset.JWK
 	if err == nil {
@@ -344,7 +356,7 @@ func (r *RemoteKeySet) fetch() error {
 	r.stats.record(err)
 	if err != nil {
 		old := r.snapshot.Load()
-		r.snapshot.Store(&remoteSnapshot{keys: old.keys, healthy: false})
+		r.snapshot.Store(&keySnapshot{keys: old.keys, healthy: false})
 		msg := logRefreshFailed
 		if r.stats.lastSuccess.Load() == 0 {
 			msg = logFirstFetchFailed // there are no last good keys to keep
@@ -359,9 +371,9 @@ func (r *RemoteKeySet) fetch() error {
 // verification keys, keeping the old *VerificationKey of every unchanged key
 // so that cached verifications stay valid, and dropping every key that
 // convert refuses.
-func (r *RemoteKeySet) rebuild(jwks []jwkset.JWK) {
+func (r *Set) rebuild(jwks []jwkset.JWK) {
 	old := r.snapshot.Load().keys
-	keys := make(map[string]*VerificationKey, len(jwks))
+	keys := make(map[string]*scopedtoken.VerificationKey, len(jwks))
 	for _, j := range jwks {
 		m := j.Marshal()
 		vk, reason := r.convert(j)
@@ -369,21 +381,35 @@ func (r *RemoteKeySet) rebuild(jwks []jwkset.JWK) {
 			r.logger.Warn("scopedtoken: JWK skipped", "kid", m.KID, "reason", reason)
 			continue
 		}
-		if prev := old[vk.id]; prev != nil && prev.sameMaterial(vk) {
+		if prev := old[vk.ID()]; prev != nil && sameKey(prev, vk) {
 			vk = prev
 		}
-		keys[vk.id] = vk
+		keys[vk.ID()] = vk
 	}
 	if len(keys) == 0 {
 		r.logger.Warn("scopedtoken: the JWK Set has no usable key; every token of this set is refused", "url", r.logURL())
 	}
-	r.snapshot.Store(&remoteSnapshot{keys: keys, healthy: true})
+	r.snapshot.Store(&keySnapshot{keys: keys, healthy: true})
+}
+
+// sameKey reports whether two keys that convert built verify exactly the
+// same tokens: the same kid, algorithm, business, issuer and public key.
+// rebuild then keeps the old pointer, so that cached verifications stay valid
+// (scopedtoken.KeySet asks for the same pointer while a key is unchanged).
+// Keys of a remote set are never symmetric, so a key without public material
+// is never the same as another.
+func sameKey(a, b *scopedtoken.VerificationKey) bool {
+	if a.ID() != b.ID() || a.Algorithm() != b.Algorithm() || a.BusinessID() != b.BusinessID() || a.Issuer() != b.Issuer() {
+		return false
+	}
+	pub, ok := a.PublicKey().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(b.PublicKey())
 }
 
 // convert applies the rules for remote keys: a kid, use "sig" (or none),
 // key_ops allowing verify (or none), no symmetric or private material, and
 // exactly one algorithm: the JWK's alg, or the default of its key type.
-func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
+func (r *Set) convert(j jwkset.JWK) (*scopedtoken.VerificationKey, string) {
 	m := j.Marshal()
 	switch {
 	case m.KID == "":
@@ -411,13 +437,13 @@ func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
 	}
 	alg := m.ALG.String()
 	if alg == "" {
-		alg = DefaultAlgorithm(pub)
+		alg = scopedtoken.DefaultAlgorithm(pub)
 	}
 	business := r.cfg.BusinessID
 	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {
 		business = b
 	}
-	vk, err := NewVerificationKey(Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business, Issuer: r.cfg.Issuer})
+	vk, err := scopedtoken.NewVerificationKey(scopedtoken.Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business, Issuer: r.cfg.Issuer})
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -426,7 +452,7 @@ func (r *RemoteKeySet) convert(j jwkset.JWK) (*VerificationKey, string) {
 
 // logURL is the redacted URL that log lines name: the JWK Set's, or the
 // OpenID configuration's while no jwks_uri is known.
-func (r *RemoteKeySet) logURL() string {
+func (r *Set) logURL() string {
 	if e := r.jwks.Load(); e != nil {
 		return e.redact.url
 	}
@@ -446,46 +472,4 @@ func (s *notifyStorage) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) e
 	}
 	s.onReplace(given)
 	return nil
-}
-
-// limitTransport caps response bodies, so a huge JWK Set fails its fetch
-// instead of filling memory.
-type limitTransport struct {
-	base http.RoundTripper
-	max  int64
-}
-
-var errBodyTooLarge = errors.New("scopedtoken: JWK Set response is larger than MaxBodyBytes")
-
-func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.ContentLength > t.max {
-		resp.Body.Close()
-		return nil, errBodyTooLarge
-	}
-	resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.max}
-	return resp, nil
-}
-
-type limitedBody struct {
-	io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left < 0 {
-		return 0, errBodyTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.ReadCloser.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return 0, errBodyTooLarge
-	}
-	return n, err
 }

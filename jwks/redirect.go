@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"net/http"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 func TestFreshness(t *testing.T) {
@@ -70,7 +72,7 @@ type cacheControlServer struct {
 }
 
 func newCacheControlServer(t *testing.T, cacheControl string) *cacheControlServer {
-	body := hostileJWKS(t, newECSigner(t, "a").jwk(t))
+	body := testkit.JWKSet(t, testkit.NewSigner(t, "a").JWK(t))
 	s := &cacheControlServer{cacheControl: cacheControl}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s.hits.Add(1)
@@ -117,7 +119,7 @@ func TestRefreshFollowsCacheControl(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newCacheControlServer(t, tc.cacheControl)
-			newFaultRemote(t, srv.URL, func(c *RemoteConfig) { c.MinRefreshInterval, c.RefreshInterval = tc.min, tc.max })
+			newFaultRemote(t, srv.URL, func(c *Config) { c.MinRefreshInterval, c.RefreshInterval = tc.min, tc.max })
 			time.Sleep(tc.window)
 			assert.LessOrEqual(t, srv.hits.Load(), tc.atMost, "fetches within %v", tc.window)
 			if tc.atLeast > 0 {
@@ -133,7 +135,7 @@ func TestRefreshFollowsCacheControl(t *testing.T) {
 // moves the next background fetch forward.
 func TestRefreshRescheduledByAnyFetch(t *testing.T) {
 	srv := newCacheControlServer(t, "")
-	rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) { c.MinRefreshInterval, c.RefreshInterval = 20*time.Millisecond, time.Hour })
+	rs := newFaultRemote(t, srv.URL, func(c *Config) { c.MinRefreshInterval, c.RefreshInterval = 20*time.Millisecond, time.Hour })
 	srv.set("no-cache")
 	require.NoError(t, rs.Refresh(t.Context()))
 	assert.Eventually(t, func() bool { return srv.hits.Load() >= 6 }, 10*time.Second, 10*time.Millisecond,

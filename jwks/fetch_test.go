@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // logRecorder captures a logger's output as JSON lines; safe for the
@@ -74,9 +76,9 @@ func withMember(j json.RawMessage, member string) json.RawMessage {
 // is skipped and logged on its own; the good keys published with it are used
 // and a key the publisher removed stops working at the next refresh.
 func TestJWKSUnusableKeyDoesNotBlockRevocation(t *testing.T) {
-	good, removed, other := newECSigner(t, "good"), newECSigner(t, "removed"), newECSigner(t, "other")
+	good, removed, other := testkit.NewSigner(t, "good"), testkit.NewSigner(t, "removed"), testkit.NewSigner(t, "other")
 	otherJWK := func() json.RawMessage { // the public JWK of other, without use
-		return json.RawMessage(strings.Replace(string(other.jwk(t)), `"use":"sig",`, "", 1))
+		return json.RawMessage(strings.Replace(string(other.JWK(t)), `"use":"sig",`, "", 1))
 	}
 	tests := []struct {
 		name   string
@@ -95,28 +97,28 @@ func TestJWKSUnusableKeyDoesNotBlockRevocation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs logRecorder
-			srv := newFaultServer(t, hostileJWKS(t, good.jwk(t), removed.jwk(t), tt.bad))
-			rs := newFaultRemote(t, srv.URL, func(c *RemoteConfig) { c.Logger = logs.logger() })
+			srv := testkit.NewFaultServer(t, testkit.JWKSet(t, good.JWK(t), removed.JWK(t), tt.bad))
+			rs := newFaultRemote(t, srv.URL, func(c *Config) { c.Logger = logs.logger() })
 			m := remoteMiddleware(t, rs)
-			removedToken := removed.token(t, "")
-			code, reason := quickStatus(m, good.token(t, ""))
+			removedToken := removed.Token(t, "")
+			code, reason := quickStatus(m, good.Token(t, ""))
 			require.Equal(t, http.StatusOK, code, "the good key published next to the unusable one works: %s", reason)
 			code, _ = quickStatus(m, removedToken)
 			require.Equal(t, http.StatusOK, code, "so does the key about to be removed")
 
-			srv.serveJWKS(hostileJWKS(t, good.jwk(t), tt.bad), http.StatusOK, 0)
+			srv.Serve(testkit.JWKSet(t, good.JWK(t), tt.bad), http.StatusOK, 0)
 			require.NoError(t, rs.Refresh(context.Background()))
 			code, reason = quickStatus(m, removedToken)
 			assert.Equal(t, http.StatusUnauthorized, code, "the removed key stops working, cached results included")
 			assert.Equal(t, "unknown_kid", reason)
-			code, _ = quickStatus(m, good.token(t, `,"n":2`))
+			code, _ = quickStatus(m, good.Token(t, `,"n":2`))
 			assert.Equal(t, http.StatusOK, code)
-			code, _ = quickStatus(m, other.token(t, ""))
+			code, _ = quickStatus(m, other.Token(t, ""))
 			assert.Equal(t, http.StatusUnauthorized, code, "the unusable key is never used")
 
 			assert.Contains(t, logs.skipReason(t, tt.kid), tt.reason, "the skip is logged with its kid and reason")
 			var goodJWK struct{ X, Y string }
-			require.NoError(t, json.Unmarshal(good.jwk(t), &goodJWK))
+			require.NoError(t, json.Unmarshal(good.JWK(t), &goodJWK))
 			assert.NotContains(t, logs.String(), goodJWK.X, "no key material is logged")
 		})
 	}
@@ -127,31 +129,31 @@ func TestJWKSUnusableKeyDoesNotBlockRevocation(t *testing.T) {
 // that appears twice is never used, even when one of its copies is
 // unusable; a JWK carrying any private member is never used.
 func TestJWKSKeyByKeyEdges(t *testing.T) {
-	a, b := newECSigner(t, "a"), newECSigner(t, "b")
-	rsaKey := genKeys(t).rsa
-	rsaToken := signRaw(t, "RS256", rsaKey, `{"alg":"RS256","kid":"rsa-d"}`, claimsWith(""))
+	a, b := testkit.NewSigner(t, "a"), testkit.NewSigner(t, "b")
+	rsaKey := testkit.Keys(t).RSA
+	rsaToken := testkit.SignRaw(t, "RS256", rsaKey, `{"alg":"RS256","kid":"rsa-d"}`, testkit.Claims(""))
 	enc := base64.RawURLEncoding.EncodeToString
 	tests := []struct {
 		name string
 		set  []byte
 		want map[string]int // token -> status after the refresh
 	}{
-		{name: "only unusable keys", set: hostileJWKS(t, withMember(b.jwk(t), `"key_ops":["fly"]`)),
-			want: map[string]int{a.token(t, ""): 401, b.token(t, ""): 401}},
-		{name: "an empty set", set: []byte(`{"keys":[]}`), want: map[string]int{a.token(t, ""): 401}},
-		{name: "a kid twice, one copy unusable", set: hostileJWKS(t, a.jwk(t), b.jwk(t), withMember(b.jwk(t), `"key_ops":["fly"]`)),
-			want: map[string]int{a.token(t, ""): 200, b.token(t, ""): 401}},
-		{name: "RSA JWK with d alone", set: hostileJWKS(t, a.jwk(t), withMember(jwkOf(t, "rsa-d", &rsaKey.PublicKey), `"d":"`+enc(rsaKey.D.Bytes())+`"`)),
-			want: map[string]int{a.token(t, ""): 200, rsaToken: 401}},
+		{name: "only unusable keys", set: testkit.JWKSet(t, withMember(b.JWK(t), `"key_ops":["fly"]`)),
+			want: map[string]int{a.Token(t, ""): 401, b.Token(t, ""): 401}},
+		{name: "an empty set", set: []byte(`{"keys":[]}`), want: map[string]int{a.Token(t, ""): 401}},
+		{name: "a kid twice, one copy unusable", set: testkit.JWKSet(t, a.JWK(t), b.JWK(t), withMember(b.JWK(t), `"key_ops":["fly"]`)),
+			want: map[string]int{a.Token(t, ""): 200, b.Token(t, ""): 401}},
+		{name: "RSA JWK with d alone", set: testkit.JWKSet(t, a.JWK(t), withMember(testkit.JWK(t, "rsa-d", &rsaKey.PublicKey), `"d":"`+enc(rsaKey.D.Bytes())+`"`)),
+			want: map[string]int{a.Token(t, ""): 200, rsaToken: 401}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newFaultServer(t, hostileJWKS(t, a.jwk(t), jwkOf(t, "rsa-d", &rsaKey.PublicKey)))
+			srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t), testkit.JWK(t, "rsa-d", &rsaKey.PublicKey)))
 			rs := newFaultRemote(t, srv.URL, nil)
 			m := remoteMiddleware(t, rs)
-			code, _ := quickStatus(m, a.token(t, ""))
+			code, _ := quickStatus(m, a.Token(t, ""))
 			require.Equal(t, http.StatusOK, code)
-			srv.serveJWKS(tt.set, http.StatusOK, 0)
+			srv.Serve(tt.set, http.StatusOK, 0)
 			require.NoError(t, rs.Refresh(context.Background()), "a set that parses is a successful fetch")
 			for tok, want := range tt.want {
 				code, reason := quickStatus(m, tok)

@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ const discoveryPath = "/.well-known/openid-configuration"
 
 var (
 	errDiscoveryDocument = errors.New("scopedtoken: the OpenID configuration is not a JSON object with string issuer and jwks_uri members")
-	errDiscoveryIssuer   = errors.New("scopedtoken: the OpenID configuration names another issuer than RemoteConfig.Issuer; none of its keys is used")
+	errDiscoveryIssuer   = errors.New("scopedtoken: the OpenID configuration names another issuer than jwks.Config.Issuer; none of its keys is used")
 	errDiscoveryJWKSURI  = errors.New("scopedtoken: the OpenID configuration's jwks_uri is not an absolute https URL (http only under an http issuer)")
 )
 
@@ -38,17 +38,17 @@ func discoveryURL(issuer string) (*url.URL, error) {
 	u, err := url.Parse(issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(issuer, "#") {
-		return nil, errors.New("scopedtoken: RemoteConfig.Issuer must be an absolute http or https URL without userinfo, query or fragment to discover its keys")
+		return nil, errors.New("jwks: Config.Issuer must be an absolute http or https URL without userinfo, query or fragment to discover its keys")
 	}
 	return url.Parse(strings.TrimSuffix(issuer, "/") + discoveryPath)
 }
 
 // discover fetches the OpenID Provider Configuration and returns its
-// jwks_uri. The document's issuer must equal RemoteConfig.Issuer exactly
+// jwks_uri. The document's issuer must equal Config.Issuer exactly
 // (OpenID Connect Discovery 1.0 §4.3), or nothing of it is used. The fetch
 // shares the JWKS fetch's client, body cap, timeout and redirect rule (here:
 // only within the configuration URL's scheme, host and port).
-func (r *RemoteKeySet) discover() (*endpoint, error) {
+func (r *Set) discover() (*endpoint, error) {
 	body, _, err := r.get(r.discovery, "application/json")
 	if err != nil {
 		return nil, fmt.Errorf("OpenID discovery: %w", err)

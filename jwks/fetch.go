@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"context"
@@ -17,10 +17,10 @@ var (
 )
 
 // download fetches the JWK Set document and returns it with its response
-// header. With discovery (RemoteConfig.Issuer and no URL), the jwks_uri is
+// header. With discovery (Config.Issuer and no URL), the jwks_uri is
 // discovered first whenever none is known or the set is unhealthy (the last
 // fetch failed), and kept once a fetch succeeds.
-func (r *RemoteKeySet) download() ([]byte, http.Header, error) {
+func (r *Set) download() ([]byte, http.Header, error) {
 	e := r.jwks.Load()
 	if r.discovery != nil && (e == nil || !r.snapshot.Load().healthy) {
 		var err error
@@ -37,7 +37,7 @@ func (r *RemoteKeySet) download() ([]byte, http.Header, error) {
 // abort a fetch others wait for). The body is capped by the client's
 // limitTransport and redirects are checked by sameOriginRedirects. Errors are
 // redacted with e's redactor.
-func (r *RemoteKeySet) get(e *endpoint, accept string) ([]byte, http.Header, error) {
+func (r *Set) get(e *endpoint, accept string) ([]byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HTTPTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url, nil)
@@ -90,7 +90,7 @@ func (m *jwkMembers) private() bool {
 // with its kid and the reason, and the others are used. A document with no
 // usable key is a successful fetch: it removes every key, as a publisher
 // revoking all of its keys expects.
-func (r *RemoteKeySet) parseJWKSet(body []byte) ([]jwkset.JWK, error) {
+func (r *Set) parseJWKSet(body []byte) ([]jwkset.JWK, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -158,3 +158,45 @@ func parseJWK(raw json.RawMessage) (jwkset.JWK, error) {
 
 // algEd25519 is RFC 9864's name, which jwkset has no constant for.
 const algEd25519 jwkset.ALG = "Ed25519"
+
+// limitTransport caps response bodies, so a huge JWK Set fails its fetch
+// instead of filling memory.
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+var errBodyTooLarge = errors.New("scopedtoken: JWK Set response is larger than MaxBodyBytes")
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, errBodyTooLarge
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.max}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	return n, err
+}

@@ -1,13 +1,13 @@
-package scopedtoken
+package jwks
 
 import (
 	"sync/atomic"
 	"time"
 )
 
-// RemoteStats is the health of a RemoteKeySet at one moment, for metrics and
-// health checks. It holds no key material and no URL.
-type RemoteStats struct {
+// Stats is the health of a Set at one moment, for metrics and health checks.
+// It holds no key material and no URL.
+type Stats struct {
 	// Fetches is the number of fetches of the JWK Set that have ended,
 	// successful or not, since the set was made (the first one included).
 	Fetches uint64
@@ -19,16 +19,17 @@ type RemoteStats struct {
 	// LastFailure is when the last failed fetch ended; zero if none has.
 	LastFailure time.Time
 	// Healthy reports whether the last fetch succeeded. While it is false,
-	// lookups of kids the set does not know answer ErrKeysUnavailable (503).
+	// lookups of kids the set does not know answer
+	// scopedtoken.ErrKeysUnavailable (503).
 	Healthy bool
 	// Keys is the number of keys in use: those of the last good set that
 	// passed every check. Skipped JWKs are not counted.
 	Keys int
 }
 
-// remoteStats counts the fetches of a RemoteKeySet with atomics, so that
-// reading them never waits for a fetch.
-type remoteStats struct {
+// counters count the fetches of a Set with atomics, so that reading them
+// never waits for a fetch.
+type counters struct {
 	fetches, failures        atomic.Uint64
 	lastSuccess, lastFailure atomic.Int64 // Unix nanoseconds; 0 for never
 	healthy                  atomic.Bool
@@ -37,7 +38,7 @@ type remoteStats struct {
 // record counts one ended fetch and its result. The fetch is counted before
 // its failure, and Stats reads them in the other order, so that a reader
 // never sees more failures than fetches.
-func (s *remoteStats) record(err error) {
+func (s *counters) record(err error) {
 	now := time.Now().UnixNano()
 	s.fetches.Add(1)
 	if err != nil {
@@ -53,9 +54,9 @@ func (s *remoteStats) record(err error) {
 // failed fetches, whether the last fetch succeeded, and how many keys are in
 // use. It is cheap and safe for concurrent use; its fields are read one by
 // one, so a fetch ending meanwhile may be seen in some fields only.
-func (r *RemoteKeySet) Stats() RemoteStats {
+func (r *Set) Stats() Stats {
 	failures := r.stats.failures.Load()
-	st := RemoteStats{
+	st := Stats{
 		Fetches:     r.stats.fetches.Load(),
 		Failures:    failures,
 		LastSuccess: unixNanoTime(r.stats.lastSuccess.Load()),

@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // redirectTo answers every request with a 302 to target.
@@ -23,7 +25,7 @@ func redirectTo(target string) http.HandlerFunc {
 // host (another loopback port), or from https to http, is not followed, the
 // refusal is logged (redacted), and the keys served there are never trusted.
 func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
-	attacker := newECSigner(t, "evil")
+	attacker := testkit.NewSigner(t, "evil")
 	tests := []struct {
 		name  string
 		start func(t *testing.T, target string) (url string, client *http.Client)
@@ -46,17 +48,17 @@ func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evil := newFaultServer(t, hostileJWKS(t, attacker.jwk(t)))
+			evil := testkit.NewFaultServer(t, testkit.JWKSet(t, attacker.JWK(t)))
 			start, client := tt.start(t, strings.Replace(evil.URL, "//", "//bob-user:bob-pass@", 1))
 			var logs logRecorder
-			rs := newFaultRemote(t, withCredentials(t, start, "/jwks"), func(c *RemoteConfig) {
+			rs := newFaultRemote(t, withCredentials(t, start, "/jwks"), func(c *Config) {
 				c.Client, c.Logger = client, logs.logger()
 			})
 			err := rs.Refresh(context.Background())
 			assert.ErrorIs(t, err, errRedirectOrigin)
-			code, _ := quickStatus(remoteMiddleware(t, rs), attacker.token(t, ""))
+			code, _ := quickStatus(remoteMiddleware(t, rs), attacker.Token(t, ""))
 			assert.Equal(t, http.StatusServiceUnavailable, code, "the keys behind the redirect are not trusted")
-			assert.Zero(t, evil.hits.Load(), "the redirect was not followed")
+			assert.Zero(t, evil.Hits.Load(), "the redirect was not followed")
 			failures := logs.records(t, logFirstFetchFailed)
 			require.NotEmpty(t, failures)
 			assert.Contains(t, failures[0]["error"], "redirect")
@@ -69,8 +71,8 @@ func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
 // and port are followed (at most 10), and a client's own CheckRedirect is
 // still asked after the package's rule.
 func TestJWKSRedirectSameOrigin(t *testing.T) {
-	a := newECSigner(t, "a")
-	set := hostileJWKS(t, a.jwk(t))
+	a := testkit.NewSigner(t, "a")
+	set := testkit.JWKSet(t, a.JWK(t))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) { w.Write(set) })
 	mux.Handle("/old", redirectTo("/jwks"))
@@ -82,7 +84,7 @@ func TestJWKSRedirectSameOrigin(t *testing.T) {
 	t.Run("followed", func(t *testing.T) {
 		rs := newFaultRemote(t, srv.URL+"/old", nil)
 		require.NoError(t, rs.Refresh(context.Background()))
-		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, ""))
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, ""))
 		assert.Equal(t, http.StatusOK, code)
 	})
 	t.Run("the scheme's default port is the same origin", func(t *testing.T) {
@@ -99,10 +101,10 @@ func TestJWKSRedirectSameOrigin(t *testing.T) {
 		var asked atomic.Int32
 		refuse := errors.New("refused by the application")
 		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { asked.Add(1); return refuse }}
-		rs := newFaultRemote(t, srv.URL+"/old", func(c *RemoteConfig) { c.Client = client })
+		rs := newFaultRemote(t, srv.URL+"/old", func(c *Config) { c.Client = client })
 		assert.ErrorIs(t, rs.Refresh(context.Background()), refuse)
 		assert.Positive(t, asked.Load())
-		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, ""))
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, ""))
 		assert.Equal(t, http.StatusServiceUnavailable, code)
 	})
 }

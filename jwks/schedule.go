@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"net/http"
@@ -72,7 +72,7 @@ func deltaSeconds(s string) (int64, bool) {
 // successful response with header h: the response's freshness, kept between
 // MinRefreshInterval and RefreshInterval, or RefreshInterval when the
 // response says nothing. RefreshInterval wins when it is the smaller bound.
-func (r *RemoteKeySet) refreshAfter(h http.Header) time.Duration {
+func (r *Set) refreshAfter(h http.Header) time.Duration {
 	d, ok := freshness(h, time.Now())
 	if !ok {
 		return r.cfg.RefreshInterval
@@ -83,7 +83,7 @@ func (r *RemoteKeySet) refreshAfter(h http.Header) time.Duration {
 // schedule sets when the background loop fetches next: interval after now,
 // where interval is what the last successful response asked for (a failed
 // fetch, header nil, keeps it), and wakes the loop so that it sees the change.
-func (r *RemoteKeySet) schedule(h http.Header, ok bool) {
+func (r *Set) schedule(h http.Header, ok bool) {
 	r.mu.Lock()
 	if ok {
 		r.interval = r.refreshAfter(h)
@@ -97,7 +97,7 @@ func (r *RemoteKeySet) schedule(h http.Header, ok bool) {
 }
 
 // untilRefresh is how long the background loop waits before its next fetch.
-func (r *RemoteKeySet) untilRefresh() time.Duration {
+func (r *Set) untilRefresh() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return time.Until(r.next)
@@ -106,7 +106,7 @@ func (r *RemoteKeySet) untilRefresh() time.Duration {
 // refreshLoop fetches whenever the schedule says so, until Close. Every fetch
 // (background, unknown kid, Refresh) reschedules, so the loop only ever
 // waits for the time the last one set.
-func (r *RemoteKeySet) refreshLoop() {
+func (r *Set) refreshLoop() {
 	defer close(r.done)
 	t := time.NewTimer(r.untilRefresh())
 	defer t.Stop()

@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // Credentials of the JWKS URLs below; none may appear in a log or an error.
@@ -40,7 +42,7 @@ func assertNoSecrets(t testing.TB, what, text string) {
 func TestJWKSURLCredentialsRedacted(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // connection refused from now on
-	other := newFaultServer(t, hostileJWKS(t))
+	other := testkit.NewFaultServer(t, testkit.JWKSet(t))
 	handler := func(status int, body, location string) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
 			if location != "" {
@@ -70,7 +72,7 @@ func TestJWKSURLCredentialsRedacted(t *testing.T) {
 				base = srv.URL
 			}
 			var logs logRecorder
-			rs := newFaultRemote(t, withCredentials(t, base, "/jwks"), func(c *RemoteConfig) { c.Logger = logs.logger() })
+			rs := newFaultRemote(t, withCredentials(t, base, "/jwks"), func(c *Config) { c.Logger = logs.logger() })
 			err := rs.Refresh(context.Background())
 			require.Error(t, err)
 			assertNoSecrets(t, "the error of Refresh", err.Error())
@@ -84,7 +86,7 @@ func TestJWKSURLCredentialsRedacted(t *testing.T) {
 			assertNoSecrets(t, "the log", logs.String())
 		})
 	}
-	assert.Zero(t, other.hits.Load(), "the refused redirect was not followed")
+	assert.Zero(t, other.Hits.Load(), "the refused redirect was not followed")
 }
 
 func TestRedactURL(t *testing.T) {

@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // oidcProvider is an OpenID provider on loopback: its configuration at
@@ -73,11 +75,11 @@ func (p *oidcProvider) serveDoc(doc map[string]any, status int) {
 	p.mu.Unlock()
 }
 
-// discoveryRemote builds a RemoteKeySet that discovers its keys from issuer
+// discoveryRemote builds a Set that discovers its keys from issuer
 // through p's client, logging into logs.
-func discoveryRemote(t testing.TB, p *oidcProvider, issuer string, logs *logRecorder) *RemoteKeySet {
+func discoveryRemote(t testing.TB, p *oidcProvider, issuer string, logs *logRecorder) *Set {
 	t.Helper()
-	return newFaultRemote(t, "", func(c *RemoteConfig) {
+	return newFaultRemote(t, "", func(c *Config) {
 		c.Issuer, c.Client = issuer, p.Client()
 		if logs != nil {
 			c.Logger = logs.logger()
@@ -88,41 +90,41 @@ func discoveryRemote(t testing.TB, p *oidcProvider, issuer string, logs *logReco
 // TestDiscovery: the JWK Set is found through the issuer's configuration
 // document, and every key of it is bound to the issuer.
 func TestDiscovery(t *testing.T) {
-	a := newECSigner(t, "a")
+	a := testkit.NewSigner(t, "a")
 	t.Run("a good document", func(t *testing.T) {
-		p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 		rs := discoveryRemote(t, p, p.URL, nil)
 		m := remoteMiddleware(t, rs)
-		code, _ := quickStatus(m, a.token(t, `,"iss":"`+p.URL+`"`))
+		code, _ := quickStatus(m, a.Token(t, `,"iss":"`+p.URL+`"`))
 		assert.Equal(t, http.StatusOK, code)
 		for _, extra := range []string{``, `,"iss":"` + p.URL + `/"`, `,"iss":"https://evil.example"`} {
-			code, reason := quickStatus(m, a.token(t, extra))
+			code, reason := quickStatus(m, a.Token(t, extra))
 			assert.Equal(t, http.StatusUnauthorized, code, extra)
 			assert.Equal(t, "issuer_mismatch", reason, extra)
 		}
 		assert.Equal(t, []string{discoveryPath}, p.docPaths)
 	})
 	t.Run("an issuer with a trailing slash loses only that slash", func(t *testing.T) {
-		p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 		p.serveDoc(map[string]any{"issuer": p.URL + "/tenant/", "jwks_uri": p.URL + "/jwks"}, http.StatusOK)
 		rs := discoveryRemote(t, p, p.URL+"/tenant/", nil)
-		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`/tenant/"`))
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`/tenant/"`))
 		assert.Equal(t, http.StatusOK, code)
 		assert.Equal(t, []string{"/tenant" + discoveryPath}, p.docPaths)
 	})
 	t.Run("jwks_uri on another host", func(t *testing.T) {
-		keys := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		keys := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 		p := newOIDCProvider(t, true, nil)
 		p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": keys.URL + "/jwks"}, http.StatusOK)
 		rs := discoveryRemote(t, p, p.URL, nil)
-		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`"`))
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`"`))
 		assert.Equal(t, http.StatusOK, code)
 		assert.EqualValues(t, 1, keys.jwksHits.Load())
 	})
 	t.Run("http issuer, http jwks_uri", func(t *testing.T) {
-		p := newOIDCProvider(t, false, hostileJWKS(t, a.jwk(t)))
+		p := newOIDCProvider(t, false, testkit.JWKSet(t, a.JWK(t)))
 		rs := discoveryRemote(t, p, p.URL, nil)
-		code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`"`))
+		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`"`))
 		assert.Equal(t, http.StatusOK, code)
 	})
 }
@@ -131,8 +133,8 @@ func TestDiscovery(t *testing.T) {
 // jwks_uri or cannot be fetched leaves the set unavailable (503, logged), and
 // no key it points to is ever fetched.
 func TestDiscoveryRefused(t *testing.T) {
-	a := newECSigner(t, "a")
-	plain := newOIDCProvider(t, false, hostileJWKS(t, a.jwk(t))) // an http JWKS endpoint
+	a := testkit.NewSigner(t, "a")
+	plain := newOIDCProvider(t, false, testkit.JWKSet(t, a.JWK(t))) // an http JWKS endpoint
 	tests := []struct {
 		name   string
 		issuer func(p *oidcProvider) string
@@ -167,7 +169,7 @@ func TestDiscoveryRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+			p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 			if tc.doc != nil {
 				p.serveDoc(tc.doc(p), http.StatusOK)
 			}
@@ -186,7 +188,7 @@ func TestDiscoveryRefused(t *testing.T) {
 			rs := discoveryRemote(t, p, issuer, &logs)
 			m := remoteMiddleware(t, rs)
 			for _, iss := range []string{issuer, p.URL, p.URL + "/", "https://evil.example"} {
-				code, reason := quickStatus(m, a.token(t, `,"iss":"`+iss+`"`))
+				code, reason := quickStatus(m, a.Token(t, `,"iss":"`+iss+`"`))
 				assert.Equal(t, http.StatusServiceUnavailable, code, iss)
 				assert.Equal(t, "keys_unavailable", reason, iss)
 			}
@@ -203,13 +205,13 @@ func TestDiscoveryRefused(t *testing.T) {
 // TestDiscoveryDownAtStart: an issuer unreachable at start gives 503 until
 // its configuration can be fetched; then its keys work.
 func TestDiscoveryDownAtStart(t *testing.T) {
-	a := newECSigner(t, "a")
-	p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+	a := testkit.NewSigner(t, "a")
+	p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 	p.serveDoc(nil, http.StatusInternalServerError)
 	rs := discoveryRemote(t, p, p.URL, nil)
 	m := remoteMiddleware(t, rs)
-	tok := a.token(t, `,"iss":"`+p.URL+`"`)
-	res := serve(t, m, bearer(attackPath, tok))
+	tok := a.Token(t, `,"iss":"`+p.URL+`"`)
+	res := send(m, tok)
 	assertRefused(t, res, http.StatusServiceUnavailable, "keys_unavailable")
 
 	p.serveDoc(nil, http.StatusOK)
@@ -217,7 +219,7 @@ func TestDiscoveryDownAtStart(t *testing.T) {
 		code, _ := quickStatus(m, tok)
 		return code == http.StatusOK
 	}, 5*time.Second, 10*time.Millisecond, "the set must recover once the issuer does")
-	code, reason := quickStatus(m, a.token(t, `,"iss":"https://evil.example"`))
+	code, reason := quickStatus(m, a.Token(t, `,"iss":"https://evil.example"`))
 	assert.Equal(t, http.StatusUnauthorized, code)
 	assert.Equal(t, "issuer_mismatch", reason)
 }
@@ -226,9 +228,9 @@ func TestDiscoveryDownAtStart(t *testing.T) {
 // jwks_uri; after a failed fetch the next one discovers it again, so a
 // provider that moves its keys is followed.
 func TestDiscoveryKeepsJWKSURI(t *testing.T) {
-	a := newECSigner(t, "a")
-	p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
-	moved := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+	a := testkit.NewSigner(t, "a")
+	p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
+	moved := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 	rs := discoveryRemote(t, p, p.URL, nil)
 	for range 3 {
 		require.NoError(t, rs.Refresh(t.Context()))
@@ -244,7 +246,7 @@ func TestDiscoveryKeepsJWKSURI(t *testing.T) {
 	require.NoError(t, rs.Refresh(t.Context()), "discovered again")
 	assert.EqualValues(t, 2, p.docHits.Load())
 	assert.EqualValues(t, 1, moved.jwksHits.Load())
-	code, _ := quickStatus(remoteMiddleware(t, rs), a.token(t, `,"iss":"`+p.URL+`"`))
+	code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`"`))
 	assert.Equal(t, http.StatusOK, code)
 }
 
@@ -252,18 +254,18 @@ func TestDiscoveryKeepsJWKSURI(t *testing.T) {
 // body cap, redirects only within its own origin, credentials of the
 // discovered jwks_uri redacted.
 func TestDiscoveryFetchRules(t *testing.T) {
-	a := newECSigner(t, "a")
+	a := testkit.NewSigner(t, "a")
 	t.Run("body cap", func(t *testing.T) {
-		p := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 		p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/jwks", "pad": strings.Repeat("x", 8192)}, http.StatusOK)
-		rs := newFaultRemote(t, "", func(c *RemoteConfig) { c.Issuer, c.Client, c.MaxBodyBytes = p.URL, p.Client(), 4096 })
+		rs := newFaultRemote(t, "", func(c *Config) { c.Issuer, c.Client, c.MaxBodyBytes = p.URL, p.Client(), 4096 })
 		assert.ErrorIs(t, rs.Refresh(t.Context()), errBodyTooLarge)
 	})
 	t.Run("redirect to another origin", func(t *testing.T) {
-		evil := newOIDCProvider(t, true, hostileJWKS(t, a.jwk(t)))
+		evil := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
 		srv := httptest.NewTLSServer(redirectTo(evil.URL + discoveryPath))
 		t.Cleanup(srv.Close)
-		rs := newFaultRemote(t, "", func(c *RemoteConfig) { c.Issuer, c.Client = srv.URL, srv.Client() })
+		rs := newFaultRemote(t, "", func(c *Config) { c.Issuer, c.Client = srv.URL, srv.Client() })
 		assert.ErrorIs(t, rs.Refresh(t.Context()), errRedirectOrigin)
 		assert.Zero(t, evil.docHits.Load())
 	})
@@ -286,12 +288,12 @@ func TestDiscoveryFetchRules(t *testing.T) {
 // userinfo, query or fragment; a set needs a URL or an Issuer.
 func TestDiscoveryConfigValidation(t *testing.T) {
 	for _, iss := range []string{"accounts.example", "/relative", "ftp://x", "https://", "https://u:p@x", "https://x?tenant=1", "https://x?", "https://x#f", "https://x#"} {
-		_, err := NewRemoteKeySet(t.Context(), RemoteConfig{Issuer: iss})
+		_, err := New(t.Context(), Config{Issuer: iss})
 		assert.Error(t, err, iss)
 	}
-	_, err := NewRemoteKeySet(t.Context(), RemoteConfig{})
+	_, err := New(t.Context(), Config{})
 	assert.ErrorContains(t, err, "URL or an Issuer")
-	rs, err := NewRemoteKeySet(t.Context(), RemoteConfig{URL: "http://127.0.0.1:1/jwks", Issuer: "accounts.example", Logger: discardLogger()})
+	rs, err := New(t.Context(), Config{URL: "http://127.0.0.1:1/jwks", Issuer: "accounts.example", Logger: testkit.DiscardLogger()})
 	require.NoError(t, err, "with a URL, Issuer only binds and may be any string")
 	rs.Close()
 }

@@ -1,4 +1,4 @@
-package scopedtoken
+package jwks
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 const redactedText = "REDACTED"
 
 // urlRedactor keeps the credentials of a JWKS URL (userinfo, query values,
-// fragment) out of every log line and error of its RemoteKeySet. It is built
-// once, in NewRemoteKeySet, from the configured URL.
+// fragment) out of every log line and error of its Set. It is built once, in
+// New, from the configured URL.
 type urlRedactor struct {
 	// url is the configured URL with its credentials replaced, for logs.
 	url string
