@@ -204,8 +204,8 @@ func TestAttackWeakSecrets(t *testing.T) {
 		t.Run("key build "+name, func(t *testing.T) {
 			_, err := StaticKeys(Key{ID: "w", Algorithm: "HS256", Secret: secret})
 			assert.ErrorIs(t, err, ErrBadKey)
-			_, err = NewMinter(MinterConfig{Key: SigningKey{ID: "w", Algorithm: "HS256", Secret: secret}})
-			assert.ErrorIs(t, err, ErrMint)
+			_, err = NewMinterForTest(MintConfig{Key: MintKey{ID: "w", Algorithm: "HS256", Secret: secret}})
+			assert.ErrorIs(t, err, ErrMintForTest)
 		})
 	}
 	for alg, n := range map[string]int{"HS384": 47, "HS512": 63} {

@@ -20,26 +20,25 @@ type audEntry struct {
 	tail     string // endpoint and optional path, without a trailing '/'
 }
 
-// parseAudEntry checks one aud entry against the audience grammar (docs/security.md): the
-// prefix, then at least a business and an endpoint segment, each segment
-// non-empty, not "." or "..", and made of RFC 3986 pchar without
-// percent-encoding. One trailing '/' is ignored.
+// parseAudEntry checks one aud entry against the audience grammar
+// (docs/security.md) with names.ParseAud.
 func parseAudEntry(prefix, raw string) (audEntry, bool) {
-	rest, ok := strings.CutPrefix(raw, prefix)
-	if !ok {
+	a := names.ParseAud(prefix, raw)
+	if !a.OK() {
 		return audEntry{}, false
 	}
-	rest = strings.TrimSuffix(rest, "/")
-	business, tail, ok := strings.Cut(rest, "/")
-	if !ok || !names.ValidSegment(business) {
-		return audEntry{}, false
+	return audEntry{raw: raw, business: a.Business, tail: a.Tail}, true
+}
+
+// CheckAudience reports, in words, why entry is not a valid aud path under
+// prefix (docs/security.md), or nil when it is. The verdict is the
+// middleware's own; prefix "" means DefaultPrefix. Package mint checks the
+// aud of token specs with it.
+func CheckAudience(prefix, entry string) error {
+	if prefix == "" {
+		prefix = DefaultPrefix
 	}
-	for seg := range strings.SplitSeq(tail, "/") {
-		if !names.ValidSegment(seg) {
-			return audEntry{}, false
-		}
-	}
-	return audEntry{raw: raw, business: business, tail: tail}, true
+	return names.ParseAud(prefix, entry).Err(prefix, entry)
 }
 
 // checkPath applies the 400 rules of docs/security.md to an escaped request path: no

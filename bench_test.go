@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // The benchmarks run one prebuilt request through the handler per iteration,
@@ -54,7 +55,7 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { 
 // benchAlg is one algorithm's key pair: what signs and what verifies.
 type benchAlg struct {
 	name   string
-	sign   scopedtoken.SigningKey
+	sign   mint.Key
 	verify scopedtoken.Key
 }
 
@@ -76,14 +77,14 @@ func benchAlgs(b *testing.B) []benchAlg {
 	asym := func(name string, priv crypto.Signer, pub crypto.PublicKey) benchAlg {
 		return benchAlg{
 			name:   name,
-			sign:   scopedtoken.SigningKey{ID: "k-" + name, Algorithm: name, PrivateKey: priv},
+			sign:   mint.Key{ID: "k-" + name, Algorithm: name, PrivateKey: priv},
 			verify: scopedtoken.Key{ID: "k-" + name, Algorithm: name, PublicKey: pub},
 		}
 	}
 	return []benchAlg{
 		{
 			name:   "HS256",
-			sign:   scopedtoken.SigningKey{ID: "k-HS256", Algorithm: "HS256", Secret: secret},
+			sign:   mint.Key{ID: "k-HS256", Algorithm: "HS256", Secret: secret},
 			verify: scopedtoken.Key{ID: "k-HS256", Algorithm: "HS256", Secret: secret},
 		},
 		asym("RS256", rsaKey, &rsaKey.PublicKey),
@@ -92,9 +93,9 @@ func benchAlgs(b *testing.B) []benchAlg {
 	}
 }
 
-func benchMint(b *testing.B, key scopedtoken.SigningKey, c scopedtoken.Claims) string {
+func benchMint(b *testing.B, key mint.Key, c mint.Claims) string {
 	b.Helper()
-	mt, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: key, Now: benchClock})
+	mt, err := mint.New(mint.Config{Key: key, Now: benchClock})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func BenchmarkHarness(b *testing.B) {
 // already matches, per algorithm, with and without the cache.
 func BenchmarkMiddleware(b *testing.B) {
 	for _, alg := range benchAlgs(b) {
-		tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+		tok := benchMint(b, alg.sign, mint.Claims{Audience: []string{benchAud}, Query: benchQuery})
 		for _, mode := range cacheModes {
 			b.Run(alg.name+"/"+mode.name, func(b *testing.B) {
 				h := benchMiddleware(b, mode.size, alg.verify).Handler(okHandler)
@@ -173,7 +174,7 @@ func BenchmarkMiddleware(b *testing.B) {
 // does not carry, so the middleware rewrites the URL.
 func BenchmarkQueryRewrite(b *testing.B) {
 	alg := benchAlgs(b)[0]
-	tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+	tok := benchMint(b, alg.sign, mint.Claims{Audience: []string{benchAud}, Query: benchQuery})
 	for _, mode := range cacheModes {
 		b.Run(mode.name, func(b *testing.B) {
 			h := benchMiddleware(b, mode.size, alg.verify).Handler(okHandler)
@@ -186,7 +187,7 @@ func BenchmarkQueryRewrite(b *testing.B) {
 // cause, with HS256. Each must cost less than a valid token in the same mode.
 func BenchmarkReject(b *testing.B) {
 	alg := benchAlgs(b)[0]
-	claims := scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery}
+	claims := mint.Claims{Audience: []string{benchAud}, Query: benchQuery}
 	good := benchMint(b, alg.sign, claims)
 	badSig := good[:len(good)-10] + flipB64(good[len(good)-10]) + good[len(good)-9:]
 	expiredClaims := claims
@@ -246,7 +247,7 @@ func BenchmarkQueryEscapedPairs(b *testing.B) {
 		for i := range bound {
 			q.Set(fmt.Sprintf("bound%02d", i), "v")
 		}
-		tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: q})
+		tok := benchMint(b, alg.sign, mint.Claims{Audience: []string{benchAud}, Query: q})
 		set, err := scopedtoken.StaticKeys(alg.verify)
 		if err != nil {
 			b.Fatal(err)
@@ -273,7 +274,7 @@ func BenchmarkQueryEscapedPairs(b *testing.B) {
 // and cutoffs, none of which names the token. The two must stay within 10%.
 func BenchmarkRevocation(b *testing.B) {
 	alg := benchAlgs(b)[0]
-	tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery, ID: "bench-token", Subject: "bench-user"})
+	tok := benchMint(b, alg.sign, mint.Claims{Audience: []string{benchAud}, Query: benchQuery, ID: "bench-token", Subject: "bench-user"})
 	store := scopedtoken.NewMemoryRevocations(benchClock)
 	for i := range 1000 {
 		for _, r := range []scopedtoken.Revocation{
@@ -313,8 +314,8 @@ func BenchmarkRevocation(b *testing.B) {
 func BenchmarkRejectHostile(b *testing.B) {
 	secret := benchAlgs(b)[0].verify.Secret
 	key := scopedtoken.Key{ID: "k-HS256", Algorithm: "HS256", Secret: secret}
-	minted := benchMint(b, scopedtoken.SigningKey{ID: key.ID, Algorithm: key.Algorithm, Secret: secret},
-		scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+	minted := benchMint(b, mint.Key{ID: key.ID, Algorithm: key.Algorithm, Secret: secret},
+		mint.Claims{Audience: []string{benchAud}, Query: benchQuery})
 	claims := `{"aud":"` + benchAud + `","exp":` + strconv.FormatInt(benchNow.Add(time.Minute).Unix(), 10) + `}`
 	enc := base64.RawURLEncoding.EncodedLen
 	sigLen := enc(sha256.Size)

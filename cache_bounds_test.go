@@ -22,10 +22,10 @@ import (
 
 // cbEntries mints n distinct HS256 tokens with claims(i) and verifies each,
 // returning the tokens and what they verified to (sized for a cache).
-func cbEntries(t testing.TB, n int, claims func(i int) Claims) ([]string, []*verified) {
+func cbEntries(t testing.TB, n int, claims func(i int) MintClaims) ([]string, []*verified) {
 	t.Helper()
 	clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	mt, err := NewMinter(MinterConfig{Key: ctHSKey(), Now: clock.now})
+	mt, err := NewMinterForTest(MintConfig{Key: ctHSKey(), Now: clock.now})
 	require.NoError(t, err)
 	m, err := New(Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, CacheSize: n})
 	require.NoError(t, err)
@@ -42,19 +42,19 @@ func cbEntries(t testing.TB, n int, claims func(i int) Claims) ([]string, []*ver
 }
 
 // cbMinimal is the smallest token the middleware accepts, made distinct by exp.
-func cbMinimal(i int) Claims {
-	return Claims{Audience: []string{ctAud}, ExpiresIn: time.Hour + time.Duration(i)*time.Second}
+func cbMinimal(i int) MintClaims {
+	return MintClaims{Audience: []string{ctAud}, ExpiresIn: time.Hour + time.Duration(i)*time.Second}
 }
 
 // cbTypical is the common shape: one aud and a one-value query claim.
-func cbTypical(i int) Claims {
-	return Claims{Audience: []string{ctAud}, Query: ctQuery, ID: fmt.Sprintf("jti-%d", i)}
+func cbTypical(i int) MintClaims {
+	return MintClaims{Audience: []string{ctAud}, Query: ctQuery, ID: fmt.Sprintf("jti-%d", i)}
 }
 
 // cbRich has several aud entries, iss, sub, jti and a query claim of several
 // parameters and values: every array of the entry outgrows its inline room.
-func cbRich(i int) Claims {
-	return Claims{
+func cbRich(i int) MintClaims {
+	return MintClaims{
 		Audience: []string{ctAud, "/v2/accounts/me/suggest", "/v2/accounts/me/answers/vertical", "/v2/accounts/me/facets"},
 		Query: url.Values{
 			"experienceKey": {"MySearchExperience"},
@@ -70,25 +70,25 @@ func cbRich(i int) Claims {
 
 // cbManyParams binds a dozen parameters, some in mixed case: the claim's
 // name index outgrows a single map group.
-func cbManyParams(i int) Claims {
+func cbManyParams(i int) MintClaims {
 	q := url.Values{}
 	for p := range 12 {
 		q.Set(fmt.Sprintf("Param%d", p), fmt.Sprintf("value-%d-%d", i, p))
 	}
-	return Claims{Audience: []string{ctAud}, Query: q}
+	return MintClaims{Audience: []string{ctAud}, Query: q}
 }
 
 // cbBusinesses acts for several businesses: revocation names each of them.
-func cbBusinesses(i int) Claims {
+func cbBusinesses(i int) MintClaims {
 	aud := make([]string, 4)
 	for b := range aud {
 		aud[b] = fmt.Sprintf("/v2/accounts/%d/search", 1000*i+b)
 	}
-	return Claims{Audience: aud, ID: fmt.Sprintf("jti-%d", i)}
+	return MintClaims{Audience: aud, ID: fmt.Sprintf("jti-%d", i)}
 }
 
 // cbLarge carries a large custom claim: the payload dominates the entry.
-func cbLarge(i int) Claims {
+func cbLarge(i int) MintClaims {
 	c := cbTypical(i)
 	c.Extra = map[string]any{"profile": strings.Repeat("x", 3000)}
 	return c
@@ -184,7 +184,7 @@ func TestCacheBytesMatchHeap(t *testing.T) {
 	const n = 2000
 	tests := []struct {
 		name        string
-		claims      func(i int) Claims
+		claims      func(i int) MintClaims
 		revocations bool // the entry also keeps what revocation checks need
 	}{
 		{name: "minimal", claims: cbMinimal},

@@ -47,16 +47,16 @@ const (
 var ctQuery = url.Values{"experienceKey": {"MySearchExperience"}}
 
 // ctMint mints a token with key at the time now returns.
-func ctMint(t testing.TB, key SigningKey, now func() time.Time, c Claims) string {
+func ctMint(t testing.TB, key MintKey, now func() time.Time, c MintClaims) string {
 	t.Helper()
-	mt, err := NewMinter(MinterConfig{Key: key, Now: now})
+	mt, err := NewMinterForTest(MintConfig{Key: key, Now: now})
 	require.NoError(t, err)
 	tok, err := mt.Mint(c)
 	require.NoError(t, err)
 	return tok
 }
 
-func ctHSKey() SigningKey { return SigningKey{ID: "hs", Algorithm: "HS256", Secret: ctSecret} }
+func ctHSKey() MintKey { return MintKey{ID: "hs", Algorithm: "HS256", Secret: ctSecret} }
 
 // ctOutcome is what one request produced: the answer, the middleware's
 // decision and the token the handler saw.
@@ -142,7 +142,7 @@ func TestCacheHitChecksTimes(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		name      string
-		claims    Claims
+		claims    MintClaims
 		warmAt    time.Time // when the token is verified and cached
 		checkAt   time.Time // when it is presented again
 		reason    string
@@ -151,7 +151,7 @@ func TestCacheHitChecksTimes(t *testing.T) {
 	}{
 		{
 			name:    "expired after caching",
-			claims:  Claims{Audience: []string{ctAud}, ExpiresIn: 5 * time.Minute},
+			claims:  MintClaims{Audience: []string{ctAud}, ExpiresIn: 5 * time.Minute},
 			warmAt:  start,
 			checkAt: start.Add(5*time.Minute + time.Second),
 			reason:  "expired",
@@ -159,14 +159,14 @@ func TestCacheHitChecksTimes(t *testing.T) {
 		},
 		{
 			name:    "expired beyond the leeway",
-			claims:  Claims{Audience: []string{ctAud}, ExpiresIn: 5 * time.Minute},
+			claims:  MintClaims{Audience: []string{ctAud}, ExpiresIn: 5 * time.Minute},
 			warmAt:  start,
 			checkAt: start.Add(5*time.Minute + 31*time.Second),
 			reason:  "expired",
 		},
 		{
 			name:    "clock stepped back before nbf",
-			claims:  Claims{Audience: []string{ctAud}, NotBefore: start.Add(time.Minute), ExpiresIn: time.Hour},
+			claims:  MintClaims{Audience: []string{ctAud}, NotBefore: start.Add(time.Minute), ExpiresIn: time.Hour},
 			warmAt:  start.Add(2 * time.Minute),
 			checkAt: start,
 			reason:  "not_yet_valid",
@@ -205,21 +205,21 @@ func TestCacheClockRefusalsAreNotCached(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		name    string
-		claims  Claims
+		claims  MintClaims
 		reason  string
 		laterAt time.Time // the clock for the last presentation
 		later   int       // its status
 	}{
 		{
 			name:    "expired",
-			claims:  Claims{Audience: []string{ctAud}, ExpiresIn: -time.Hour},
+			claims:  MintClaims{Audience: []string{ctAud}, ExpiresIn: -time.Hour},
 			reason:  "expired",
 			laterAt: start.Add(time.Hour),
 			later:   http.StatusUnauthorized,
 		},
 		{
 			name:    "not yet valid, then valid",
-			claims:  Claims{Audience: []string{ctAud}, NotBefore: start.Add(10 * time.Minute), ExpiresIn: time.Hour},
+			claims:  MintClaims{Audience: []string{ctAud}, NotBefore: start.Add(10 * time.Minute), ExpiresIn: time.Hour},
 			reason:  "not_yet_valid",
 			laterAt: start.Add(11 * time.Minute),
 			later:   http.StatusOK,
@@ -245,7 +245,7 @@ func TestCacheClockRefusalsAreNotCached(t *testing.T) {
 	}
 	t.Run("cached entry found expired is removed", func(t *testing.T) {
 		clock := newCTClock(start)
-		tok := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, ExpiresIn: time.Minute})
+		tok := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: []string{ctAud}, ExpiresIn: time.Minute})
 		ch := newCTHarness(t, Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now})
 		require.Equal(t, http.StatusOK, ch.serve(t, ctTarget, tok).status)
 		require.Equal(t, 1, ch.m.cache.len())
@@ -346,8 +346,8 @@ func TestCacheFollowsKeySetChanges(t *testing.T) {
 			j.set(t, "r1", old)
 			ks := newRemoteSet(t, RemoteSetConfig{URL: j.srv.URL, Client: j.srv.Client()})
 			ch := newCTHarness(t, Config{Keys: ks, Now: clock.now})
-			tok := ctMint(t, SigningKey{ID: "r1", Algorithm: "ES256", PrivateKey: old}, clock.now,
-				Claims{Audience: []string{ctAud}, Query: ctQuery})
+			tok := ctMint(t, MintKey{ID: "r1", Algorithm: "ES256", PrivateKey: old}, clock.now,
+				MintClaims{Audience: []string{ctAud}, Query: ctQuery})
 			ch.warm(t, ctTarget, tok)
 
 			tc.change(t, j, old, other)
@@ -386,7 +386,7 @@ func TestCacheHitAppliesPathAndQuery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			ch := newCTHarness(t, Config{Keys: ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret}), Now: clock.now, QueryMode: tc.mode})
-			tok := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, Query: ctQuery})
+			tok := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: []string{ctAud}, Query: ctQuery})
 			ch.warm(t, ctTarget, tok)
 
 			out := ch.serve(t, tc.target, tok)
@@ -407,8 +407,8 @@ func TestCacheHandlerMutationsStayLocal(t *testing.T) {
 	keys := ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret})
 	aud := []string{ctAud, "/v2/accounts/me/suggest", "/v2/accounts/me/other"} // more than the inline room
 	query := url.Values{"experienceKey": {"MySearchExperience"}, "locale": {"en", "fr", "de", "it", "es"}}
-	tok := ctMint(t, ctHSKey(), clock.now, Claims{Audience: aud, Query: query})
-	short := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, Query: ctQuery})
+	tok := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: aud, Query: query})
+	short := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: []string{ctAud}, Query: ctQuery})
 
 	for _, tc := range []struct {
 		name  string
@@ -459,11 +459,11 @@ func TestCacheHandlerMutationsStayLocal(t *testing.T) {
 
 func TestCacheBounds(t *testing.T) {
 	clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	mt, err := NewMinter(MinterConfig{Key: ctHSKey(), Now: clock.now})
+	mt, err := NewMinterForTest(MintConfig{Key: ctHSKey(), Now: clock.now})
 	require.NoError(t, err)
 	tokens := make([]string, 300)
 	for i := range tokens {
-		tokens[i], err = mt.Mint(Claims{Audience: []string{ctAud}, Query: ctQuery, ID: fmt.Sprintf("jti-%d", i)})
+		tokens[i], err = mt.Mint(MintClaims{Audience: []string{ctAud}, Query: ctQuery, ID: fmt.Sprintf("jti-%d", i)})
 		require.NoError(t, err)
 	}
 	keys := ctStaticKeys(t, Key{ID: "hs", Algorithm: "HS256", Secret: ctSecret})
@@ -545,13 +545,13 @@ func TestCacheConcurrent(t *testing.T) {
 	for i := range 40 {
 		id := fmt.Sprintf("jti-%d", i)
 		q := url.Values{"experienceKey": {id}}
-		tok := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, Query: q, ID: id})
+		tok := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: []string{ctAud}, Query: q, ID: id})
 		cases = append(cases,
 			tokenCase{token: tok, target: ctTarget, status: http.StatusOK, id: id},
 			tokenCase{token: tok, target: "/v2/accounts/me/other", status: http.StatusForbidden},
 		)
 	}
-	expired := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, ExpiresIn: -time.Hour})
+	expired := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: []string{ctAud}, ExpiresIn: -time.Hour})
 	cases = append(cases,
 		tokenCase{token: expired, target: ctTarget, status: http.StatusUnauthorized},
 		tokenCase{token: cases[0].token[:len(cases[0].token)-4] + "AAAA", target: ctTarget, status: http.StatusUnauthorized},
@@ -635,7 +635,7 @@ func TestCacheSkipsKeyLookupForStaticKeysOnly(t *testing.T) {
 			clock := newCTClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			ch := newCTHarness(t, Config{Keys: tc.keys, Now: clock.now})
 			assert.Equal(t, tc.skip, ch.m.staticKeys)
-			tok := ctMint(t, ctHSKey(), clock.now, Claims{Audience: []string{ctAud}, Query: ctQuery})
+			tok := ctMint(t, ctHSKey(), clock.now, MintClaims{Audience: []string{ctAud}, Query: ctQuery})
 			ch.warm(t, ctTarget, tok)
 			if !swaps {
 				return

@@ -15,11 +15,11 @@ func BenchmarkParseClaims(b *testing.B) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := func() time.Time { return now }
 	key := Key{ID: "k", Algorithm: "HS256", Secret: []byte("bench-secret-bench-secret-bench!")}
-	mt, err := NewMinter(MinterConfig{Key: SigningKey{ID: key.ID, Algorithm: key.Algorithm, Secret: key.Secret}, Now: clock, Lifetime: time.Hour})
+	mt, err := NewMinterForTest(MintConfig{Key: MintKey{ID: key.ID, Algorithm: key.Algorithm, Secret: key.Secret}, Now: clock, Lifetime: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tok, err := mt.Mint(Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: "https://issuer.example/",
+	tok, err := mt.Mint(MintClaims{Audience: []string{"/v2/accounts/me/search"}, Issuer: "https://issuer.example/",
 		Query: url.Values{"experienceKey": {"MySearchExperience"}}})
 	if err != nil {
 		b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // BenchmarkOnDecision is a cached HS256 request with and without an
@@ -13,7 +14,7 @@ import (
 // clock is never read.
 func BenchmarkOnDecision(b *testing.B) {
 	alg := benchAlgs(b)[0]
-	tok := benchMint(b, alg.sign, scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+	tok := benchMint(b, alg.sign, mint.Claims{Audience: []string{benchAud}, Query: benchQuery})
 	set, err := scopedtoken.StaticKeys(alg.verify)
 	if err != nil {
 		b.Fatal(err)

@@ -7,9 +7,10 @@
 // with that key's one algorithm, enforces exp, nbf and iat, checks the request
 // path against aud, binds the query claim to the URL, and hands the verified
 // token to the next handler through the request context. Anything it is not
-// sure about is refused, with a stable reason code (see [Error]). The package
-// also mints tokens ([NewMinter], [ParsePrivateKeyPEM], [LoadTokenSpecs]);
-// package scopedtokentest mints them in tests.
+// sure about is refused, with a stable reason code (see [Error]). Tokens are
+// minted by package github.com/scopedtoken/scopedtoken/mint (mint.New,
+// mint.ParsePrivateKeyPEM, mint.LoadSpecs), which imports this one; package
+// scopedtokentest mints them in tests.
 //
 // A minimal server with one HMAC key:
 //

@@ -57,13 +57,13 @@ func TestEd25519MintRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: ks, Now: fixedClock})
 	require.NoError(t, err)
-	minter, err := NewMinter(MinterConfig{
-		Key:    SigningKey{ID: "ed", Algorithm: "Ed25519", PrivateKey: k.ed},
+	minter, err := NewMinterForTest(MintConfig{
+		Key:    MintKey{ID: "ed", Algorithm: "Ed25519", PrivateKey: k.ed},
 		Now:    fixedClock,
 		Verify: m,
 	})
 	require.NoError(t, err)
-	tok, err := minter.Mint(Claims{Audience: []string{"/v2/accounts/me/search"}})
+	tok, err := minter.Mint(MintClaims{Audience: []string{"/v2/accounts/me/search"}})
 	require.NoError(t, err)
 	header, _, _ := strings.Cut(tok, ".")
 	assert.Equal(t, b64(`{"alg":"Ed25519","kid":"ed","typ":"JWT"}`), header)
@@ -75,10 +75,10 @@ func TestEd25519MintRoundTrip(t *testing.T) {
 		t.Run(alg+" refuses other key types", func(t *testing.T) {
 			_, err := NewVerificationKey(Key{ID: "x", Algorithm: alg, PublicKey: &k.ec.PublicKey})
 			assert.ErrorIs(t, err, ErrBadKey)
-			_, err = NewMinter(MinterConfig{Key: SigningKey{ID: "x", Algorithm: alg, PrivateKey: k.ec}})
-			assert.ErrorIs(t, err, ErrMint)
-			_, err = NewMinter(MinterConfig{Key: SigningKey{ID: "x", Algorithm: alg, Secret: testSecret}})
-			assert.ErrorIs(t, err, ErrMint)
+			_, err = NewMinterForTest(MintConfig{Key: MintKey{ID: "x", Algorithm: alg, PrivateKey: k.ec}})
+			assert.ErrorIs(t, err, ErrMintForTest)
+			_, err = NewMinterForTest(MintConfig{Key: MintKey{ID: "x", Algorithm: alg, Secret: testSecret}})
+			assert.ErrorIs(t, err, ErrMintForTest)
 		})
 	}
 }

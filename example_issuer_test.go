@@ -15,6 +15,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // A key bound to an issuer accepts only tokens whose iss is exactly that
@@ -32,12 +33,12 @@ func ExampleKey_issuer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
 	for _, iss := range []string{"https://auth.example.com", "https://auth.example.com/", ""} {
-		token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
+		token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
 		tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
 		var e *scopedtoken.Error
 		switch {
@@ -87,11 +88,11 @@ func ExampleCombineKeys_issuers() {
 	}
 
 	mint := func(kid string, key *ecdsa.PrivateKey, iss string) string {
-		minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-			Key: scopedtoken.SigningKey{ID: kid, Algorithm: "ES256", PrivateKey: key},
+		minter, _ := mint.New(mint.Config{
+			Key: mint.Key{ID: kid, Algorithm: "ES256", PrivateKey: key},
 			Now: exampleNow,
 		})
-		token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
+		token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
 		return token
 	}
 	for _, tc := range []struct{ name, token string }{

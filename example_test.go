@@ -15,6 +15,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // The clock of the examples, so that their output never changes.
@@ -38,14 +39,14 @@ func Example() {
 	handler := mw.Handler(api)
 
 	// The minting side, usually another service.
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, err := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	token, err := minter.Mint(scopedtoken.Claims{
+	token, err := minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"MySearchExperience"}},
 	})
@@ -105,11 +106,11 @@ func ExampleFromContext() {
 		fmt.Println("plan:", custom.Plan)
 	}))
 
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
-	token, _ := minter.Mint(scopedtoken.Claims{
+	token, _ := minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"MySearchExperience"}},
 		Extra:    map[string]any{"plan": "pro"},
@@ -167,11 +168,11 @@ func ExampleMiddleware_Verify() {
 	secret := []byte("a-32-byte-secret-for-the-example")
 	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
 	mw, _ := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: exampleNow})
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: func() time.Time { return exampleNow().Add(-time.Hour) },
 	})
-	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	_, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
 	fmt.Println(errors.Is(err, scopedtoken.ErrExpired), errors.Is(err, scopedtoken.ErrInvalidToken))
 	// Output: true true
@@ -198,11 +199,11 @@ func ExampleConfig_credentialsOptional() {
 		fmt.Fprintln(w, "public results only")
 	}))
 
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
-	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	for _, auth := range []string{"", "Basic dXNlcjpwYXNz", "Bearer " + token, "Bearer " + token + "x"} {
 		req := httptest.NewRequest(http.MethodGet, "/v2/accounts/me/search", nil)
 		if auth != "" {
@@ -243,11 +244,11 @@ func ExampleConfig_check() {
 		fmt.Fprintln(w, "searched")
 	}))
 
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
-	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		req := httptest.NewRequest(method, "/v2/accounts/me/search", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -290,12 +291,12 @@ func ExampleConfig_checkCustomClaim() {
 		fmt.Fprintln(w, "exported")
 	}))
 
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
 	for _, plan := range []string{"pro", "free"} {
-		token, _ := minter.Mint(scopedtoken.Claims{
+		token, _ := minter.Mint(mint.Claims{
 			Audience: []string{"/v2/accounts/me/search"},
 			Extra:    map[string]any{"plan": plan},
 		})
@@ -329,11 +330,11 @@ func ExampleWebSocketProtocol() {
 		fmt.Println("token of", tok.KeyID(), "offered:", r.Header.Get("Sec-WebSocket-Protocol"))
 	}))
 
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
-	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/stream"}})
+	token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/stream"}})
 	req := httptest.NewRequest(http.MethodGet, "/v2/accounts/me/stream", nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "websocket")

@@ -39,15 +39,15 @@ func TestInteropGolangJWT(t *testing.T) {
 			assert.Equal(t, tc.kid, got.KeyID())
 		})
 		t.Run(tc.name+" scopedtoken to golang-jwt", func(t *testing.T) {
-			key := SigningKey{ID: tc.kid, Algorithm: tc.method.Alg()}
+			key := MintKey{ID: tc.kid, Algorithm: tc.method.Alg()}
 			if secret, ok := tc.signKey.([]byte); ok {
 				key.Secret = secret
 			} else {
 				key.PrivateKey = tc.signKey.(crypto.Signer)
 			}
-			minter, err := NewMinter(MinterConfig{Key: key, Now: fixedClock})
+			minter, err := NewMinterForTest(MintConfig{Key: key, Now: fixedClock})
 			require.NoError(t, err)
-			signed, err := minter.Mint(Claims{Audience: []string{"/v2/accounts/me/search"}})
+			signed, err := minter.Mint(MintClaims{Audience: []string{"/v2/accounts/me/search"}})
 			require.NoError(t, err)
 			parsed, err := jwt.Parse(signed, func(*jwt.Token) (any, error) { return tc.pubKey, nil },
 				jwt.WithValidMethods([]string{tc.method.Alg()}), jwt.WithTimeFunc(fixedClock),

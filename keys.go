@@ -243,7 +243,7 @@ func rocaFingerprint(n *big.Int) bool {
 // ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for Ed25519, and ""
 // otherwise. key may be a public key, a private key or any crypto.Signer
 // (its public half decides). A remote JWK without alg accepts only this
-// algorithm, and NewMinter, token specs and the CLI pick it for keys given
+// algorithm, and mint.New, token specs and the CLI pick it for keys given
 // without one. An Ed25519 key is bound to the RFC 9864 name "Ed25519" only
 // when that alg is named.
 func DefaultAlgorithm(key any) string {

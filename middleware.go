@@ -294,7 +294,7 @@ func New(cfg Config) (*Middleware, error) {
 	if m.prefix == "" {
 		m.prefix = DefaultPrefix
 	}
-	if !validPrefix(m.prefix) {
+	if !names.ValidPrefix(m.prefix) {
 		return nil, fmt.Errorf("scopedtoken: Config.Prefix %q must start and end with '/' and hold only valid path segments", m.prefix)
 	}
 	if m.maxTokenBytes == 0 {
@@ -375,18 +375,6 @@ func requestURIBase(u *url.URL) string {
 		return p
 	}
 	return "/"
-}
-
-func validPrefix(p string) bool {
-	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
-		return false
-	}
-	for seg := range strings.SplitSeq(p[1:len(p)-1], "/") {
-		if !names.ValidSegment(seg) {
-			return false
-		}
-	}
-	return true
 }
 
 // Handler returns next guarded by the middleware. A request reaches next only
@@ -520,8 +508,19 @@ func (m *Middleware) Verify(ctx context.Context, token, path string) (*Token, er
 	return m.verifyPath(ctx, token, path, true)
 }
 
-// verifyPath is Verify; use says whether a single-use token is used up (a
-// Minter checking what it minted must not use it).
+// VerifyUnused checks token as Verify does, but never uses up a single-use
+// token (the "once" claim, docs/revocation.md): it reports whether the token
+// would be accepted now, short of being used. A single-use token this
+// middleware has seen used is refused with ErrTokenUsed, but whether another
+// instance of the fleet used it is only learnt by using it. It is for checking a token that is about to be
+// handed out (mint.Config.Verify does) or that is only inspected, never for
+// granting access: a single-use token that VerifyUnused accepts can still be
+// used once. Errors are *Error values.
+func (m *Middleware) VerifyUnused(ctx context.Context, token, path string) (*Token, error) {
+	return m.verifyPath(ctx, token, path, false)
+}
+
+// verifyPath is Verify (use) or VerifyUnused (!use).
 func (m *Middleware) verifyPath(ctx context.Context, token, path string, use bool) (*Token, error) {
 	v, _, _, e := m.verify(ctx, token)
 	if e == nil {

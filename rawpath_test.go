@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // TestRawPathIsWhatRoutersRead is the regression test of a bypass found by
@@ -27,12 +28,12 @@ func TestRawPathIsWhatRoutersRead(t *testing.T) {
 	require.NoError(t, err)
 	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: func() time.Time { return now }})
 	require.NoError(t, err)
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k", Algorithm: "HS256", Secret: secret},
+	minter, err := mint.New(mint.Config{
+		Key: mint.Key{ID: "k", Algorithm: "HS256", Secret: secret},
 		Now: func() time.Time { return now },
 	})
 	require.NoError(t, err)
-	token, err := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/42/search"}})
+	token, err := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/42/search"}})
 	require.NoError(t, err)
 
 	tests := []struct {

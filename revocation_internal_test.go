@@ -154,9 +154,9 @@ func TestRevocationOrder(t *testing.T) {
 func TestVerifyAndMintSingleUse(t *testing.T) {
 	store := NewMemoryRevocations(fixedClock)
 	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
-	minter, err := NewMinter(MinterConfig{Key: SigningKey{ID: "hs", Algorithm: "HS256", Secret: testSecret}, Now: fixedClock, Verify: m})
+	minter, err := NewMinterForTest(MintConfig{Key: MintKey{ID: "hs", Algorithm: "HS256", Secret: testSecret}, Now: fixedClock, Verify: m})
 	require.NoError(t, err)
-	tok, err := minter.Mint(Claims{Audience: []string{revPath}, Once: true})
+	tok, err := minter.Mint(MintClaims{Audience: []string{revPath}, Once: true})
 	require.NoError(t, err, "the verify step does not use the token up")
 
 	var claims struct {
@@ -171,18 +171,50 @@ func TestVerifyAndMintSingleUse(t *testing.T) {
 	_, err = m.Verify(t.Context(), tok, revPath)
 	assert.ErrorIs(t, err, ErrTokenUsed, "Verify uses a single-use token up like a request")
 
-	other, err := minter.Mint(Claims{Audience: []string{revPath}, Once: true})
+	other, err := minter.Mint(MintClaims{Audience: []string{revPath}, Once: true})
 	require.NoError(t, err)
 	assert.NotEqual(t, tok, other)
-	_, err = minter.Mint(Claims{Audience: []string{revPath}, Once: true, NoExpiry: true})
-	assert.ErrorIs(t, err, ErrMint)
-	_, err = minter.Mint(Claims{Audience: []string{revPath}, Extra: map[string]any{"once": true}})
-	assert.ErrorIs(t, err, ErrMint, "the claim is set with Claims.Once")
+	_, err = minter.Mint(MintClaims{Audience: []string{revPath}, Once: true, NoExpiry: true})
+	assert.ErrorIs(t, err, ErrMintForTest)
+	_, err = minter.Mint(MintClaims{Audience: []string{revPath}, Extra: map[string]any{"once": true}})
+	assert.ErrorIs(t, err, ErrMintForTest, "the claim is set with mint.Claims.Once")
 
-	noStore, err := NewMinter(MinterConfig{Key: SigningKey{ID: "hs", Algorithm: "HS256", Secret: testSecret}, Now: fixedClock, Verify: newTestMiddleware(t, nil)})
+	noStore, err := NewMinterForTest(MintConfig{Key: MintKey{ID: "hs", Algorithm: "HS256", Secret: testSecret}, Now: fixedClock, Verify: newTestMiddleware(t, nil)})
 	require.NoError(t, err)
-	_, err = noStore.Mint(Claims{Audience: []string{revPath}, Once: true})
+	_, err = noStore.Mint(MintClaims{Audience: []string{revPath}, Once: true})
 	assert.ErrorIs(t, err, ErrSingleUseUnsupported, "a token the API would refuse is not handed out")
+}
+
+// TestVerifyUnused: VerifyUnused answers as Verify does but never uses up a
+// single-use token, however often it is asked; a token seen used is refused,
+// and a refusal is the same *Error as Verify's.
+func TestVerifyUnused(t *testing.T) {
+	store := NewMemoryRevocations(fixedClock)
+	m := newTestMiddleware(t, func(c *Config) { c.Revocations = store })
+	tok := hsToken(t, revClaims(map[string]any{"once": true, "jti": "unused"}))
+	for range 3 {
+		tk, err := m.VerifyUnused(t.Context(), tok, revPath)
+		require.NoError(t, err)
+		assert.Equal(t, "unused", tk.ID())
+	}
+	_, err := m.VerifyUnused(t.Context(), tok, "/v2/accounts/me/other")
+	assert.ErrorIs(t, err, ErrAudienceMismatch, "the path is checked")
+	_, err = m.Verify(t.Context(), tok, revPath)
+	require.NoError(t, err, "still unused: Verify uses it")
+	_, err = m.VerifyUnused(t.Context(), tok, revPath)
+	assert.ErrorIs(t, err, ErrTokenUsed, "a token seen used is refused")
+	_, err = m.Verify(t.Context(), tok, revPath)
+	assert.ErrorIs(t, err, ErrTokenUsed)
+
+	plain := hsToken(t, revClaims(map[string]any{"jti": "plain"}))
+	_, err = m.VerifyUnused(t.Context(), plain, revPath)
+	require.NoError(t, err)
+	_, err = m.Verify(t.Context(), plain, revPath)
+	require.NoError(t, err, "a token without once is not affected")
+
+	noStore := newTestMiddleware(t, nil)
+	_, err = noStore.VerifyUnused(t.Context(), tok, revPath)
+	assert.ErrorIs(t, err, ErrSingleUseUnsupported, "refused as Verify refuses it")
 }
 
 func TestRevocationValidate(t *testing.T) {

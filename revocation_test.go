@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -19,11 +20,11 @@ func TestMemoryRevocationsConformance(t *testing.T) {
 // to a cache hit (BenchmarkRevocation measures its time).
 func TestRevocationHitAllocatesNothing(t *testing.T) {
 	key := scopedtoken.Key{ID: "hs", Algorithm: "HS256", Secret: []byte("alloc-test-secret-alloc-test-sec")}
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: key.ID, Algorithm: key.Algorithm, Secret: key.Secret}})
+	minter, err := mint.New(mint.Config{Key: mint.Key{ID: key.ID, Algorithm: key.Algorithm, Secret: key.Secret}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := minter.Mint(scopedtoken.Claims{Audience: []string{benchAud}, Query: benchQuery})
+	tok, err := minter.Mint(mint.Claims{Audience: []string{benchAud}, Query: benchQuery})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // Every contender sees the same token (same key, same claims, same query
@@ -41,7 +42,7 @@ var benchSecret = []byte("bench-secret-bench-secret-bench!")
 // fixture is one algorithm's keys and tokens.
 type fixture struct {
 	alg    string
-	sign   scopedtoken.SigningKey
+	sign   mint.Key
 	verify scopedtoken.Key
 	pub    any // what the other libraries verify with
 	good   string
@@ -61,24 +62,24 @@ func fixtures(tb testing.TB) []fixture {
 	fs := []fixture{
 		{
 			alg:    "HS256",
-			sign:   scopedtoken.SigningKey{ID: "k-HS256", Algorithm: "HS256", Secret: benchSecret},
+			sign:   mint.Key{ID: "k-HS256", Algorithm: "HS256", Secret: benchSecret},
 			verify: scopedtoken.Key{ID: "k-HS256", Algorithm: "HS256", Secret: benchSecret},
 			pub:    benchSecret,
 		},
 		{
 			alg:    "RS256",
-			sign:   scopedtoken.SigningKey{ID: "k-RS256", Algorithm: "RS256", PrivateKey: rsaKey},
+			sign:   mint.Key{ID: "k-RS256", Algorithm: "RS256", PrivateKey: rsaKey},
 			verify: scopedtoken.Key{ID: "k-RS256", Algorithm: "RS256", PublicKey: &rsaKey.PublicKey},
 			pub:    &rsaKey.PublicKey,
 		},
 	}
 	for i := range fs {
 		f := &fs[i]
-		mt, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: f.sign, Now: benchClock, Lifetime: time.Hour})
+		mt, err := mint.New(mint.Config{Key: f.sign, Now: benchClock, Lifetime: time.Hour})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		f.good, err = mt.Mint(scopedtoken.Claims{
+		f.good, err = mt.Mint(mint.Claims{
 			Audience: []string{benchAud},
 			Issuer:   benchIssuer,
 			Query:    url.Values{"experienceKey": {"MySearchExperience"}},

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -160,11 +160,11 @@ func uncachedFloor(secret []byte, e *floorEntry, next http.Handler) http.Handler
 // map (and the process holds as much live heap for it as a server would).
 func fullCache(tb testing.TB, f fixture, h http.Handler) http.Handler {
 	tb.Helper()
-	mt, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: f.sign, Now: benchClock, Lifetime: time.Hour})
+	mt, err := mint.New(mint.Config{Key: f.sign, Now: benchClock, Lifetime: time.Hour})
 	require.NoError(tb, err)
 	w := &discardWriter{h: make(http.Header)}
 	for i := range floorEntries - 1 {
-		tok, err := mt.Mint(scopedtoken.Claims{Audience: []string{benchAud}, Issuer: benchIssuer, ID: "filler-" + strconv.Itoa(i),
+		tok, err := mt.Mint(mint.Claims{Audience: []string{benchAud}, Issuer: benchIssuer, ID: "filler-" + strconv.Itoa(i),
 			Query: url.Values{"experienceKey": {"MySearchExperience"}}})
 		require.NoError(tb, err)
 		h.ServeHTTP(w, floorRequest(tok))

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/example/site"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // TestPageCallsAPIWithItsToken: the page gets its token from the site's
@@ -123,7 +123,7 @@ func TestEmailedLink(t *testing.T) {
 	require.NoError(t, err)
 	srv, rec := serve(t, h)
 	elsewhere, elsewhereRec := serve(t, http.NotFoundHandler())
-	link, err := k.minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/answers"}})
+	link, err := k.minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/answers"}})
 	require.NoError(t, err)
 	ctx := newBrowser(t)
 
@@ -198,7 +198,7 @@ func TestEmailedLinkFromAnotherSite(t *testing.T) {
 	h, err := site.New(site.Config{Specs: k.specs, Pages: testPages, API: k.api})
 	require.NoError(t, err)
 	srv, rec := serve(t, h)
-	link, err := k.minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/answers"}})
+	link, err := k.minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/answers"}})
 	require.NoError(t, err)
 	mail, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/example/site"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // browserTimeout bounds each test's whole browser session.
@@ -167,8 +168,8 @@ const businessID = "1234567"
 // minter for emailed links.
 type kit struct {
 	mw     *scopedtoken.Middleware
-	specs  *scopedtoken.TokenSpecs
-	minter *scopedtoken.Minter
+	specs  *mint.Specs
+	minter *mint.Minter
 	api    http.Handler // the middleware in front of the search and answers endpoints
 }
 
@@ -193,10 +194,10 @@ func newKit(t *testing.T) *kit {
 	require.NoError(t, err)
 	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, TokenCookie: site.DefaultLinkCookie})
 	require.NoError(t, err)
-	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(testSpecs), scopedtoken.TokenSpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: secret}, Verify: mw})
+	specs, err := mint.LoadSpecs(strings.NewReader(testSpecs), mint.SpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: secret}, Verify: mw})
 	require.NoError(t, err)
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret}, Lifetime: 10 * time.Minute, Verify: mw,
+	minter, err := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret}, Lifetime: 10 * time.Minute, Verify: mw,
 	})
 	require.NoError(t, err)
 	mux := http.NewServeMux()

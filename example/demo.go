@@ -11,6 +11,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/example/site"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 const (
@@ -63,8 +64,8 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key:      scopedtoken.SigningKey{ID: demoKeyID, Algorithm: "HS256", Secret: secret},
+	minter, err := mint.New(mint.Config{
+		Key:      mint.Key{ID: demoKeyID, Algorithm: "HS256", Secret: secret},
 		Lifetime: demoLifetime,
 		Now:      now,
 		Verify:   mw,
@@ -72,7 +73,7 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	search, err := minter.Mint(scopedtoken.Claims{
+	search, err := minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {demoExperience}},
 	})
@@ -81,19 +82,19 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	}
 	// An expired token fails the minter's own verification, so it comes from
 	// a minter without it.
-	expiredMinter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: demoKeyID, Algorithm: "HS256", Secret: secret},
+	expiredMinter, err := mint.New(mint.Config{
+		Key: mint.Key{ID: demoKeyID, Algorithm: "HS256", Secret: secret},
 		Now: now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	expired, err := expiredMinter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
+	expired, err := expiredMinter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
 	if err != nil {
 		return nil, err
 	}
 
-	link, err := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/answers"}})
+	link, err := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/answers"}})
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 	"github.com/scopedtoken/scopedtoken/redisstore"
 )
 
@@ -113,8 +113,8 @@ func loadOptions(ctx context.Context, target redisTarget, secretFile string) (op
 // addRevocation adds what shared revocation state shows: a single-use token
 // that passes once in every instance, a hint to revoke the search token, and
 // GET /healthz with the store's link to Redis.
-func (d *demo) addRevocation(minter *scopedtoken.Minter, o options) error {
-	once, err := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, Once: true, ExpiresIn: 30 * time.Minute})
+func (d *demo) addRevocation(minter *mint.Minter, o options) error {
+	once, err := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Once: true, ExpiresIn: 30 * time.Minute})
 	if err != nil {
 		return err
 	}

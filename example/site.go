@@ -7,6 +7,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/example/site"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // demoSpecs are the site's named token specs: the home page gets a search
@@ -34,7 +35,7 @@ var demoPages = []site.Page{
 // newSite serves the demo's pages beside the API, minting page tokens with
 // secret through the token specs (each checked by mw before it is handed out).
 func newSite(secret []byte, now func() time.Time, mw *scopedtoken.Middleware, api http.Handler) (http.Handler, error) {
-	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(demoSpecs), scopedtoken.TokenSpecsConfig{
+	specs, err := mint.LoadSpecs(strings.NewReader(demoSpecs), mint.SpecsConfig{
 		Keys: site.SecretKey{ID: demoKeyID, Secret: secret}, Now: now, Verify: mw,
 	})
 	if err != nil {

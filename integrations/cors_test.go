@@ -11,6 +11,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demotest"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 const origin = "https://app.example"
@@ -58,9 +59,9 @@ func crossOrigin(method, token string, extra ...string) *http.Request {
 func TestCORS(t *testing.T) {
 	plain := demotest.NewKit(t)
 	preflightKit := demotest.NewKitWith(t, scopedtoken.Config{AllowPreflight: true})
-	tok, err := plain.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	tok, err := plain.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	require.NoError(t, err)
-	tokPreflightKit, err := preflightKit.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	tokPreflightKit, err := preflightKit.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	require.NoError(t, err)
 
 	// The recommended order: CORS outside answers preflights itself and adds

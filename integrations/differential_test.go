@@ -21,6 +21,7 @@ import (
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/scopedecho"
 	"github.com/scopedtoken/scopedtoken/integrations/scopedgin"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // The router differential sends the same hostile request targets through the
@@ -397,7 +398,7 @@ func newDiffRequest(target string) (req *http.Request) {
 // "biz", whose business is 42.
 type diffKeys struct {
 	mw           *scopedtoken.Middleware
-	plain, biz   *scopedtoken.Minter
+	plain, biz   *mint.Minter
 	lastDecision *scopedtoken.Decision
 }
 
@@ -422,9 +423,9 @@ func newDiffKeys(t *testing.T) *diffKeys {
 		OnDecision: func(dec scopedtoken.Decision) { d.lastDecision = &dec },
 	})
 	require.NoError(t, err)
-	minter := func(kid string, secret []byte) *scopedtoken.Minter {
-		m, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-			Key: scopedtoken.SigningKey{ID: kid, Algorithm: "HS256", Secret: secret},
+	minter := func(kid string, secret []byte) *mint.Minter {
+		m, err := mint.New(mint.Config{
+			Key: mint.Key{ID: kid, Algorithm: "HS256", Secret: secret},
 			Now: func() time.Time { return diffClock },
 		})
 		require.NoError(t, err)
@@ -436,8 +437,8 @@ func newDiffKeys(t *testing.T) *diffKeys {
 
 func (d *diffKeys) scenarios(t *testing.T) []scenario {
 	t.Helper()
-	mint := func(name string, m *scopedtoken.Minter, business string, aud ...string) scenario {
-		tok, err := m.Mint(scopedtoken.Claims{Audience: aud})
+	mint := func(name string, m *mint.Minter, business string, aud ...string) scenario {
+		tok, err := m.Mint(mint.Claims{Audience: aud})
 		require.NoError(t, err)
 		return scenario{name: name, keyBusiness: business, aud: aud, token: tok}
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demotest"
 	"github.com/scopedtoken/scopedtoken/integrations/scopedecho"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // TestRawTargetsOverTheWire sends request lines byte for byte to a real
@@ -23,7 +23,7 @@ import (
 // client library would escape: net/http's server accepts them as they are.
 func TestRawTargetsOverTheWire(t *testing.T) {
 	kit := demotest.NewKit(t)
-	token, err := kit.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	token, err := kit.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	require.NoError(t, err)
 
 	var answersRan bool

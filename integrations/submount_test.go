@@ -11,6 +11,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demotest"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // TestSubMount checks the README's advice: the middleware must see the path
@@ -18,7 +19,7 @@ import (
 // http.StripPrefix.
 func TestSubMount(t *testing.T) {
 	kit := demotest.NewKit(t)
-	token, err := kit.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	token, err := kit.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	require.NoError(t, err)
 
 	api := func() http.Handler {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demotest"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // wsServer serves an echo WebSocket behind the middleware. accept chooses the
@@ -69,9 +70,9 @@ func TestWebSocketProtocolHandshake(t *testing.T) {
 	kit := demotest.NewKitWith(t, scopedtoken.Config{
 		TokenSources: []scopedtoken.TokenSource{scopedtoken.WebSocketProtocol{}},
 	})
-	token, err := kit.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/stream"}})
+	token, err := kit.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/stream"}})
 	require.NoError(t, err)
-	expired, err := kit.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/stream"}, ExpiresIn: -time.Hour})
+	expired, err := kit.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/stream"}, ExpiresIn: -time.Hour})
 	require.NoError(t, err)
 	tampered := token[:len(token)-2] + "AA"
 

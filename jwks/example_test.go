@@ -16,6 +16,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // Keys come from a JWKS endpoint, refreshed in the background and when an
@@ -40,11 +41,11 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 
-	minter, _ := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key: scopedtoken.SigningKey{ID: "es-1", Algorithm: "ES256", PrivateKey: private},
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "es-1", Algorithm: "ES256", PrivateKey: private},
 		Now: now,
 	})
-	token, _ := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}})
+	token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}})
 	tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
 	fmt.Println(tok.KeyID(), tok.Algorithm(), tok.BusinessID(), err)
 	st := keys.Stats()

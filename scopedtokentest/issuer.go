@@ -31,14 +31,15 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // DefaultAudience is the aud of a token minted without the Audience option.
 const DefaultAudience = "/v2/accounts/me/search"
 
 // DefaultLifetime is the time from the issuer's now to exp of a token minted
-// without an expiry option, the same default as scopedtoken.DefaultLifetime.
-const DefaultLifetime = scopedtoken.DefaultLifetime
+// without an expiry option, the same default as mint.DefaultLifetime.
+const DefaultLifetime = mint.DefaultLifetime
 
 // DefaultAlgorithm is the algorithm of the issuer's asymmetric key unless
 // WithAlgorithm says otherwise.

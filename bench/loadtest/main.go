@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // options bound one run.
@@ -233,8 +234,8 @@ func (p *tokenPool) next() string {
 // the demo's audience and query claim.
 func mintTokens(secret []byte, o options) (*tokenPool, error) {
 	mint := func(kid string, n int) ([]string, error) {
-		minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-			Key:      scopedtoken.SigningKey{ID: kid, Algorithm: "HS256", Secret: secret},
+		minter, err := mint.New(mint.Config{
+			Key:      mint.Key{ID: kid, Algorithm: "HS256", Secret: secret},
 			Lifetime: time.Hour,
 		})
 		if err != nil {
@@ -242,7 +243,7 @@ func mintTokens(secret []byte, o options) (*tokenPool, error) {
 		}
 		out := make([]string, n)
 		for i := range out {
-			if out[i], err = minter.Mint(scopedtoken.Claims{
+			if out[i], err = minter.Mint(mint.Claims{
 				Audience: []string{"/v2/accounts/me/search"},
 				Query:    url.Values{"experienceKey": {"demo-experience"}},
 				ID:       fmt.Sprintf("%s-%d", kid, i),

@@ -21,8 +21,7 @@ import (
 	"strings"
 
 	"github.com/MicahParks/jwkset"
-
-	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 const keygenSynopsis = `Usage: scopedtoken keygen --alg A --kid K --private-out PRIVATE [--out DIR] [--bits N]
@@ -180,7 +179,7 @@ func writeSecret(dir, kid string, n int, stdout, stderr io.Writer) error {
 	if err := writeNew(path, []byte(base64.RawURLEncoding.EncodeToString(b)), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Wrote the secret of %q. It is not published in a JWKS: give the verifier the same secret, for example as %s%s, which mint and verify read when no key flag is given.\n", kid, scopedtoken.EnvSecretPrefix, scopedtoken.EnvKeyName(kid))
+	fmt.Fprintf(stderr, "Wrote the secret of %q. It is not published in a JWKS: give the verifier the same secret, for example as %s%s, which mint and verify read when no key flag is given.\n", kid, mint.EnvSecretPrefix, mint.EnvKeyName(kid))
 	fmt.Fprintln(stdout, path)
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -139,13 +140,13 @@ func TestKeygen(t *testing.T) {
 			data, err := os.ReadFile(priv)
 			require.NoError(t, err)
 			assert.Contains(t, string(data), "-----BEGIN PRIVATE KEY-----", "PKCS#8")
-			signer, err := scopedtoken.ParsePrivateKeyPEM(data)
+			signer, err := mint.ParsePrivateKeyPEM(data)
 			require.NoError(t, err)
 			assert.NotContains(t, r.stdout+r.stderr, "PRIVATE KEY")
 
 			pubData, err := os.ReadFile(filepath.Join(dir, "k-"+alg+".pub.pem"))
 			require.NoError(t, err)
-			pub, err := scopedtoken.ParsePublicKeyPEM(pubData)
+			pub, err := mint.ParsePublicKeyPEM(pubData)
 			require.NoError(t, err)
 			assert.True(t, signer.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub))
 
@@ -721,7 +722,7 @@ func TestEndToEnd(t *testing.T) {
 			} else {
 				pubData, err := os.ReadFile(filepath.Join(dir, kid+".pub.pem"))
 				require.NoError(t, err)
-				key.PublicKey, err = scopedtoken.ParsePublicKeyPEM(pubData)
+				key.PublicKey, err = mint.ParsePublicKeyPEM(pubData)
 				require.NoError(t, err)
 			}
 			set, err := scopedtoken.StaticKeys(key)
@@ -733,16 +734,16 @@ func TestEndToEnd(t *testing.T) {
 			assert.Equal(t, url.Values{"experienceKey": {"X"}}, tok.Query().URLValues())
 
 			// A token from the Go Minter passes the CLI.
-			sk := scopedtoken.SigningKey{ID: kid, Algorithm: alg, Secret: key.Secret}
+			sk := mint.Key{ID: kid, Algorithm: alg, Secret: key.Secret}
 			if alg != "HS256" {
 				privData, err := os.ReadFile(filepath.Join(private, kid+".pem"))
 				require.NoError(t, err)
-				sk.PrivateKey, err = scopedtoken.ParsePrivateKeyPEM(privData)
+				sk.PrivateKey, err = mint.ParsePrivateKeyPEM(privData)
 				require.NoError(t, err)
 			}
-			m, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: sk})
+			m, err := mint.New(mint.Config{Key: sk})
 			require.NoError(t, err)
-			goToken, err := m.Mint(scopedtoken.Claims{Audience: []string{searchPath}, Subject: "from-go"})
+			goToken, err := m.Mint(mint.Claims{Audience: []string{searchPath}, Subject: "from-go"})
 			require.NoError(t, err)
 			r = exe(t, "", append(verifyArgs, goToken)...)
 			require.Equal(t, 0, r.code, r.stderr)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 const mintSynopsis = `Usage:
@@ -56,7 +57,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	var aud, query listFlag
 	fs.Var(&aud, "aud", "audience path, e.g. /v2/accounts/me/search (repeatable)")
 	fs.Var(&query, "query", "query claim parameter name=value (repeatable)")
-	expireIn := durationFlag(fs, "expire-in", scopedtoken.DefaultLifetime, "lifetime, a duration such as 5m or 300s")
+	expireIn := durationFlag(fs, "expire-in", mint.DefaultLifetime, "lifetime, a duration such as 5m or 300s")
 	verify := fs.Bool("verify", false, "verify the minted token before printing it")
 	base := fs.String("url", "", "print a link: BASE with ?jwt=TOKEN added")
 	once := fs.Bool("once", false, "mint a single-use token")
@@ -112,8 +113,8 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := scopedtoken.MinterConfig{Key: key, Lifetime: *expireIn}
-	m, err := scopedtoken.NewMinter(cfg) // first, for its precise message about an unfit key
+	cfg := mint.Config{Key: key, Lifetime: *expireIn}
+	m, err := mint.New(cfg) // first, for its precise message about an unfit key
 	if err != nil {
 		return err
 	}
@@ -121,11 +122,11 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 		if cfg.Verify, err = verifierFor(key); err != nil {
 			return err
 		}
-		if m, err = scopedtoken.NewMinter(cfg); err != nil {
+		if m, err = mint.New(cfg); err != nil {
 			return err
 		}
 	}
-	token, err := m.Mint(scopedtoken.Claims{Audience: aud, Query: q, Once: *once})
+	token, err := m.Mint(mint.Claims{Audience: aud, Query: q, Once: *once})
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "verified: the token passes the verifier with this key")
 	}
 	if *base != "" {
-		link, err := scopedtoken.TokenURL(*base, token)
+		link, err := mint.TokenURL(*base, token)
 		if err != nil {
 			return err
 		}
@@ -153,11 +154,11 @@ func mintNamed(config, page, keysDir string, stdout io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	var keys scopedtoken.SigningKeySource = scopedtoken.EnvKeySource{}
+	var keys mint.KeySource = mint.EnvKeySource{}
 	if keysDir != "" {
-		keys = scopedtoken.DirKeySource(keysDir)
+		keys = mint.DirKeySource(keysDir)
 	}
-	specs, err := scopedtoken.LoadTokenSpecs(f, scopedtoken.TokenSpecsConfig{Keys: keys})
+	specs, err := mint.LoadSpecs(f, mint.SpecsConfig{Keys: keys})
 	if err != nil {
 		return fmt.Errorf("%s: %w", config, err)
 	}
@@ -191,8 +192,8 @@ func parseQuery(pairs []string) (url.Values, error) {
 // signingKey loads the key given by the flags or, without any, from the
 // environment as "mint --config" reads it (SCOPEDTOKEN_SECRET_<K> or
 // SCOPEDTOKEN_KEY_<K>). Errors name files and variables, never their content.
-func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (scopedtoken.SigningKey, error) {
-	key := scopedtoken.SigningKey{ID: kid, Algorithm: alg}
+func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (mint.Key, error) {
+	key := mint.Key{ID: kid, Algorithm: alg}
 	switch {
 	case fromEnv:
 		env, err := envKey(kid)
@@ -205,7 +206,7 @@ func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (sco
 		if err != nil {
 			return key, err
 		}
-		if key.PrivateKey, err = scopedtoken.ParsePrivateKeyPEM(data); err != nil {
+		if key.PrivateKey, err = mint.ParsePrivateKeyPEM(data); err != nil {
 			return key, fmt.Errorf("%s: %w", keyFile, err)
 		}
 	default:
@@ -225,12 +226,12 @@ func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (sco
 
 // envKey reads the key of kid from SCOPEDTOKEN_SECRET_<K> or
 // SCOPEDTOKEN_KEY_<K>, as keygen suggests; without either it is a usage error.
-func envKey(kid string) (scopedtoken.SigningKey, error) {
-	key, err := scopedtoken.EnvKeySource{}.SigningKey(kid)
-	if errors.Is(err, scopedtoken.ErrKeyNotFound) {
-		name := scopedtoken.EnvKeyName(kid)
+func envKey(kid string) (mint.Key, error) {
+	key, err := mint.EnvKeySource{}.SigningKey(kid)
+	if errors.Is(err, mint.ErrKeyNotFound) {
+		name := mint.EnvKeyName(kid)
 		return key, usagef("give exactly one of --secret, --secret-file and --key, or set %s%s (or %s%s)",
-			scopedtoken.EnvSecretPrefix, name, scopedtoken.EnvKeyPrefix, name)
+			mint.EnvSecretPrefix, name, mint.EnvKeyPrefix, name)
 	}
 	return key, err
 }
@@ -262,7 +263,7 @@ func readSecret(secret, file string) ([]byte, error) {
 // --verify. The minting side does not know which business the verifier's key
 // has, so "me" is accepted without one (AllowMeWithoutBusiness): --verify
 // checks the signature, the key's fit and the claims, not the business.
-func verifierFor(k scopedtoken.SigningKey) (*scopedtoken.Middleware, error) {
+func verifierFor(k mint.Key) (*scopedtoken.Middleware, error) {
 	vk := scopedtoken.Key{ID: k.ID, Algorithm: k.Algorithm, Secret: k.Secret}
 	if k.PrivateKey != nil {
 		vk.PublicKey = k.PrivateKey.Public()

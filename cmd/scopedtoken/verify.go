@@ -13,6 +13,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 const verifySynopsis = `Usage:
@@ -203,7 +204,7 @@ func verificationKey(kid, alg, secret, secretFile, keyFile, business string, fro
 		if err != nil {
 			return key, err
 		}
-		if key.PublicKey, err = scopedtoken.ParsePublicKeyPEM(data); err != nil {
+		if key.PublicKey, err = mint.ParsePublicKeyPEM(data); err != nil {
 			return key, fmt.Errorf("%s: %w", keyFile, err)
 		}
 		return withDefaultAlgorithm(key), nil

@@ -1,19 +1,19 @@
 package site
 
-import "github.com/scopedtoken/scopedtoken"
+import "github.com/scopedtoken/scopedtoken/mint"
 
-// SecretKey is a scopedtoken.SigningKeySource holding one HMAC secret in memory,
+// SecretKey is a mint.KeySource holding one HMAC secret in memory,
 // for a demo whose key is generated at start; a real site reads its keys
-// with scopedtoken.DirKeySource or scopedtoken.EnvKeySource.
+// with mint.DirKeySource or mint.EnvKeySource.
 type SecretKey struct {
 	ID     string
 	Secret []byte
 }
 
 // SigningKey returns the secret for k.ID, with HS256.
-func (k SecretKey) SigningKey(keyID string) (scopedtoken.SigningKey, error) {
+func (k SecretKey) SigningKey(keyID string) (mint.Key, error) {
 	if keyID != k.ID {
-		return scopedtoken.SigningKey{}, scopedtoken.ErrKeyNotFound
+		return mint.Key{}, mint.ErrKeyNotFound
 	}
-	return scopedtoken.SigningKey{Algorithm: "HS256", Secret: k.Secret}, nil
+	return mint.Key{Algorithm: "HS256", Secret: k.Secret}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // DefaultLinkCookie is the cookie an emailed link's token is moved into; the
@@ -45,7 +46,7 @@ type Page struct {
 
 // Config configures New. Specs and Pages are required.
 type Config struct {
-	Specs *scopedtoken.TokenSpecs
+	Specs *mint.Specs
 	Pages []Page
 	// API, when set, is served on this origin for every path under
 	// APIPrefix. Nil when the API has an origin of its own (APIOrigin).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/example/site"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, cfg site.Config) fixture {
 	now := func() time.Time { return fixedNow }
 	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie})
 	require.NoError(t, err)
-	cfg.Specs, err = scopedtoken.LoadTokenSpecs(strings.NewReader(specs), scopedtoken.TokenSpecsConfig{
+	cfg.Specs, err = mint.LoadSpecs(strings.NewReader(specs), mint.SpecsConfig{
 		Keys: site.SecretKey{ID: "k1", Secret: secret}, Now: now, Verify: mw,
 	})
 	require.NoError(t, err)
@@ -56,9 +57,9 @@ func newFixture(t *testing.T, cfg site.Config) fixture {
 	}
 	h, err := site.New(cfg)
 	require.NoError(t, err)
-	minter, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k1", Algorithm: "HS256", Secret: secret}, Now: now})
+	minter, err := mint.New(mint.Config{Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret}, Now: now})
 	require.NoError(t, err)
-	link, err := minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/answers"}})
+	link, err := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/answers"}})
 	require.NoError(t, err)
 	return fixture{handler: h, mw: mw, link: link}
 }
@@ -130,9 +131,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 }
 
-func loadSpecs(t *testing.T) *scopedtoken.TokenSpecs {
+func loadSpecs(t *testing.T) *mint.Specs {
 	t.Helper()
-	s, err := scopedtoken.LoadTokenSpecs(strings.NewReader(specs), scopedtoken.TokenSpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: make([]byte, 32)}})
+	s, err := mint.LoadSpecs(strings.NewReader(specs), mint.SpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: make([]byte, 32)}})
 	require.NoError(t, err)
 	return s
 }

@@ -13,11 +13,12 @@ import (
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demotest"
 	"github.com/scopedtoken/scopedtoken/integrations/scopedecho"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 func TestWrap(t *testing.T) {
 	kit := demotest.NewKit(t)
-	tok, err := kit.Minter.Mint(scopedtoken.Claims{
+	tok, err := kit.Minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"bound"}},
 	})
@@ -178,7 +179,7 @@ func (h headerWriter) WriteHeader(code int) {
 // up exactly.
 func TestBindersSeeTheTokensValue(t *testing.T) {
 	kit := demotest.NewKit(t)
-	tok, err := kit.Minter.Mint(scopedtoken.Claims{
+	tok, err := kit.Minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"bound"}},
 	})

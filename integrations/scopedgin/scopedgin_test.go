@@ -15,6 +15,7 @@ import (
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demotest"
 	"github.com/scopedtoken/scopedtoken/integrations/scopedgin"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 func TestMain(m *testing.M) {
@@ -33,7 +34,7 @@ type seen struct {
 
 func TestWrap(t *testing.T) {
 	kit := demotest.NewKit(t)
-	tok, err := kit.Minter.Mint(scopedtoken.Claims{
+	tok, err := kit.Minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"bound"}},
 	})

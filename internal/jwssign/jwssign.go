@@ -2,7 +2,7 @@
 // of RFC 7518 §3 and RFC 8037, and Ed25519 of RFC 9864) for the minting code
 // of scopedtoken and for scopedtokentest, which signs unusual headers and
 // claims with the same code. It checks nothing about the key beyond what
-// signing needs: callers validate keys first (scopedtoken.NewMinter).
+// signing needs: callers validate keys first (mint.New).
 package jwssign
 
 import (

@@ -7,6 +7,7 @@ package names
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -68,4 +69,105 @@ func CheckIssuer(iss string) error {
 		return errIssuerSpace
 	}
 	return nil
+}
+
+// Aud is the outcome of ParseAud: the business and tail of a valid aud entry,
+// or the first fault of an invalid one. It is a plain value, so that checking
+// a token's aud allocates nothing; Err puts the fault in words.
+type Aud struct {
+	Business string
+	Tail     string // endpoint and optional path, without a trailing '/'
+	fault    audFault
+	seg      string // the faulty segment
+	char     byte   // the byte of seg that is not a pchar
+}
+
+type audFault uint8
+
+const (
+	audOK audFault = iota
+	audNoPrefix
+	audTooShort
+	audEmptySegment
+	audDotSegment
+	audBadChar
+)
+
+// ParseAud checks one aud entry against the audience grammar of
+// docs/security.md: prefix, then at least a business and an endpoint segment,
+// each segment non-empty, not "." or "..", and made of RFC 3986 pchar without
+// percent-encoding. One trailing '/' is ignored. It is the one statement of
+// the grammar: the middleware reads token aud claims with it, and
+// scopedtoken.CheckAudience (used by package mint for token specs and by the
+// CLI) explains its faults with Aud.Err.
+func ParseAud(prefix, raw string) Aud {
+	rest, ok := strings.CutPrefix(raw, prefix)
+	if !ok {
+		return Aud{fault: audNoPrefix}
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	business, tail, ok := strings.Cut(rest, "/")
+	if !ok {
+		return Aud{fault: audTooShort}
+	}
+	if a := checkAudSegment(business); a.fault != audOK {
+		return a
+	}
+	for seg := range strings.SplitSeq(tail, "/") {
+		if a := checkAudSegment(seg); a.fault != audOK {
+			return a
+		}
+	}
+	return Aud{Business: business, Tail: tail}
+}
+
+func checkAudSegment(seg string) Aud {
+	switch seg {
+	case "":
+		return Aud{fault: audEmptySegment}
+	case ".", "..":
+		return Aud{fault: audDotSegment, seg: seg}
+	}
+	for i := 0; i < len(seg); i++ {
+		if !IsPchar(seg[i]) {
+			return Aud{fault: audBadChar, seg: seg, char: seg[i]}
+		}
+	}
+	return Aud{}
+}
+
+// OK reports whether the entry fits the grammar.
+func (a Aud) OK() bool { return a.fault == audOK }
+
+// Err says, in words, why entry (the raw aud entry given to ParseAud with
+// prefix) does not fit the grammar, or returns nil when it does.
+func (a Aud) Err(prefix, entry string) error {
+	switch a.fault {
+	case audOK:
+		return nil
+	case audNoPrefix:
+		return fmt.Errorf("aud %q does not start with %q", entry, prefix)
+	case audTooShort:
+		return fmt.Errorf("aud %q needs a business and an endpoint after %q, as in %q", entry, prefix, prefix+Me+"/search")
+	case audEmptySegment:
+		return fmt.Errorf("aud %q has an empty segment", entry)
+	case audDotSegment:
+		return fmt.Errorf("aud %q has the dot segment %q", entry, a.seg)
+	}
+	return fmt.Errorf("aud %q: segment %q holds %q, which an aud path may not contain (percent-encoding included)", entry, a.seg, a.char)
+}
+
+// ValidPrefix reports whether p may be the path prefix of aud entries
+// (scopedtoken.Config.Prefix, mint.SpecsConfig.Prefix): it starts and ends
+// with '/' and holds only valid segments.
+func ValidPrefix(p string) bool {
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] != '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[1:len(p)-1], "/") {
+		if !ValidSegment(seg) {
+			return false
+		}
+	}
+	return true
 }

@@ -20,3 +20,20 @@ func TestValidBusiness(t *testing.T) {
 
 // CheckIssuer is tested where it is used: TestIssuerNameValidation of the
 // root package (Key.Issuer) and of package jwks (Config.Issuer).
+
+// TestParseAud: the grammar's verdict and its words come from one pass. The
+// root package's audience tests and mint's TestSpecCheckAudience cover the
+// entries one by one; this checks the parts and that every fault explains
+// itself.
+func TestParseAud(t *testing.T) {
+	a := ParseAud("/v2/accounts/", "/v2/accounts/42/search/x/")
+	assert.True(t, a.OK())
+	assert.Equal(t, "42", a.Business)
+	assert.Equal(t, "search/x", a.Tail)
+	assert.NoError(t, a.Err("/v2/accounts/", "/v2/accounts/42/search/x/"))
+	for _, bad := range []string{"/v1/x/y", "/v2/accounts/me", "/v2/accounts/me//x", "/v2/accounts/../x", "/v2/accounts/me/a%2Fb"} {
+		a := ParseAud("/v2/accounts/", bad)
+		assert.False(t, a.OK(), bad)
+		assert.ErrorContains(t, a.Err("/v2/accounts/", bad), bad)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // BusinessID is the business the demo key belongs to: the one that "me"
@@ -26,7 +27,7 @@ const BusinessID = "42"
 // a minter that signs with it.
 type Kit struct {
 	Middleware *scopedtoken.Middleware
-	Minter     *scopedtoken.Minter
+	Minter     *mint.Minter
 }
 
 // NewKit generates an HS256 key for BusinessID and builds the middleware
@@ -49,8 +50,8 @@ func NewKit(cfg scopedtoken.Config, now func() time.Time) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
-	mt, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{
-		Key:      scopedtoken.SigningKey{ID: "demo", Algorithm: "HS256", Secret: secret},
+	mt, err := mint.New(mint.Config{
+		Key:      mint.Key{ID: "demo", Algorithm: "HS256", Secret: secret},
 		Lifetime: time.Hour,
 		Now:      now,
 	})
@@ -138,14 +139,14 @@ type Request struct {
 // whose query claim overrides the request's, one outside the token's aud,
 // one with an expired token, one without a token, and a malformed path.
 func (k *Kit) Requests() ([]Request, error) {
-	search, err := k.Minter.Mint(scopedtoken.Claims{
+	search, err := k.Minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"demo-experience"}},
 	})
 	if err != nil {
 		return nil, err
 	}
-	expired, err := k.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
+	expired, err := k.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
 	if err != nil {
 		return nil, err
 	}

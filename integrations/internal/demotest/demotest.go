@@ -19,6 +19,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/integrations/internal/demo"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // Clock is the fixed time of the tests.
@@ -50,12 +51,12 @@ type Case struct {
 // Cases are the requests every router example must answer alike.
 func Cases(t *testing.T, kit *demo.Kit) []Case {
 	t.Helper()
-	search, err := kit.Minter.Mint(scopedtoken.Claims{
+	search, err := kit.Minter.Mint(mint.Claims{
 		Audience: []string{"/v2/accounts/me/search"},
 		Query:    url.Values{"experienceKey": {"demo-experience"}},
 	})
 	require.NoError(t, err)
-	expired, err := kit.Minter.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
+	expired, err := kit.Minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, ExpiresIn: -time.Hour})
 	require.NoError(t, err)
 	bearer := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 	tampered := search[:len(search)-2] + "AA"

@@ -1,4 +1,4 @@
-package scopedtoken
+package mint
 
 import (
 	"crypto"

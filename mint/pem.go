@@ -1,4 +1,4 @@
-package scopedtoken
+package mint
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 )
 
 // ErrPEM is wrapped by every error ParsePrivateKeyPEM and ParsePublicKeyPEM return.
-var ErrPEM = errors.New("scopedtoken: bad PEM key")
+var ErrPEM = errors.New("mint: bad PEM key")
 
 var (
 	// Markers are found anywhere in the text, not per line, because pasted keys

@@ -1,4 +1,4 @@
-package scopedtoken
+package mint
 
 import (
 	"bytes"
@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/internal/names"
+	"github.com/scopedtoken/scopedtoken/internal/rules"
 )
 
-// TokenSpec is one named token as a site configures it (docs/minting.md): which key
+// Spec is one named token as a site configures it (docs/minting.md): which key
 // signs it, what it says, and on which pages it is handed out.
-type TokenSpec struct {
+type Spec struct {
 	Name      string
 	KeyID     string
 	Algorithm string        // the spec's "alg"; "" when the key decides
@@ -26,40 +28,40 @@ type TokenSpec struct {
 	Scope     string        // a regular expression over page paths; "" matches every page
 }
 
-// TokenSpecsConfig configures LoadTokenSpecs. Only Keys is required.
-type TokenSpecsConfig struct {
+// SpecsConfig configures LoadSpecs. Only Keys is required.
+type SpecsConfig struct {
 	// Keys finds the signing key of every keyId. Required. See DirKeySource
 	// and EnvKeySource.
-	Keys SigningKeySource
+	Keys KeySource
 	// Now is the minting clock. Default time.Now.
 	Now func() time.Time
 	// Verify, when set, checks every minted token with this middleware
-	// before it is returned (MinterConfig.Verify).
-	Verify *Middleware
+	// before it is returned (Config.Verify).
+	Verify *scopedtoken.Middleware
 	// Prefix is the aud prefix the specs are checked against, as
-	// Config.Prefix. Default DefaultPrefix.
+	// scopedtoken.Config.Prefix. Default scopedtoken.DefaultPrefix.
 	Prefix string
 }
 
-// TokenSpecs is a loaded spec file, ready to mint. It is safe for concurrent
+// Specs is a loaded spec file, ready to mint. It is safe for concurrent
 // use.
-type TokenSpecs struct {
+type Specs struct {
 	specs []loadedSpec
 }
 
 type loadedSpec struct {
-	TokenSpec
+	Spec
 	scope  *regexp.Regexp // nil: every page
 	minter *Minter
 }
 
-// ErrTokenSpec is wrapped by every error about the content of a spec file.
-var ErrTokenSpec = errors.New("scopedtoken: bad token spec")
+// ErrSpec is wrapped by every error about the content of a spec file.
+var ErrSpec = errors.New("mint: bad token spec")
 
-// maxSpecFileBytes bounds what LoadTokenSpecs reads; real files are a few KB.
+// maxSpecFileBytes bounds what LoadSpecs reads; real files are a few KB.
 const maxSpecFileBytes = 4 << 20
 
-// LoadTokenSpecs reads a JSON array of token specs:
+// LoadSpecs reads a JSON array of token specs:
 //
 //	[{"name": "search", "keyId": "k1", "alg": "HS256",
 //	  "claims": {"aud": "/v2/accounts/me/search", "expiresIn": 300000,
@@ -79,18 +81,18 @@ const maxSpecFileBytes = 4 << 20
 // spec's alg when given, else the key source's, else chosen from the key:
 // RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for Ed25519,
 // HS256 for a secret.
-func LoadTokenSpecs(r io.Reader, cfg TokenSpecsConfig) (*TokenSpecs, error) {
+func LoadSpecs(r io.Reader, cfg SpecsConfig) (*Specs, error) {
 	if cfg.Keys == nil {
-		return nil, errors.New("scopedtoken: TokenSpecsConfig.Keys is required")
+		return nil, errors.New("mint: SpecsConfig.Keys is required")
 	}
 	prefix := cfg.Prefix
 	if prefix == "" {
-		prefix = DefaultPrefix
+		prefix = scopedtoken.DefaultPrefix
 	}
-	if !validPrefix(prefix) {
-		return nil, fmt.Errorf("scopedtoken: TokenSpecsConfig.Prefix %q must start and end with '/' and hold only valid path segments", prefix)
+	if !names.ValidPrefix(prefix) {
+		return nil, fmt.Errorf("mint: SpecsConfig.Prefix %q must start and end with '/' and hold only valid path segments", prefix)
 	}
-	specs, err := parseTokenSpecs(r, prefix)
+	specs, err := parseSpecs(r, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -100,38 +102,38 @@ func LoadTokenSpecs(r io.Reader, cfg TokenSpecsConfig) (*TokenSpecs, error) {
 	minters := map[[2]string]*Minter{} // by keyId and alg: each key is loaded once
 	loaded := make([]loadedSpec, len(specs))
 	for i, s := range specs {
-		ls := loadedSpec{TokenSpec: s}
+		ls := loadedSpec{Spec: s}
 		if s.Scope != "" {
 			if ls.scope, err = regexp.Compile(s.Scope); err != nil {
-				return nil, fmt.Errorf("%w %q: scope %q is not a valid regular expression: %w", ErrTokenSpec, s.Name, s.Scope, err)
+				return nil, fmt.Errorf("%w %q: scope %q is not a valid regular expression: %w", ErrSpec, s.Name, s.Scope, err)
 			}
 		}
 		id := [2]string{s.KeyID, s.Algorithm}
 		if ls.minter = minters[id]; ls.minter == nil {
 			key, err := cfg.Keys.SigningKey(s.KeyID)
 			if err != nil {
-				return nil, fmt.Errorf("%w %q: %w", ErrTokenSpec, s.Name, err)
+				return nil, fmt.Errorf("%w %q: %w", ErrSpec, s.Name, err)
 			}
 			key.ID = s.KeyID
 			if s.Algorithm != "" {
 				key.Algorithm = s.Algorithm
-			} // else the key's, or NewMinter's DefaultAlgorithm
-			ls.minter, err = NewMinter(MinterConfig{Key: key, Now: cfg.Now, Verify: cfg.Verify})
+			} // else the key's, or New's scopedtoken.DefaultAlgorithm
+			ls.minter, err = New(Config{Key: key, Now: cfg.Now, Verify: cfg.Verify})
 			if err != nil {
-				return nil, fmt.Errorf("%w %q: key %q: %w", ErrTokenSpec, s.Name, s.KeyID, err)
+				return nil, fmt.Errorf("%w %q: key %q: %w", ErrSpec, s.Name, s.KeyID, err)
 			}
 			minters[id] = ls.minter
 		}
 		loaded[i] = ls
 	}
-	return &TokenSpecs{specs: loaded}, nil
+	return &Specs{specs: loaded}, nil
 }
 
 // Specs returns the loaded specs in file order.
-func (t *TokenSpecs) Specs() []TokenSpec {
-	out := make([]TokenSpec, len(t.specs))
+func (t *Specs) Specs() []Spec {
+	out := make([]Spec, len(t.specs))
 	for i, s := range t.specs {
-		out[i] = s.TokenSpec
+		out[i] = s.Spec
 		out[i].Audience = append([]string(nil), s.Audience...)
 		out[i].Query = cloneValues(s.Query)
 	}
@@ -143,7 +145,7 @@ func (t *TokenSpecs) Specs() []TokenSpec {
 // empty map. A scope matches when the regular expression matches anywhere in
 // page, as regexp.MatchString does: anchor it ("^/search$") to match whole
 // paths only. Any minting failure fails the whole call.
-func (t *TokenSpecs) MintForPage(page string) (map[string]string, error) {
+func (t *Specs) MintForPage(page string) (map[string]string, error) {
 	out := make(map[string]string)
 	for _, s := range t.specs {
 		if s.scope != nil && !s.scope.MatchString(page) {
@@ -176,38 +178,37 @@ var (
 	claimsMembers = []string{"aud", "expiresIn", "query"}
 )
 
-func parseTokenSpecs(r io.Reader, prefix string) ([]TokenSpec, error) {
+func parseSpecs(r io.Reader, prefix string) ([]Spec, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxSpecFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading: %w", ErrTokenSpec, err)
+		return nil, fmt.Errorf("%w: reading: %w", ErrSpec, err)
 	}
 	if len(data) > maxSpecFileBytes {
-		return nil, fmt.Errorf("%w: the file is larger than %d bytes", ErrTokenSpec, maxSpecFileBytes)
+		return nil, fmt.Errorf("%w: the file is larger than %d bytes", ErrSpec, maxSpecFileBytes)
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
-		return nil, fmt.Errorf("%w: the file must be a JSON array of specs: %w", ErrTokenSpec, err)
+		return nil, fmt.Errorf("%w: the file must be a JSON array of specs: %w", ErrSpec, err)
 	}
 	// encoding/json keeps the last of repeated names; the strict scanner
 	// refuses them, so that no spec says two things. A name in another case is
 	// left to exactMembers, which names it as an unknown member.
-	s := scanner{data: data, exactNames: true}
-	if s.skipValue(); s.err != jsonOK || !s.atEnd() {
-		return nil, fmt.Errorf("%w: the file repeats a JSON member name or is not strictly valid JSON", ErrTokenSpec)
+	if !rules.StrictJSON(data) {
+		return nil, fmt.Errorf("%w: the file repeats a JSON member name or is not strictly valid JSON", ErrSpec)
 	}
-	specs := make([]TokenSpec, 0, len(items))
+	specs := make([]Spec, 0, len(items))
 	seen := make(map[string]bool, len(items))
 	for i, item := range items {
-		spec, err := parseTokenSpec(item, prefix)
+		spec, err := parseSpec(item, prefix)
 		if err != nil {
 			label := fmt.Sprintf("#%d", i+1)
 			if spec.Name != "" {
 				label = fmt.Sprintf("%q", spec.Name)
 			}
-			return nil, fmt.Errorf("%w %s: %w", ErrTokenSpec, label, err)
+			return nil, fmt.Errorf("%w %s: %w", ErrSpec, label, err)
 		}
 		if seen[spec.Name] {
-			return nil, fmt.Errorf("%w: two specs are named %q", ErrTokenSpec, spec.Name)
+			return nil, fmt.Errorf("%w: two specs are named %q", ErrSpec, spec.Name)
 		}
 		seen[spec.Name] = true
 		specs = append(specs, spec)
@@ -215,10 +216,10 @@ func parseTokenSpecs(r io.Reader, prefix string) ([]TokenSpec, error) {
 	return specs, nil
 }
 
-// parseTokenSpec reads one spec. It returns the name as soon as it is known,
+// parseSpec reads one spec. It returns the name as soon as it is known,
 // even with an error, so the error can name the spec.
-func parseTokenSpec(item json.RawMessage, prefix string) (TokenSpec, error) {
-	var spec TokenSpec
+func parseSpec(item json.RawMessage, prefix string) (Spec, error) {
+	var spec Spec
 	members, err := exactMembers(item, specMembers)
 	if err != nil {
 		return spec, err
@@ -239,7 +240,7 @@ func parseTokenSpec(item json.RawMessage, prefix string) (TokenSpec, error) {
 		return spec, err
 	}
 	if _, ok := members["alg"]; ok {
-		if _, known := algSpecs[spec.Algorithm]; !known {
+		if !rules.KnownAlgorithm(spec.Algorithm) {
 			return spec, fmt.Errorf(`"alg" %q is not a supported algorithm`, spec.Algorithm)
 		}
 	}
@@ -314,7 +315,7 @@ func parseSpecAudience(raw json.RawMessage, prefix string) ([]string, error) {
 		return nil, errors.New(`"claims.aud" must be a string or an array of strings`)
 	}
 	for _, a := range aud {
-		if err := CheckAudience(prefix, a); err != nil {
+		if err := scopedtoken.CheckAudience(prefix, a); err != nil {
 			return nil, fmt.Errorf(`"claims.aud": %w`, err)
 		}
 	}
@@ -382,38 +383,4 @@ func queryScalar(raw json.RawMessage) (string, bool) {
 		return string(bytes.TrimSpace(raw)), true
 	}
 	return "", false
-}
-
-// CheckAudience reports, in words, why entry is not a valid aud path under
-// prefix (docs/security.md), or nil when it is. The verdict is the middleware's own;
-// prefix "" means DefaultPrefix.
-func CheckAudience(prefix, entry string) error {
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	if _, ok := parseAudEntry(prefix, entry); ok {
-		return nil
-	}
-	rest, ok := strings.CutPrefix(entry, prefix)
-	if !ok {
-		return fmt.Errorf("aud %q does not start with %q", entry, prefix)
-	}
-	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
-	if len(segs) < 2 {
-		return fmt.Errorf("aud %q needs a business and an endpoint after %q, as in %q", entry, prefix, prefix+"me/search")
-	}
-	for _, seg := range segs {
-		switch seg {
-		case "":
-			return fmt.Errorf("aud %q has an empty segment", entry)
-		case ".", "..":
-			return fmt.Errorf("aud %q has the dot segment %q", entry, seg)
-		}
-		for i := 0; i < len(seg); i++ {
-			if !names.IsPchar(seg[i]) {
-				return fmt.Errorf("aud %q: segment %q holds %q, which an aud path may not contain (percent-encoding included)", entry, seg, seg[i])
-			}
-		}
-	}
-	return fmt.Errorf("aud %q is not a valid API path", entry)
 }

@@ -1,4 +1,4 @@
-package scopedtoken_test
+package mint_test
 
 import (
 	"context"
@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 var specNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -57,16 +58,16 @@ func specRSAKey(t *testing.T) *rsa.PrivateKey {
 	return specRSA
 }
 
-func specEnv(vars map[string]string) scopedtoken.EnvKeySource {
-	return scopedtoken.EnvKeySource{Lookup: func(name string) (string, bool) {
+func specEnv(vars map[string]string) mint.EnvKeySource {
+	return mint.EnvKeySource{Lookup: func(name string) (string, bool) {
 		v, ok := vars[name]
 		return v, ok
 	}}
 }
 
-func specLoad(t *testing.T, file string, keys scopedtoken.SigningKeySource) (*scopedtoken.TokenSpecs, error) {
+func specLoad(t *testing.T, file string, keys mint.KeySource) (*mint.Specs, error) {
 	t.Helper()
-	return scopedtoken.LoadTokenSpecs(strings.NewReader(file), scopedtoken.TokenSpecsConfig{Keys: keys, Now: specClock})
+	return mint.LoadSpecs(strings.NewReader(file), mint.SpecsConfig{Keys: keys, Now: specClock})
 }
 
 func TestSpecMintForPage(t *testing.T) {
@@ -80,7 +81,7 @@ func TestSpecMintForPage(t *testing.T) {
 	  {"name": "search", "keyId": "ec-1", "claims": {"aud": ["/v2/accounts/me/search", "/v2/accounts/me/answers/x"], "expiresIn": 60000}, "scope": "^/search(/|$)"},
 	  {"name": "empty-scope", "keyId": "hs-1", "claims": {"aud": "/v2/accounts/me/other"}, "scope": ""}
 	]`
-	specs, err := specLoad(t, file, scopedtoken.DirKeySource(dir))
+	specs, err := specLoad(t, file, mint.DirKeySource(dir))
 	require.NoError(t, err)
 
 	set, err := scopedtoken.StaticKeys(
@@ -119,7 +120,7 @@ func TestSpecMintForPage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "HS256", tok.Algorithm())
 	assert.Equal(t, url.Values{"experienceKey": {"X"}, "n": {"5"}, "b": {"true"}, "many": {"a", "2"}}, tok.Query().URLValues())
-	assert.True(t, specNow.Add(scopedtoken.DefaultLifetime).Equal(tok.ExpiresAt()))
+	assert.True(t, specNow.Add(mint.DefaultLifetime).Equal(tok.ExpiresAt()))
 
 	tok, err = mw.Verify(context.Background(), tokens["search"], "/v2/accounts/me/answers/x/y")
 	require.NoError(t, err)
@@ -251,7 +252,7 @@ func TestSpecRefusals(t *testing.T) {
 			specs, err := specLoad(t, tt.file, env)
 			require.Error(t, err)
 			assert.Nil(t, specs)
-			assert.ErrorIs(t, err, scopedtoken.ErrTokenSpec)
+			assert.ErrorIs(t, err, mint.ErrSpec)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -263,32 +264,32 @@ func TestSpecRefusals(t *testing.T) {
 
 func TestSpecKeyErrorsWrapSentinels(t *testing.T) {
 	_, err := specLoad(t, `[{"name":"a","keyId":"missing","claims":{"aud":"/v2/accounts/me/search"}}]`, specEnv(nil))
-	assert.ErrorIs(t, err, scopedtoken.ErrTokenSpec)
-	assert.ErrorIs(t, err, scopedtoken.ErrKeyNotFound)
+	assert.ErrorIs(t, err, mint.ErrSpec)
+	assert.ErrorIs(t, err, mint.ErrKeyNotFound)
 
 	_, err = specLoad(t, `[{"name":"a","keyId":"k","alg":"RS256","claims":{"aud":"/v2/accounts/me/search"}}]`,
 		specEnv(map[string]string{"SCOPEDTOKEN_SECRET_k": specHexSecret}))
-	assert.ErrorIs(t, err, scopedtoken.ErrTokenSpec)
-	assert.ErrorIs(t, err, scopedtoken.ErrMint)
+	assert.ErrorIs(t, err, mint.ErrSpec)
+	assert.ErrorIs(t, err, mint.ErrMint)
 
 	_, err = specLoad(t, `[{"name":"a","keyId":"k","claims":{"aud":"/v2/accounts/me/search"}}]`,
 		specEnv(map[string]string{"SCOPEDTOKEN_KEY_k": "-----BEGIN PRIVATE KEY-----\nAAAA"}))
-	assert.ErrorIs(t, err, scopedtoken.ErrPEM)
+	assert.ErrorIs(t, err, mint.ErrPEM)
 }
 
 func TestSpecLoadConfig(t *testing.T) {
-	_, err := scopedtoken.LoadTokenSpecs(strings.NewReader(`[]`), scopedtoken.TokenSpecsConfig{})
+	_, err := mint.LoadSpecs(strings.NewReader(`[]`), mint.SpecsConfig{})
 	assert.ErrorContains(t, err, "Keys is required")
 
-	_, err = scopedtoken.LoadTokenSpecs(strings.NewReader(`[]`), scopedtoken.TokenSpecsConfig{Keys: specEnv(nil), Prefix: "v2"})
+	_, err = mint.LoadSpecs(strings.NewReader(`[]`), mint.SpecsConfig{Keys: specEnv(nil), Prefix: "v2"})
 	assert.ErrorContains(t, err, "Prefix")
 
-	specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(`[{"name":"a","keyId":"k","claims":{"aud":"/api/b1/search"}}]`),
-		scopedtoken.TokenSpecsConfig{Keys: specEnv(map[string]string{"SCOPEDTOKEN_SECRET_k": specHexSecret}), Prefix: "/api/"})
+	specs, err := mint.LoadSpecs(strings.NewReader(`[{"name":"a","keyId":"k","claims":{"aud":"/api/b1/search"}}]`),
+		mint.SpecsConfig{Keys: specEnv(map[string]string{"SCOPEDTOKEN_SECRET_k": specHexSecret}), Prefix: "/api/"})
 	require.NoError(t, err, "aud is checked against the configured prefix")
 	require.Len(t, specs.Specs(), 1)
 
-	_, err = scopedtoken.LoadTokenSpecs(strings.NewReader(strings.Repeat(" ", 4<<20+1)), scopedtoken.TokenSpecsConfig{Keys: specEnv(nil)})
+	_, err = mint.LoadSpecs(strings.NewReader(strings.Repeat(" ", 4<<20+1)), mint.SpecsConfig{Keys: specEnv(nil)})
 	assert.ErrorContains(t, err, "larger than")
 
 	specs, err = specLoad(t, `[]`, specEnv(nil))
@@ -305,7 +306,7 @@ func TestSpecSpecsAccessor(t *testing.T) {
 	require.NoError(t, err)
 	got := specs.Specs()
 	require.Len(t, got, 1)
-	assert.Equal(t, scopedtoken.TokenSpec{
+	assert.Equal(t, mint.Spec{
 		Name: "a", KeyID: "k", Algorithm: "HS256", Audience: []string{"/v2/accounts/me/search"},
 		ExpiresIn: 1500 * time.Millisecond, Query: url.Values{"q": {"1"}}, Scope: "^/x",
 	}, got[0])
@@ -321,9 +322,9 @@ func TestSpecVerifyStep(t *testing.T) {
 	require.NoError(t, err)
 	mw, err := scopedtoken.New(scopedtoken.Config{AllowMeWithoutBusiness: true, Keys: set, Now: specClock, MaxLifetime: 10 * time.Minute})
 	require.NoError(t, err)
-	load := func(expiresIn string) *scopedtoken.TokenSpecs {
-		specs, err := scopedtoken.LoadTokenSpecs(strings.NewReader(`[{"name":"a","keyId":"k","claims":{"aud":"/v2/accounts/me/search","expiresIn":`+expiresIn+`}}]`),
-			scopedtoken.TokenSpecsConfig{Keys: specEnv(map[string]string{"SCOPEDTOKEN_SECRET_k": specHexSecret}), Now: specClock, Verify: mw})
+	load := func(expiresIn string) *mint.Specs {
+		specs, err := mint.LoadSpecs(strings.NewReader(`[{"name":"a","keyId":"k","claims":{"aud":"/v2/accounts/me/search","expiresIn":`+expiresIn+`}}]`),
+			mint.SpecsConfig{Keys: specEnv(map[string]string{"SCOPEDTOKEN_SECRET_k": specHexSecret}), Now: specClock, Verify: mw})
 		require.NoError(t, err)
 		return specs
 	}
@@ -352,7 +353,7 @@ func TestSpecDirKeySource(t *testing.T) {
 	write("both.pem", specPEM(t, ed))
 	write("both.secret", "secret")
 	write("broken.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n")
-	src := scopedtoken.DirKeySource(dir)
+	src := mint.DirKeySource(dir)
 
 	tests := []struct {
 		kid     string
@@ -387,12 +388,12 @@ func TestSpecDirKeySource(t *testing.T) {
 		})
 	}
 	_, err = src.SigningKey("missing")
-	assert.ErrorIs(t, err, scopedtoken.ErrKeyNotFound)
+	assert.ErrorIs(t, err, mint.ErrKeyNotFound)
 }
 
 func TestSpecEnvKeySource(t *testing.T) {
-	assert.Equal(t, "y0M8_ZSA_v1", scopedtoken.EnvKeyName("y0M8-ZSA.v1"))
-	assert.Equal(t, "A_b_", scopedtoken.EnvKeyName("A_b/"))
+	assert.Equal(t, "y0M8_ZSA_v1", mint.EnvKeyName("y0M8-ZSA.v1"))
+	assert.Equal(t, "A_b_", mint.EnvKeyName("A_b/"))
 
 	src := specEnv(map[string]string{
 		"SCOPEDTOKEN_SECRET_y0M8_ZSA_v1": " exact bytes\n",
@@ -409,10 +410,10 @@ func TestSpecEnvKeySource(t *testing.T) {
 	_, err = src.SigningKey("empty")
 	assert.ErrorContains(t, err, "is empty")
 	_, err = src.SigningKey("nope")
-	assert.ErrorIs(t, err, scopedtoken.ErrKeyNotFound)
+	assert.ErrorIs(t, err, mint.ErrKeyNotFound)
 
 	t.Setenv("SCOPEDTOKEN_SECRET_from_os", specHexSecret)
-	key, err = scopedtoken.EnvKeySource{}.SigningKey("from-os")
+	key, err = mint.EnvKeySource{}.SigningKey("from-os")
 	require.NoError(t, err)
 	assert.Equal(t, specHexSecret, string(key.Secret))
 }

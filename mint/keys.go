@@ -1,4 +1,4 @@
-package scopedtoken
+package mint
 
 import (
 	"bytes"
@@ -10,18 +10,18 @@ import (
 	"strings"
 )
 
-// SigningKeySource finds signing keys by key ID, for token specs. Implementations
-// return a SigningKey with either Secret or PrivateKey set (ID and Algorithm
+// KeySource finds signing keys by key ID, for token specs. Implementations
+// return a Key with either Secret or PrivateKey set (ID and Algorithm
 // may be left empty: the caller fills in the ID, and the algorithm comes from
-// the spec or DefaultAlgorithm), or an error wrapping ErrKeyNotFound
+// the spec or scopedtoken.DefaultAlgorithm), or an error wrapping ErrKeyNotFound
 // when there is no such key. Errors must never contain key material.
-type SigningKeySource interface {
-	SigningKey(keyID string) (SigningKey, error)
+type KeySource interface {
+	SigningKey(keyID string) (Key, error)
 }
 
-// ErrKeyNotFound is wrapped by a SigningKeySource's error when it has no key with
+// ErrKeyNotFound is wrapped by a KeySource's error when it has no key with
 // the requested ID.
-var ErrKeyNotFound = errors.New("scopedtoken: signing key not found")
+var ErrKeyNotFound = errors.New("mint: signing key not found")
 
 // DirKeySource is a directory of signing keys, one file per key ID:
 // "<keyId>.pem" holds a private key in PEM (read with ParsePrivateKeyPEM, so
@@ -35,9 +35,9 @@ var ErrKeyNotFound = errors.New("scopedtoken: signing key not found")
 type DirKeySource string
 
 // SigningKey reads the key file of keyID.
-func (d DirKeySource) SigningKey(keyID string) (SigningKey, error) {
+func (d DirKeySource) SigningKey(keyID string) (Key, error) {
 	if !plainFileName(keyID) {
-		return SigningKey{}, fmt.Errorf("key ID %q cannot name a key file: use letters, digits, '-', '_' and '.', not starting with '.'", keyID)
+		return Key{}, fmt.Errorf("key ID %q cannot name a key file: use letters, digits, '-', '_' and '.', not starting with '.'", keyID)
 	}
 	pemPath := filepath.Join(string(d), keyID+".pem")
 	secretPath := filepath.Join(string(d), keyID+".secret")
@@ -45,22 +45,22 @@ func (d DirKeySource) SigningKey(keyID string) (SigningKey, error) {
 	secret, secretErr := os.ReadFile(secretPath)
 	for _, err := range []error{pemErr, secretErr} {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return SigningKey{}, fmt.Errorf("reading the key of %q: %w", keyID, err)
+			return Key{}, fmt.Errorf("reading the key of %q: %w", keyID, err)
 		}
 	}
 	switch {
 	case pemErr == nil && secretErr == nil:
-		return SigningKey{}, fmt.Errorf("key %q: both %s and %s exist; keep only one", keyID, pemPath, secretPath)
+		return Key{}, fmt.Errorf("key %q: both %s and %s exist; keep only one", keyID, pemPath, secretPath)
 	case pemErr == nil:
 		return privateKey(keyID, pemPath, pemData)
 	case secretErr == nil:
 		secret = trimLineEnding(secret)
 		if len(secret) == 0 {
-			return SigningKey{}, fmt.Errorf("key %q: %s is empty", keyID, secretPath)
+			return Key{}, fmt.Errorf("key %q: %s is empty", keyID, secretPath)
 		}
-		return SigningKey{ID: keyID, Secret: secret}, nil
+		return Key{ID: keyID, Secret: secret}, nil
 	}
-	return SigningKey{}, fmt.Errorf("%w: %q (looked for %s and %s)", ErrKeyNotFound, keyID, pemPath, secretPath)
+	return Key{}, fmt.Errorf("%w: %q (looked for %s and %s)", ErrKeyNotFound, keyID, pemPath, secretPath)
 }
 
 // EnvKeySource reads signing keys from environment variables. For a key ID,
@@ -75,7 +75,7 @@ func (d DirKeySource) SigningKey(keyID string) (SigningKey, error) {
 //
 // so key ID "y0M8-ZSA.v1" reads SCOPEDTOKEN_SECRET_y0M8_ZSA_v1. Both variables
 // set for one ID is an error, and so are two key IDs of one spec file that map
-// to the same name (LoadTokenSpecs checks).
+// to the same name (LoadSpecs checks).
 type EnvKeySource struct {
 	// Lookup reads a variable. Default os.LookupEnv.
 	Lookup func(name string) (string, bool)
@@ -99,7 +99,7 @@ func EnvKeyName(keyID string) string {
 }
 
 // SigningKey reads the variables of keyID.
-func (e EnvKeySource) SigningKey(keyID string) (SigningKey, error) {
+func (e EnvKeySource) SigningKey(keyID string) (Key, error) {
 	lookup := e.Lookup
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -110,29 +110,29 @@ func (e EnvKeySource) SigningKey(keyID string) (SigningKey, error) {
 	secret, hasSecret := lookup(secretVar)
 	switch {
 	case hasPEM && hasSecret:
-		return SigningKey{}, fmt.Errorf("key %q: both %s and %s are set; keep only one", keyID, keyVar, secretVar)
+		return Key{}, fmt.Errorf("key %q: both %s and %s are set; keep only one", keyID, keyVar, secretVar)
 	case hasPEM:
 		return privateKey(keyID, keyVar, []byte(pemText))
 	case hasSecret:
 		if secret == "" {
-			return SigningKey{}, fmt.Errorf("key %q: %s is empty", keyID, secretVar)
+			return Key{}, fmt.Errorf("key %q: %s is empty", keyID, secretVar)
 		}
-		return SigningKey{ID: keyID, Secret: []byte(secret)}, nil
+		return Key{ID: keyID, Secret: []byte(secret)}, nil
 	}
-	return SigningKey{}, fmt.Errorf("%w: %q (set %s to a PEM private key or %s to a secret)", ErrKeyNotFound, keyID, keyVar, secretVar)
+	return Key{}, fmt.Errorf("%w: %q (set %s to a PEM private key or %s to a secret)", ErrKeyNotFound, keyID, keyVar, secretVar)
 }
 
-func privateKey(keyID, where string, data []byte) (SigningKey, error) {
+func privateKey(keyID, where string, data []byte) (Key, error) {
 	signer, err := ParsePrivateKeyPEM(data)
 	if err != nil {
-		return SigningKey{}, fmt.Errorf("key %q in %s: %w", keyID, where, err)
+		return Key{}, fmt.Errorf("key %q in %s: %w", keyID, where, err)
 	}
-	return SigningKey{ID: keyID, PrivateKey: signer}, nil
+	return Key{ID: keyID, PrivateKey: signer}, nil
 }
 
 // checkKeyNames refuses a spec file whose distinct key IDs would read the same
 // environment variables.
-func checkKeyNames(src SigningKeySource, specs []TokenSpec) error {
+func checkKeyNames(src KeySource, specs []Spec) error {
 	switch src.(type) {
 	case EnvKeySource, *EnvKeySource:
 	default:
@@ -142,7 +142,7 @@ func checkKeyNames(src SigningKeySource, specs []TokenSpec) error {
 	for _, s := range specs {
 		name := EnvKeyName(s.KeyID)
 		if other, ok := byName[name]; ok && other != s.KeyID {
-			return fmt.Errorf("%w: key IDs %q and %q both read the variables *_%s; rename one", ErrTokenSpec, other, s.KeyID, name)
+			return fmt.Errorf("%w: key IDs %q and %q both read the variables *_%s; rename one", ErrSpec, other, s.KeyID, name)
 		}
 		byName[name] = s.KeyID
 	}

@@ -1,4 +1,4 @@
-package scopedtoken_test
+package mint_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 // TestDefaultAlgorithm: one function names the default algorithm of a
@@ -68,7 +69,7 @@ func (o opaqueSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) (
 	return o.s.Sign(r, digest, opts)
 }
 
-// TestMinterDefaultAlgorithm: a SigningKey without Algorithm signs with
+// TestMinterDefaultAlgorithm: a Key without Algorithm signs with
 // DefaultAlgorithm of its material, and the token passes a verifier bound to
 // that algorithm.
 func TestMinterDefaultAlgorithm(t *testing.T) {
@@ -80,19 +81,19 @@ func TestMinterDefaultAlgorithm(t *testing.T) {
 	require.NoError(t, err)
 	secret := []byte("a-32-byte-secret-for-the-example")
 	for _, tc := range []struct {
-		key  scopedtoken.SigningKey
+		key  mint.Key
 		want string
 	}{
-		{scopedtoken.SigningKey{ID: "k", Secret: secret}, "HS256"},
-		{scopedtoken.SigningKey{ID: "k", PrivateKey: rsaKey}, "RS256"},
-		{scopedtoken.SigningKey{ID: "k", PrivateKey: p521}, "ES512"},
-		{scopedtoken.SigningKey{ID: "k", PrivateKey: edPriv}, "EdDSA"},
-		{scopedtoken.SigningKey{ID: "k", PrivateKey: opaqueSigner{p521}}, "ES512"},
+		{mint.Key{ID: "k", Secret: secret}, "HS256"},
+		{mint.Key{ID: "k", PrivateKey: rsaKey}, "RS256"},
+		{mint.Key{ID: "k", PrivateKey: p521}, "ES512"},
+		{mint.Key{ID: "k", PrivateKey: edPriv}, "EdDSA"},
+		{mint.Key{ID: "k", PrivateKey: opaqueSigner{p521}}, "ES512"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
-			m, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: tc.key})
+			m, err := mint.New(mint.Config{Key: tc.key})
 			require.NoError(t, err)
-			token, err := m.Mint(scopedtoken.Claims{Audience: []string{"/v2/accounts/42/search"}})
+			token, err := m.Mint(mint.Claims{Audience: []string{"/v2/accounts/42/search"}})
 			require.NoError(t, err)
 			vk := scopedtoken.Key{ID: "k", Algorithm: tc.want, Secret: tc.key.Secret}
 			if tc.key.PrivateKey != nil {
@@ -107,31 +108,31 @@ func TestMinterDefaultAlgorithm(t *testing.T) {
 			assert.Equal(t, tc.want, tok.Algorithm())
 		})
 	}
-	_, err = scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k"}})
+	_, err = mint.New(mint.Config{Key: mint.Key{ID: "k"}})
 	assert.ErrorContains(t, err, "no Algorithm given, and none follows from the key (no key)")
 }
 
 // TestMintRefusesCaseTwins: the minter does not make a token whose claims the
 // middleware would refuse for names of one object that fold together.
 func TestMintRefusesCaseTwins(t *testing.T) {
-	m, err := scopedtoken.NewMinter(scopedtoken.MinterConfig{Key: scopedtoken.SigningKey{ID: "k", Secret: []byte("a-32-byte-secret-for-the-example")}})
+	m, err := mint.New(mint.Config{Key: mint.Key{ID: "k", Secret: []byte("a-32-byte-secret-for-the-example")}})
 	require.NoError(t, err)
 	aud := []string{"/v2/accounts/42/search"}
 	for _, tc := range []struct {
 		name   string
-		claims scopedtoken.Claims
+		claims mint.Claims
 	}{
-		{"extra claims", scopedtoken.Claims{Audience: aud, Extra: map[string]any{"role": "user", "ROLE": "admin"}}},
-		{"nested extra claim", scopedtoken.Claims{Audience: aud, Extra: map[string]any{"p": map[string]any{"a": 1, "A": 2}}}},
-		{"Kelvin sign", scopedtoken.Claims{Audience: aud, Extra: map[string]any{"k": 1, "\u212a": 2}}},
-		{"query names", scopedtoken.Claims{Audience: aud, Query: map[string][]string{"page": {"1"}, "Page": {"2"}}}},
+		{"extra claims", mint.Claims{Audience: aud, Extra: map[string]any{"role": "user", "ROLE": "admin"}}},
+		{"nested extra claim", mint.Claims{Audience: aud, Extra: map[string]any{"p": map[string]any{"a": 1, "A": 2}}}},
+		{"Kelvin sign", mint.Claims{Audience: aud, Extra: map[string]any{"k": 1, "\u212a": 2}}},
+		{"query names", mint.Claims{Audience: aud, Query: map[string][]string{"page": {"1"}, "Page": {"2"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := m.Mint(tc.claims)
-			require.ErrorIs(t, err, scopedtoken.ErrMint)
+			require.ErrorIs(t, err, mint.ErrMint)
 			assert.Contains(t, err.Error(), "would be refused")
 		})
 	}
-	_, err = m.Mint(scopedtoken.Claims{Audience: aud, Extra: map[string]any{"role": "user", "p": map[string]any{"a": 1}}})
+	_, err = m.Mint(mint.Claims{Audience: aud, Extra: map[string]any{"role": "user", "p": map[string]any{"a": 1}}})
 	assert.NoError(t, err, "distinct names mint as before")
 }

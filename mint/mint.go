@@ -1,4 +1,4 @@
-package scopedtoken
+package mint
 
 import (
 	"context"
@@ -13,15 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/internal/jwssign"
+	"github.com/scopedtoken/scopedtoken/internal/rules"
 )
 
-// SigningKey is a key that mints tokens: its kid, its one algorithm and either
+// Key is a key that mints tokens: its kid, its one algorithm and either
 // an HMAC secret (HS*) or a private key (RS*, PS*, ES*, EdDSA, Ed25519).
-type SigningKey struct {
+type Key struct {
 	ID string
 	// Algorithm is the one algorithm the key signs with. Empty means
-	// DefaultAlgorithm of the key: HS256 for a secret, RS256 for RSA,
+	// scopedtoken.DefaultAlgorithm of the key: HS256 for a secret, RS256 for RSA,
 	// ES256/ES384/ES512 by curve, EdDSA for Ed25519 (name Ed25519 to sign
 	// with the RFC 9864 algorithm).
 	Algorithm  string
@@ -29,17 +31,18 @@ type SigningKey struct {
 	PrivateKey crypto.Signer // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
 }
 
-// MinterConfig configures a Minter. Only Key is required.
-type MinterConfig struct {
-	Key SigningKey
+// Config configures a Minter. Only Key is required.
+type Config struct {
+	Key Key
 	// Lifetime is the default time from minting to exp. Default 5 minutes.
 	Lifetime time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 	// Verify, when set, checks every minted token with this middleware (at
-	// the path of its first aud entry) before Mint returns it, so a token
+	// the path of its first aud entry, with Middleware.VerifyUnused so that a
+	// single-use token is not used up) before Mint returns it, so a token
 	// that the API would refuse is never handed out.
-	Verify *Middleware
+	Verify *scopedtoken.Middleware
 }
 
 // DefaultLifetime is the default lifetime of a minted token.
@@ -56,7 +59,7 @@ type Claims struct {
 	// already expired token (for tests).
 	ExpiresIn time.Duration
 	// NoExpiry mints a token without exp; only a middleware configured with
-	// AllowMissingExp accepts it.
+	// scopedtoken.Config.AllowMissingExp accepts it.
 	NoExpiry bool
 	// NotBefore sets nbf when not zero.
 	NotBefore           time.Time
@@ -64,74 +67,49 @@ type Claims struct {
 	// Extra holds any other claims. It may not repeat a registered name.
 	Extra map[string]any
 	// Once mints a single-use token (the "once" claim, docs/revocation.md):
-	// a middleware with Config.Revocations accepts it once in the whole
+	// a middleware with scopedtoken.Config.Revocations accepts it once in the whole
 	// fleet. It gets a random jti when ID is empty, and needs an expiry.
 	Once bool
 }
 
 // Minter mints tokens with one key. It is safe for concurrent use.
 type Minter struct {
-	key      SigningKey
-	spec     *algSpec
+	key      Key
 	lifetime time.Duration
 	now      func() time.Time
-	verifier *Middleware
+	verifier *scopedtoken.Middleware
 	header   string // encoded, precomputed: it never changes
 }
 
 // ErrMint is wrapped by every minting error.
-var ErrMint = errors.New("scopedtoken: cannot mint")
+var ErrMint = errors.New("mint: cannot mint")
 
-// NewMinter checks the key and builds a Minter. A key without an Algorithm
-// takes DefaultAlgorithm of its secret or private key. The key must fit its
-// algorithm exactly: a secret of at least the hash length for HS*, an RSA key
+// New checks the key and builds a Minter. A key without an Algorithm takes
+// scopedtoken.DefaultAlgorithm of its secret or private key. The key must fit
+// its algorithm exactly, as scopedtoken.NewVerificationKey requires of a
+// verification key: a secret of at least the hash length for HS*, an RSA key
 // of 2048 bits or more for RS*/PS*, the matching curve for ES*, an Ed25519
 // key for EdDSA and for its RFC 9864 name Ed25519. Errors name the mismatch
 // and never include key material.
-func NewMinter(cfg MinterConfig) (*Minter, error) {
+func New(cfg Config) (*Minter, error) {
 	k := cfg.Key
 	if k.ID == "" {
 		return nil, fmt.Errorf("%w: the key has no ID (kid)", ErrMint)
 	}
-	if k.Algorithm == "" {
-		if k.PrivateKey != nil {
-			k.Algorithm = DefaultAlgorithm(k.PrivateKey)
-		} else {
-			k.Algorithm = DefaultAlgorithm(k.Secret)
-		}
-		if k.Algorithm == "" {
-			return nil, fmt.Errorf("%w: no Algorithm given, and none follows from the key (%s)", ErrMint, keyKind(k.PrivateKey))
-		}
+	alg, err := rules.SigningAlgorithm(k.Algorithm, k.Secret, k.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMint, err)
 	}
-	spec, ok := algSpecs[k.Algorithm]
-	if !ok {
-		return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrMint, k.Algorithm)
-	}
-	if spec.family == familyHMAC {
-		switch {
-		case k.PrivateKey != nil:
-			return nil, fmt.Errorf("%w: %s takes a secret, but a private %s was given", ErrMint, k.Algorithm, keyKind(k.PrivateKey))
-		case len(k.Secret) < spec.minKey:
-			return nil, fmt.Errorf("%w: %s secret is %d bytes; at least %d are required", ErrMint, k.Algorithm, len(k.Secret), spec.minKey)
-		}
+	k.Algorithm = alg
+	if k.PrivateKey == nil {
 		k.Secret = append([]byte(nil), k.Secret...)
-	} else {
-		switch {
-		case len(k.Secret) != 0:
-			return nil, fmt.Errorf("%w: %s needs a private key, but a secret was given", ErrMint, k.Algorithm)
-		case k.PrivateKey == nil:
-			return nil, fmt.Errorf("%w: %s needs a private key", ErrMint, k.Algorithm)
-		}
-		if err := checkPublicKey(spec, k.PrivateKey.Public()); err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrMint, err)
-		}
 	}
 	header, _ := json.Marshal(struct {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 		Typ string `json:"typ"`
 	}{k.Algorithm, k.ID, "JWT"})
-	m := &Minter{key: k, spec: spec, lifetime: cfg.Lifetime, now: cfg.Now, verifier: cfg.Verify,
+	m := &Minter{key: k, lifetime: cfg.Lifetime, now: cfg.Now, verifier: cfg.Verify,
 		header: base64.RawURLEncoding.EncodeToString(header)}
 	if m.lifetime <= 0 {
 		m.lifetime = DefaultLifetime
@@ -142,7 +120,7 @@ func NewMinter(cfg MinterConfig) (*Minter, error) {
 	return m, nil
 }
 
-// Mint returns a signed token for c. With MinterConfig.Verify set, the token is
+// Mint returns a signed token for c. With Config.Verify set, the token is
 // first checked by that middleware and its error returned instead.
 func (m *Minter) Mint(c Claims) (string, error) {
 	payload, err := m.payload(c)
@@ -156,14 +134,12 @@ func (m *Minter) Mint(c Claims) (string, error) {
 	}
 	token := input + "." + base64.RawURLEncoding.EncodeToString(sig)
 	if m.verifier != nil {
-		if _, err := m.verifier.verifyPath(context.Background(), token, c.Audience[0], false); err != nil {
+		if _, err := m.verifier.VerifyUnused(context.Background(), token, c.Audience[0]); err != nil {
 			return "", fmt.Errorf("%w: the minted token does not verify: %w", ErrMint, err)
 		}
 	}
 	return token, nil
 }
-
-var registeredClaims = map[string]bool{"aud": true, "exp": true, "nbf": true, "iat": true, "query": true, "iss": true, "sub": true, "jti": true, SingleUseClaim: true}
 
 func (m *Minter) payload(c Claims) ([]byte, error) {
 	if len(c.Audience) == 0 {
@@ -171,7 +147,7 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 	}
 	claims := make(map[string]any, len(c.Extra)+8)
 	for name, v := range c.Extra {
-		if registeredClaims[name] || foldsTo([]byte(name), claimNames) {
+		if rules.RegisteredClaim(name) {
 			return nil, fmt.Errorf("%w: extra claim %q repeats a registered claim; use its field", ErrMint, name)
 		}
 		claims[name] = v
@@ -197,7 +173,7 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 		if c.NoExpiry {
 			return nil, fmt.Errorf("%w: a single-use token needs an expiry", ErrMint)
 		}
-		claims[SingleUseClaim] = true
+		claims[scopedtoken.SingleUseClaim] = true
 		if c.ID == "" {
 			c.ID = randomID()
 		}
@@ -233,10 +209,8 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 	// The middleware refuses claims in which one object has two names that
 	// fold together (role and ROLE in Extra, or in a nested value), so such a
 	// token is not minted at all: the same strict scanner reads it here.
-	s := scanner{data: payload}
-	s.skipValue()
-	if e := jsonResult(&s); e != nil {
-		return nil, fmt.Errorf("%w: the claims would be refused: %s", ErrMint, e.Message)
+	if err := rules.CheckClaims(payload); err != nil {
+		return nil, fmt.Errorf("%w: the claims would be refused: %w", ErrMint, err)
 	}
 	return payload, nil
 }
@@ -263,7 +237,7 @@ func TokenURL(base, token string) (string, error) {
 	}
 	var kept []string
 	for pair := range strings.SplitSeq(u.RawQuery, "&") {
-		if name, _, _ := strings.Cut(pair, "="); pair != "" && !unescapedEquals(name, "jwt") {
+		if name, _, _ := strings.Cut(pair, "="); pair != "" && !rules.QueryNameIs(name, "jwt") {
 			kept = append(kept, pair)
 		}
 	}
