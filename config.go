@@ -13,157 +13,105 @@ import (
 )
 
 // Config configures the middleware. Only Keys is required; every other field's
-// zero value means the documented default.
+// zero value means its default. docs/configuration.md explains every field at
+// length.
 type Config struct {
-	// Keys finds verification keys by kid. Required. See StaticKeys,
-	// CombineKeys, and package github.com/scopedtoken/scopedtoken/jwks for
-	// keys fetched from a JWKS URL.
+	// Keys finds verification keys by kid: StaticKeys, CombineKeys, a set of
+	// package github.com/scopedtoken/scopedtoken/jwks or your own. Default:
+	// none, it is required.
 	Keys KeySet
-	// Now returns the current time. Default time.Now.
+	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
-	// Leeway is the clock skew allowed on exp, nbf and iat. 0 means the
-	// default of 30 seconds; a negative value means none.
+	// Leeway is the clock skew allowed on exp, nbf and iat; a negative value
+	// allows none. Default: 30 seconds (DefaultLeeway).
 	Leeway time.Duration
 	// MaxLifetime, when positive, refuses tokens whose exp lies further ahead
-	// than now + MaxLifetime (+ Leeway). Default 0: no limit.
+	// than now + MaxLifetime + Leeway. Default: 0, no limit.
 	MaxLifetime time.Duration
-	// AllowMissingExp accepts tokens without exp. Default false: exp is
-	// required, since a token without it never expires.
+	// AllowMissingExp accepts tokens without exp, which never expire.
+	// Default: false.
 	AllowMissingExp bool
-	// AllowMeWithoutBusiness accepts a request whose path names the
-	// business "me" when the token's key has no business (Key.BusinessID and
-	// jwks.Config.BusinessID empty): Token.BusinessID() is then "", and the
-	// API must itself decide who "me" is (the caller, resolved elsewhere).
-	// Default false: such a request is refused (403, me_without_business),
-	// so that no handler reads an empty business as if it were one. A path
-	// that names its business works with such a key either way.
+	// AllowMeWithoutBusiness accepts a path that names the business "me" when
+	// the token's key has none: Token.BusinessID() is then "" and the API
+	// must decide itself who "me" is. Default: false, such a request is
+	// refused (403 me_without_business).
 	AllowMeWithoutBusiness bool
 	// Prefix is the path prefix of every aud entry and of the request paths
-	// they cover. It must start and end with '/'. Default "/v2/accounts/".
+	// they cover; it starts and ends with '/'. Default: "/v2/accounts/"
+	// (DefaultPrefix).
 	Prefix string
-	// MaxTokenBytes refuses longer tokens before any parsing. Default 8192.
-	// Whatever it is, the protected header, which is read before the
-	// signature is checked, may have at most MaxHeaderBytes bytes and
-	// MaxHeaderValues JSON values; the claims are read only once the
-	// signature has verified.
+	// MaxTokenBytes refuses longer tokens before any parsing; the header
+	// has its own bounds, MaxHeaderBytes and MaxHeaderValues. Default: 8192.
 	MaxTokenBytes int
-	// MaxQueryParams is the most parameters a query claim may bind. Default
-	// 16, at most 64.
+	// MaxQueryParams is the most parameters a query claim may bind, at most
+	// 64. Default: 16.
 	MaxQueryParams int
 	// MaxQueryValues is the most values a query claim may hold in all.
-	// Default 64.
+	// Default: 64.
 	MaxQueryValues int
-	// QueryMode says how the query claim is bound to the request. Default
-	// QueryOverride: the token wins.
+	// QueryMode says how the query claim is bound to the request. Default:
+	// QueryOverride, the token wins.
 	QueryMode QueryMode
-	// CacheSize is the number of verified tokens cached: the cache holds that
-	// many distinct tokens when their bytes fit CacheMaxBytes. While it has
-	// room, every verified token is cached; once it is full, a new token is
-	// cached (in place of a random entry) only when it is presented a second
-	// time, so that a flood of tokens used once cannot push out the tokens in
-	// use. 0 means the default of 10000; a negative value turns the cache off.
+	// CacheSize is the number of verified tokens cached; a negative value
+	// turns the cache off. Once it is full, a new token is cached only when
+	// it is presented a second time. Default: 10000.
 	CacheSize int
-	// CacheMaxBytes bounds the heap the cache holds, counted as the Go
-	// allocator rounds it. An entry costs its token, its decoded payload
-	// (about three quarters of the token; the strings read out of the claims
-	// share it, unless they hold JSON escapes), the query claim's URL
-	// encoding, arrays once there is more than one aud entry or more than
-	// two query values, an index of the query claim's names (each name's
-	// case-folded form, and a map above four names) and
-	// about 550 bytes of fixed overhead: about 1,050 bytes for a token with
-	// one aud and a one-value query claim (250 characters), 2,500 for one of
-	// 650 characters with four aud entries, iss, sub, jti and a query claim
-	// of nine values. With Revocations set, an entry also keeps what the
-	// checks need: 200 to 300 bytes more. Default 32 MiB: room for the
-	// default CacheSize of such rich tokens.
+	// CacheMaxBytes bounds the heap the cache holds, as the Go allocator
+	// counts it: about 1 to 2.5 KiB a token (docs/configuration.md). Default:
+	// 32 MiB.
 	CacheMaxBytes int
 	// TokenQueryParam, when set (for example "jwt"), also accepts the token
-	// from that query parameter, as emailed links carry it. The parameter is
-	// removed from the URL that the next handler sees. Default "": off.
+	// from that query parameter, which the next handler's URL no longer
+	// holds. Default: "", off.
 	TokenQueryParam string
-	// TokenCookie, when set, also accepts the token from that cookie.
-	// Default "": off. A browser sends cookies with cross-site requests too,
-	// so a cookie token on a cross-origin request with an unsafe method, or
-	// on a cross-origin WebSocket handshake, is refused (see
-	// CrossOriginProtection); set the cookie SameSite=Strict or Lax as well.
+	// TokenCookie, when set, also accepts the token from that cookie, checked
+	// by CrossOriginProtection; set the cookie SameSite=Strict or Lax as
+	// well. Default: "", off.
 	TokenCookie string
-	// CrossOriginProtection decides which requests carrying a TokenCookie
-	// token are cross-site request forgeries: a request it rejects (an
-	// unsafe method, such as POST, from another origin, by Sec-Fetch-Site or
-	// Origin) is refused with 403, reason cross_origin. A WebSocket
-	// handshake (a GET with Upgrade: websocket or Sec-Fetch-Mode: websocket),
-	// whose answer another origin can read, is checked as if it were a POST,
-	// so that a bypass pattern naming a method matches it only if it names
-	// POST. Tokens from the Authorization header or the query are not
-	// checked: a browser never adds them by itself. Default nil:
-	// http.NewCrossOriginProtection(), no trusted origins. Set your own to
-	// trust other origins.
+	// CrossOriginProtection decides which requests carrying a TokenCookie or
+	// TokenSources token are cross-site forgeries, refused with 403
+	// cross_origin: unsafe methods, and WebSocket handshakes checked as POST
+	// (docs/configuration.md). Default: nil, http.NewCrossOriginProtection()
+	// with no trusted origins.
 	CrossOriginProtection *http.CrossOriginProtection
-	// AllowCrossOriginCookie turns the CrossOriginProtection check off, for
-	// an API that defends against cross-site request forgery itself.
-	// Default false.
+	// AllowCrossOriginCookie turns the CrossOriginProtection check off, for an
+	// API that defends against cross-site request forgery itself. Default:
+	// false.
 	AllowCrossOriginCookie bool
 	// TokenSources are more places where a request may carry the token, such
-	// as WebSocketProtocol, for clients that can set neither the
-	// Authorization header nor a cookie. They are asked in order after the
-	// header, TokenQueryParam and TokenCookie; as there, a token found in more
-	// than one place (or twice by one source) is a malformed request (400,
-	// multiple_tokens). A token a source finds is checked by
-	// CrossOriginProtection like a cookie token (unsafe methods and WebSocket
-	// handshakes), since the middleware cannot know whether a browser sends
-	// it by itself; except that a WebSocketProtocol token, which the page
-	// itself offers, is checked on unsafe methods only, so that a handshake
-	// (GET) from another origin passes it. Default nil: none.
+	// as WebSocketProtocol, asked after the header, TokenQueryParam and
+	// TokenCookie; a token found twice is refused (400 multiple_tokens).
+	// Default: nil, none.
 	TokenSources []TokenSource
 	// CredentialsOptional lets a request that carries no token at all reach
-	// the next handler, with no token in its context (FromContext returns
-	// false): for an API that also serves anonymous callers. A request that
-	// carries one, valid or not, is checked as always, and malformed
-	// credentials are still refused (400). An Authorization header with
-	// another scheme than Bearer counts as no token, as it always does, and
-	// reaches the next handler as sent. Default false: a token is required.
+	// the next handler, with none in its context; a token that is present is
+	// checked as always. Default: false, a token is required.
 	CredentialsOptional bool
-	// Check, when set, is the API's own rule on top of the built-in ones. It
-	// runs only for a request whose token passed every built-in check, just
-	// before the next handler, with the request as that handler will see it
-	// and its token (the one FromContext returns); never for a refused
-	// request, nor for one without a token (CredentialsOptional). For a
-	// single-use token it runs before the use is recorded, so a replay of a
-	// used link can reach it once per instance before it is refused with
-	// ErrTokenUsed (docs/revocation.md, "Single use and Check"). A nil
-	// error lets the request through. An *Error refuses it as that error: one
-	// of the package's reasons (say ErrAudienceMismatch), or one of your own,
-	// &Error{Reason: "read_only", Message: "..."}, answered as 403
-	// insufficient_scope with your reason and message (which must then be
-	// safe to show). Any other error refuses it with ErrCheckFailed (403,
-	// insufficient_scope, check_failed), its text never sent to the client
-	// but reachable with errors.Unwrap in the ErrorHandler and OnDecision.
-	// Default nil.
+	// Check is the API's own rule, run once every built-in check has passed,
+	// on the request and token that the next handler sees. A nil error lets
+	// the request through, an *Error refuses it as that error, and any other
+	// error as ErrCheckFailed, whose text is never sent
+	// (docs/configuration.md). Default: nil.
 	Check func(r *http.Request, t *Token) error
-	// AllowPreflight lets real CORS preflight requests (OPTIONS with one
-	// non-empty Origin and one valid Access-Control-Request-Method) through
-	// without a token or a path check, so that a CORS handler behind the
-	// middleware can answer them. The handler behind then sees requests
-	// without a token (FromContext returns false) and must answer them
-	// without serving data. Prefer CORS in front of the middleware, which
-	// needs no pass-through. Default false.
+	// AllowPreflight lets real CORS preflight requests through without a
+	// token or a path check, for a CORS handler behind the middleware, which
+	// must then serve them no data. Default: false.
 	AllowPreflight bool
-	// Realm is the realm of the WWW-Authenticate challenge. Default "api".
+	// Realm is the realm of the WWW-Authenticate challenge, printable ASCII.
+	// Default: "api".
 	Realm string
-	// RetryAfter is the Retry-After of a 503 when keys cannot be fetched.
-	// Default 10 seconds.
+	// RetryAfter is the Retry-After of a 503. Default: 10 seconds.
 	RetryAfter time.Duration
-	// ErrorHandler writes refusals. Default (*Middleware).WriteError. It
-	// receives an *Error; it must not call the next handler.
+	// ErrorHandler writes refusals. It receives an *Error and must not call
+	// the next handler. Default: (*Middleware).WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// OnDecision, when set, is called once per request with the decision, for
-	// logging and metrics. It receives no token, key or secret. Default nil.
+	// logging and metrics; it receives no token, key or secret. Default: nil.
 	OnDecision func(Decision)
-	// Revocations, when set, refuses revoked and cut-off tokens (401
-	// revoked) and lets a single-use token through once in every instance
-	// that shares it (401 token_used; 503 while the store cannot be
-	// reached). See docs/revocation.md. Default nil: nothing is revoked,
-	// and single-use tokens are refused (401 single_use_unsupported).
+	// Revocations, when set, refuses revoked and cut-off tokens and lets a
+	// single-use token through once in every instance that shares it
+	// (docs/revocation.md). Default: nil, nothing is revoked and single-use
+	// tokens are refused (401 single_use_unsupported).
 	Revocations Revocations
 }
 
