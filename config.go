@@ -89,9 +89,9 @@ type Config struct {
 	CredentialsOptional bool
 	// Check is the API's own rule, run once every built-in check has passed,
 	// on the request and token that the next handler sees. A nil error lets
-	// the request through, an *Error refuses it as that error, and any other
-	// error as ErrCheckFailed, whose text is never sent
-	// (docs/configuration.md). Default: nil.
+	// the request through, an *Error refuses it as that error (NewError makes
+	// one of your own), and any other error as ErrCheckFailed, whose text is
+	// never sent (docs/configuration.md). Default: nil.
 	Check func(r *http.Request, t *Token) error
 	// AllowPreflight lets real CORS preflight requests through without a
 	// token or a path check, for a CORS handler behind the middleware, which

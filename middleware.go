@@ -197,7 +197,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 
 func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, kid string, cached bool, start time.Time) {
 	if m.onDecision != nil {
-		m.onDecision(Decision{Status: e.Status(), Reason: e.Reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e,
+		m.onDecision(Decision{Status: e.Status(), Reason: e.reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e,
 			Duration: time.Since(start)})
 	}
 	m.errorHandler(w, r, e)

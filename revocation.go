@@ -166,7 +166,7 @@ func TokenRevocation(token string) (Revocation, error) {
 		return Revocation{}, errors.New("scopedtoken: a part of the token is not unpadded base64url")
 	}
 	if _, _, e := parseHeader(h, nil); e != nil {
-		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", e.Reason)
+		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", e.reason)
 	}
 	claimsJSON, err := strictB64.DecodeString(payload)
 	if err != nil {

@@ -329,7 +329,7 @@ func TestRevocationReasonsDocumented(t *testing.T) {
 	for _, e := range []*Error{ErrRevoked, ErrTokenUsed, ErrSingleUseUnsupported} {
 		assert.ErrorIs(t, e, ErrInvalidToken)
 		assert.Equal(t, http.StatusUnauthorized, e.Status())
-		assert.True(t, strings.HasPrefix(e.Error(), "scopedtoken: "+e.Reason))
+		assert.True(t, strings.HasPrefix(e.Error(), "scopedtoken: "+e.Reason()))
 	}
 	assert.Equal(t, http.StatusServiceUnavailable, errRevocationsUnavailable.Status())
 	assert.Equal(t, "temporarily_unavailable", errRevocationsUnavailable.oauthCode())

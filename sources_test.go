@@ -71,8 +71,11 @@ func TestCustomTokenSources(t *testing.T) {
 		{name: "malformed: a package reason", config: func(c *Config) { c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: ErrMultipleTokens}} },
 			headers: []string{"X-Token", "malformed"}, code: http.StatusBadRequest, reason: "multiple_tokens"},
 		{name: "malformed: an error of the user's own", config: func(c *Config) {
-			c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: &Error{Reason: "bad_x_token", Message: "X-Token is not a token."}}}
+			c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: NewError(ErrInvalidRequest, "bad_x_token", "X-Token is not a token.")}}
 		}, headers: []string{"X-Token", "malformed"}, code: http.StatusBadRequest, reason: "bad_x_token"},
+		{name: "malformed: a zero Error", config: func(c *Config) {
+			c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: &Error{}}}
+		}, headers: []string{"X-Token", "malformed"}, code: http.StatusBadRequest, reason: "bad_credentials"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
