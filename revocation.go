@@ -19,9 +19,10 @@ import (
 const SingleUseClaim = "once"
 
 // Revocations is the revocation state that every instance of a service
-// shares (docs/revocation.md). NewMemoryRevocations keeps it in one process;
-// the redisstore module shares it through Redis. Implementations must be safe
-// for concurrent use.
+// shares (docs/revocation.md), as the middleware reads it: Config.Revocations
+// takes it. A store also writes it (RevocationStore): NewMemoryRevocations
+// keeps it in one process; the redisstore module shares it through Redis.
+// Implementations must be safe for concurrent use.
 type Revocations interface {
 	// Revoked reports whether the token that c describes was revoked by its
 	// ID or hash, or was issued before a cutoff of one of its businesses, its
@@ -40,6 +41,15 @@ type Revocations interface {
 	// when the key was used before, and any other error when it cannot tell
 	// (the request is then refused with 503: a replay cannot be ruled out).
 	Use(ctx context.Context, key string, until time.Time) error
+}
+
+// RevocationStore is the revocation state as a store holds it: what the
+// middleware reads (Revocations) and the writing side, which the middleware
+// never calls, for the code that revokes tokens (an admin endpoint, the
+// scopedtoken command's revoke). MemoryRevocations and the redisstore
+// module's Store implement it.
+type RevocationStore interface {
+	Revocations
 	// Revoke records r and makes it visible to Revoked on every instance.
 	Revoke(ctx context.Context, r Revocation) error
 }

@@ -61,7 +61,7 @@ func newStore(t testing.TB, addr, prefix string, logs *syncBuffer, edit ...func(
 
 func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.Revocations, scopedtoken.Revocations) {
+	scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.RevocationStore, scopedtoken.RevocationStore) {
 		prefix := redistest.UniquePrefix()
 		return newStore(t, srv.Addr(), prefix, nil), newStore(t, srv.Addr(), prefix, nil)
 	})
