@@ -12,10 +12,11 @@ func (m *Middleware) runCheck(r *http.Request, t *Token) *Error {
 	if m.check == nil {
 		return nil // inlined into the request path
 	}
-	return m.callCheck(r, t)
+	return m.runCheckSlow(r, t)
 }
 
-func (m *Middleware) callCheck(r *http.Request, t *Token) *Error {
+// runCheckSlow is runCheck's call of Config.Check.
+func (m *Middleware) runCheckSlow(r *http.Request, t *Token) *Error {
 	if err := m.check(r, t); err != nil {
 		return adoptError(err, ErrCheckFailed)
 	}

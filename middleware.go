@@ -110,10 +110,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	ctx := r.Context()
-	if src != fromHeader && m.cache != nil { // a header token was looked up by extract
-		hit = m.cache.get(token)
+	if src != fromHeader { // a header token was looked up by extract
+		hit = m.cacheHit(token)
 	}
-	v, kid, cached, e := m.verifyHit(ctx, token, hit)
+	v, kid, cached, e := m.verify(ctx, token, hit)
 	if e == nil {
 		e = m.checkRevocation(v, token)
 	}
@@ -126,7 +126,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	path, checked := requestPath(r.URL)
-	entry, e := m.authorizeChecked(v, path, checked)
+	entry, e := m.authorize(v, path, checked)
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
 		return
@@ -143,7 +143,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			u = r2.URL
 			var uchecked bool
 			if upath, uchecked = requestPath(u); upath != path {
-				if entry, e = m.authorizeChecked(v, upath, uchecked); e != nil {
+				if entry, e = m.authorize(v, upath, uchecked); e != nil {
 					m.refuse(w, r, e, kid, cached, start)
 					return
 				}
@@ -225,14 +225,14 @@ func (m *Middleware) VerifyUnused(ctx context.Context, token, path string) (*Tok
 
 // verifyPath is Verify (use) or VerifyUnused (!use).
 func (m *Middleware) verifyPath(ctx context.Context, token, path string, use bool) (*Token, error) {
-	v, _, _, e := m.verify(ctx, token)
+	v, _, _, e := m.verify(ctx, token, m.cacheHit(token))
 	if e == nil {
 		e = m.checkRevocation(v, token)
 	}
 	if e != nil {
 		return nil, e
 	}
-	entry, e := m.authorize(v, path)
+	entry, e := m.authorize(v, path, false)
 	if e == nil && use {
 		e = m.useOnce(ctx, v)
 	}
@@ -247,13 +247,9 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 // business and Config.AllowMeWithoutBusiness is off (the request would reach
 // the handler with an empty Token.BusinessID()). It returns the covering
 // entry's index, which the request's Token keeps (see Token.BusinessID).
-func (m *Middleware) authorize(v *verified, path string) (int, *Error) {
-	return m.authorizeChecked(v, path, false)
-}
-
-// authorizeChecked is authorize for a path that, when checked is set,
-// checkPlainPath has accepted (so that checkPath would).
-func (m *Middleware) authorizeChecked(v *verified, path string, checked bool) (int, *Error) {
+// checked says that checkPlainPath has accepted path already (so that
+// checkPath would).
+func (m *Middleware) authorize(v *verified, path string, checked bool) (int, *Error) {
 	if !checked && !checkPath(path) {
 		return -1, ErrBadPath
 	}
@@ -267,20 +263,20 @@ func (m *Middleware) authorizeChecked(v *verified, path string, checked bool) (i
 	return entry, nil
 }
 
-// verify returns the verified token, from the cache when a still-valid entry
-// exists. A cache hit still checks the clock and that the key that verified it
-// is still the set's key for its kid.
-func (m *Middleware) verify(ctx context.Context, token string) (v *verified, kid string, cached bool, e *Error) {
-	var hit *verified
-	if m.cache != nil {
-		hit = m.cache.get(token)
+// cacheHit returns the cache's entry for token; nil when there is none or no
+// cache.
+func (m *Middleware) cacheHit(token string) *verified {
+	if m.cache == nil {
+		return nil
 	}
-	return m.verifyHit(ctx, token, hit)
+	return m.cache.get(token)
 }
 
-// verifyHit is verify once the cache was asked: hit is its entry for token,
-// or nil.
-func (m *Middleware) verifyHit(ctx context.Context, token string, hit *verified) (v *verified, kid string, cached bool, e *Error) {
+// verify returns the verified token, from hit when it is not nil: the
+// cache's entry for token (see cacheHit), asked by the caller, which for a
+// header token has asked it already. A cache hit still checks the clock and
+// that the key that verified it is still the set's key for its kid.
+func (m *Middleware) verify(ctx context.Context, token string, hit *verified) (v *verified, kid string, cached bool, e *Error) {
 	now := m.now()
 	if hit != nil {
 		if m.staticKeys || m.keyStillServes(ctx, hit.key) {

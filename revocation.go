@@ -297,10 +297,12 @@ func (m *Middleware) checkRevocation(v *verified, token string) *Error {
 	if !v.once && m.revocations == nil {
 		return nil // the usual case, small enough to be inlined into the request path
 	}
-	return m.checkRevocationSet(v, token)
+	return m.checkRevocationSlow(v, token)
 }
 
-func (m *Middleware) checkRevocationSet(v *verified, token string) *Error {
+// checkRevocationSlow is checkRevocation for a single-use token or with
+// Config.Revocations set.
+func (m *Middleware) checkRevocationSlow(v *verified, token string) *Error {
 	if v.once && !v.exp.set {
 		return ErrMissingExp // a used-token record could never be forgotten
 	}
@@ -340,10 +342,11 @@ func (m *Middleware) useOnce(ctx context.Context, v *verified) *Error {
 	if !v.once {
 		return nil // inlined into the request path
 	}
-	return m.use(ctx, v)
+	return m.useOnceSlow(ctx, v)
 }
 
-func (m *Middleware) use(ctx context.Context, v *verified) *Error {
+// useOnceSlow records the use of the single-use token v in the store.
+func (m *Middleware) useOnceSlow(ctx context.Context, v *verified) *Error {
 	ri := v.rev.Load()
 	last := v.exp.time().Add(m.leeway) // the token is accepted while now is before it
 	err := m.revocations.Use(ctx, ri.useKey, useRecordUntil(last))

@@ -347,7 +347,7 @@ func BenchmarkCheckRevocationHit(b *testing.B) {
 	}
 	m := newTestMiddleware(b, func(c *Config) { c.Revocations = store })
 	tok := hsToken(b, revClaims(map[string]any{"jti": "bench", "sub": "bench-user"}))
-	v, _, _, e := m.verify(b.Context(), tok)
+	v, _, _, e := m.verify(b.Context(), tok, m.cacheHit(tok))
 	if e != nil {
 		b.Fatal(e)
 	}
