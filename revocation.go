@@ -69,23 +69,38 @@ const (
 
 var revocationKindNames = [...]string{RevokeID: "jti", RevokeHash: "sha256", CutoffBusiness: "business", CutoffSubject: "subject", CutoffKey: "kid"}
 
+// valid reports whether k is one of the kinds above.
+func (k RevocationKind) valid() bool { return k >= RevokeID && k <= CutoffKey }
+
 // String returns the kind's stable name: jti, sha256, business, subject or
 // kid. Stores use it in their keys.
 func (k RevocationKind) String() string {
-	if k < RevokeID || k > CutoffKey {
+	if !k.valid() {
 		return fmt.Sprintf("RevocationKind(%d)", int(k))
 	}
 	return revocationKindNames[k]
 }
 
-// ParseRevocationKind returns the kind whose String is name.
-func ParseRevocationKind(name string) (RevocationKind, bool) {
-	for k := RevokeID; k <= CutoffKey; k++ {
-		if revocationKindNames[k] == name {
-			return k, true
+// MarshalText returns the kind's String; an unknown kind is an error, so that
+// no store or JSON document records a name UnmarshalText would refuse.
+func (k RevocationKind) MarshalText() ([]byte, error) {
+	if !k.valid() {
+		return nil, fmt.Errorf("scopedtoken: unknown revocation kind %d", int(k))
+	}
+	return []byte(revocationKindNames[k]), nil
+}
+
+// UnmarshalText sets k to the kind whose String is text, exactly (jti,
+// sha256, business, subject or kid): a RevocationKind reads itself with
+// encoding/json and flag.TextVar, and stores read their keys with it.
+func (k *RevocationKind) UnmarshalText(text []byte) error {
+	for kind := RevokeID; kind <= CutoffKey; kind++ {
+		if revocationKindNames[kind] == string(text) {
+			*k = kind
+			return nil
 		}
 	}
-	return 0, false
+	return fmt.Errorf("scopedtoken: unknown revocation kind %q", text)
 }
 
 // IsCutoff reports whether the kind cuts off every token issued before a time
@@ -111,9 +126,10 @@ type Revocation struct {
 // that the middleware accepts must be revocable as it is (docs/revocation.md),
 // so stores hold values as opaque bytes and whoever prints one quotes it.
 func (r Revocation) Validate() error {
+	if _, err := r.Kind.MarshalText(); err != nil {
+		return err // an unknown kind
+	}
 	switch {
-	case r.Kind < RevokeID || r.Kind > CutoffKey:
-		return fmt.Errorf("scopedtoken: unknown revocation kind %d", int(r.Kind))
 	case r.Value == "":
 		return fmt.Errorf("scopedtoken: a %s revocation needs a value", r.Kind)
 	case !r.Kind.IsCutoff() && !r.IssuedBefore.IsZero():
@@ -368,16 +384,16 @@ func (m *Middleware) useOnceSlow(ctx context.Context, v *verified) *Error {
 	return errRevocationsUnavailable.withCause(err)
 }
 
-// SingleUseRecordMargin is how long a single-use record outlives the last
+// singleUseRecordMargin is how long a single-use record outlives the last
 // moment its token can be accepted (exp plus the leeway): room for the
 // clocks of instances, and of Redis, to disagree (docs/revocation.md).
-const SingleUseRecordMargin = time.Minute
+const singleUseRecordMargin = time.Minute
 
 // useRecordUntil is when the record of a single-use token accepted until
-// last may be forgotten: SingleUseRecordMargin later, rounded up to the
+// last may be forgotten: singleUseRecordMargin later, rounded up to the
 // second.
 func useRecordUntil(last time.Time) time.Time {
-	t := last.Add(SingleUseRecordMargin)
+	t := last.Add(singleUseRecordMargin)
 	if r := t.Truncate(time.Second); r.Before(t) {
 		return r.Add(time.Second)
 	}

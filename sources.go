@@ -39,17 +39,6 @@ type TokenSource interface {
 	WithoutToken(r *http.Request) *http.Request
 }
 
-// TokenSourceFunc adapts a function to a TokenSource whose WithoutToken leaves
-// the request unchanged. Prefer a TokenSource that removes the token when the
-// place it reads may be logged or reflected by the handler.
-type TokenSourceFunc func(r *http.Request) (token string, found bool, err error)
-
-// FindToken calls f(r).
-func (f TokenSourceFunc) FindToken(r *http.Request) (string, bool, error) { return f(r) }
-
-// WithoutToken returns r unchanged.
-func (f TokenSourceFunc) WithoutToken(r *http.Request) *http.Request { return r }
-
 // maxTokenSources bounds Config.TokenSources, so that a source's index fits a
 // tokenSource.
 const maxTokenSources = 16
