@@ -39,64 +39,58 @@ func isToken(s string) bool {
 	return true
 }
 
-// checkCrossOrigin refuses a cookie-carried token on a cross-origin request
-// with an unsafe method: a browser attaches the cookie to a form post or fetch
-// from any site, so the token proves nothing about who made the request
-// (cross-site request forgery). Tokens from the Authorization header or the
-// query are never sent by the browser on its own and are not checked. A custom
-// TokenSource may read a place the browser fills by itself (a cookie of its
-// own), which the middleware cannot tell: its tokens are checked like cookie
-// tokens (fail closed).
-func (m *Middleware) checkCrossOrigin(r *http.Request, src tokenSource) *Error {
-	if src < fromCookie || m.crossOrigin == nil {
-		return nil
-	}
-	if m.crossOrigin.Check(r) != nil {
-		return ErrCrossOrigin
-	}
-	return nil
-}
-
-// checkOrigin is checkCrossOrigin (docs/routers.md, "Tokens in cookies and
-// cross-site requests") with one more unsafe request: a WebSocket handshake.
-// It is a GET, which http.CrossOriginProtection always lets through, but
-// another origin's page that opens the socket reads and writes on it at will
-// (CORS does not apply to WebSockets; RFC 6455 §10.2 leaves the Origin check
-// to the server). So a handshake whose token the browser may have added by
-// itself (a cookie, or a custom source's, which the middleware cannot tell
-// apart) is checked as a POST would be: by Sec-Fetch-Site, else Origin against
-// Host, with the protection's trusted origins and bypass patterns (a pattern
-// that names a method must name POST, or none, to match it). A
-// WebSocketProtocol token is not ambient: the page puts it in
-// Sec-WebSocket-Protocol itself, as it would in an Authorization header, so
-// its handshakes pass as before.
-//
-// Header and query tokens return at once; a cookie request with a safe method
-// costs two header lookups more; only a handshake pays for a copy of the
-// request.
+// checkOrigin refuses a token that the browser may have sent by itself on a
+// cross-site request forgery (docs/routers.md, "Tokens in cookies and
+// cross-site requests"): a browser attaches a cookie to a form post or fetch
+// from any site, so such a token proves nothing about who made the request.
+// Tokens from the Authorization header or the query are never sent by the
+// browser on its own and are not checked: they return at once, inlined into
+// the request path. A custom TokenSource may read a place the browser fills
+// by itself (a cookie of its own), which the middleware cannot tell: its
+// tokens are checked like cookie tokens (fail closed).
 func (m *Middleware) checkOrigin(r *http.Request, src tokenSource) *Error {
 	if src < fromCookie || m.crossOrigin == nil {
 		return nil
 	}
+	return m.checkOriginSlow(r, src)
+}
+
+// checkOriginSlow is checkOrigin for a token the browser may have sent by
+// itself: an unsafe method from another origin is refused, and so is one
+// more unsafe request, a WebSocket handshake. It is a GET, which
+// http.CrossOriginProtection always lets through, but another origin's page
+// that opens the socket reads and writes on it at will (CORS does not apply
+// to WebSockets; RFC 6455 §10.2 leaves the Origin check to the server). So a
+// handshake whose token the browser may have added by itself (a cookie, or a
+// custom source's, which the middleware cannot tell apart) is checked as a
+// POST would be: by Sec-Fetch-Site, else Origin against Host, with the
+// protection's trusted origins and bypass patterns (a pattern that names a
+// method must name POST, or none, to match it). A WebSocketProtocol token is
+// not ambient: the page puts it in Sec-WebSocket-Protocol itself, as it would
+// in an Authorization header, so its handshakes pass as before.
+//
+// A cookie request with a safe method costs two header lookups; only a
+// handshake pays for a copy of the request.
+func (m *Middleware) checkOriginSlow(r *http.Request, src tokenSource) *Error {
 	offered := src >= fromCustom && m.pageOffered>>(src-fromCustom)&1 != 0
+	check := r
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		if offered || !isWebSocketHandshake(r.Header) {
+			return nil
+		}
+		post := *r // shallow: Check reads the headers, Host and URL, and changes nothing
+		post.Method = http.MethodPost
+		check = &post
 	case http.MethodConnect:
 		// An HTTP/2 WebSocket handshake (RFC 8441): as over HTTP/1.1, a
 		// token the page offered itself is not ambient.
 		if offered {
 			return nil
 		}
-		return m.checkCrossOrigin(r, src)
-	default: // an unsafe method
-		return m.checkCrossOrigin(r, src)
 	}
-	if offered || !isWebSocketHandshake(r.Header) {
-		return nil
-	}
-	post := *r // shallow: Check reads the headers, Host and URL, and changes nothing
-	post.Method = http.MethodPost
-	if m.crossOrigin.Check(&post) != nil {
+	// Otherwise an unsafe method.
+	if m.crossOrigin.Check(check) != nil {
 		return ErrCrossOrigin
 	}
 	return nil

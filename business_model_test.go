@@ -111,7 +111,7 @@ func TestBusinessIDModel(t *testing.T) {
 					if reason != "" {
 						var e *Error
 						require.ErrorAs(t, err, &e, name)
-						assert.Equal(t, reason, e.Reason, name)
+						assert.Equal(t, reason, e.Reason(), name)
 					} else if assert.NoError(t, err, name) {
 						assert.Equal(t, business, tok.BusinessID(), name)
 						seen = append(seen, kept{tok, business})

@@ -33,7 +33,7 @@ func cbEntries(t testing.TB, n int, claims func(i int) MintClaims) ([]string, []
 	for i := range n {
 		tokens[i], err = mt.Mint(claims(i))
 		require.NoError(t, err)
-		v, _, _, e := m.verify(context.Background(), tokens[i])
+		v, _, _, e := m.verify(context.Background(), tokens[i], m.cacheHit(tokens[i]))
 		require.Nil(t, e)
 		require.Positive(t, v.size)
 		entries[i] = v
@@ -118,13 +118,13 @@ func TestCacheHoldsItsSize(t *testing.T) {
 			require.NoError(t, err)
 			ctx := context.Background()
 			for _, tok := range tokens {
-				_, _, cached, e := m.verify(ctx, tok)
+				_, _, cached, e := m.verify(ctx, tok, m.cacheHit(tok))
 				require.Nil(t, e)
 				require.False(t, cached)
 			}
 			hits := 0
 			for _, tok := range tokens {
-				_, _, cached, e := m.verify(ctx, tok)
+				_, _, cached, e := m.verify(ctx, tok, m.cacheHit(tok))
 				require.Nil(t, e)
 				if cached {
 					hits++
@@ -210,7 +210,7 @@ func TestCacheBytesMatchHeap(t *testing.T) {
 
 			before := cbHeap()
 			for _, tok := range tokens {
-				_, _, _, e := m.verify(ctx, tok)
+				_, _, _, e := m.verify(ctx, tok, m.cacheHit(tok))
 				require.Nil(t, e)
 			}
 			after := cbHeap()

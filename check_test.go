@@ -17,7 +17,7 @@ var errNotForThisKind = errors.New("secret detail: kind=search, customer 1234")
 // is not an *Error never reaches the client.
 func TestCheck(t *testing.T) {
 	var typedNil *Error
-	readOnly := &Error{Reason: "read_only", Message: "This token is read-only."}
+	readOnly := NewError(ErrInsufficientScope, "read_only", "This token is read-only.")
 	tests := []struct {
 		name        string
 		err         error
@@ -30,12 +30,12 @@ func TestCheck(t *testing.T) {
 	}{
 		{name: "nil lets the request through", code: http.StatusOK},
 		{name: "a plain error", err: errNotForThisKind, code: http.StatusForbidden, reason: "check_failed",
-			challenge: ErrCheckFailed.Message, is: []error{ErrCheckFailed, ErrInsufficientScope, errNotForThisKind},
+			challenge: ErrCheckFailed.Message(), is: []error{ErrCheckFailed, ErrInsufficientScope, errNotForThisKind},
 			unwrapsTo: errNotForThisKind, notInAnswer: "secret detail"},
 		{name: "a wrapped plain error", err: fmt.Errorf("lookup: %w", errNotForThisKind), code: http.StatusForbidden, reason: "check_failed",
 			is: []error{ErrCheckFailed, errNotForThisKind}, notInAnswer: "secret detail"},
 		{name: "a package reason", err: ErrAudienceMismatch, code: http.StatusForbidden, reason: "audience_mismatch",
-			challenge: ErrAudienceMismatch.Message, is: []error{ErrAudienceMismatch, ErrInsufficientScope}},
+			challenge: ErrAudienceMismatch.Message(), is: []error{ErrAudienceMismatch, ErrInsufficientScope}},
 		{name: "a package reason of another status", err: ErrExpired, code: http.StatusUnauthorized, reason: "expired",
 			is: []error{ErrExpired, ErrInvalidToken}},
 		{name: "a wrapped package reason", err: fmt.Errorf("secret detail: %w", ErrQueryMismatch), code: http.StatusForbidden,
@@ -45,9 +45,13 @@ func TestCheck(t *testing.T) {
 		{name: "an error of the user's own, wrapped", err: fmt.Errorf("secret detail: %w", readOnly), code: http.StatusForbidden,
 			reason: "read_only", is: []error{readOnly, ErrInsufficientScope}, notInAnswer: "secret detail"},
 		{name: "an error of the user's own without texts", err: &Error{}, code: http.StatusForbidden, reason: "check_failed",
-			challenge: ErrCheckFailed.Message, is: []error{ErrInsufficientScope}},
-		{name: "a message unsafe in a header", err: &Error{Reason: "x", Message: "a \"b\" \\ c\r\nSet-Cookie: d=e ü"},
+			challenge: ErrCheckFailed.Message(), is: []error{ErrInsufficientScope}},
+		{name: "a message unsafe in a header", err: NewError(ErrInsufficientScope, "x", "a \"b\" \\ c\r\nSet-Cookie: d=e ü"),
 			code: http.StatusForbidden, reason: "x", challenge: "a ?b? ? c??Set-Cookie: d=e ?"},
+		{name: "an error of the user's own, 400", err: NewError(ErrInvalidRequest, "bad_filter", "The filter is not one this API knows."),
+			code: http.StatusBadRequest, reason: "bad_filter", challenge: "The filter is not one this API knows.", is: []error{ErrInvalidRequest}},
+		{name: "an error of the user's own, 401", err: NewError(ErrInvalidToken, "account_closed", "The token's account is closed."),
+			code: http.StatusUnauthorized, reason: "account_closed", challenge: "The token's account is closed.", is: []error{ErrInvalidToken}},
 		{name: "a typed nil *Error still refuses", err: typedNil, code: http.StatusForbidden, reason: "check_failed",
 			is: []error{ErrCheckFailed}},
 	}

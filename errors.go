@@ -2,6 +2,7 @@ package scopedtoken
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -26,7 +27,7 @@ var (
 
 // The reason sentinels: one per stable reason code, each inside one category
 // (which decides the status). errors.Is matches them for a precise cause, and
-// the Reason field of *Error carries the same code as a string for responses
+// the Reason method of *Error returns the same code as a string for responses
 // and logs. The reasons missing_token, keys_unavailable and
 // revocations_unavailable have no sentinel of their own: match their
 // categories ErrMissingToken, ErrKeysUnavailable and ErrRevocationsUnavailable.
@@ -141,34 +142,87 @@ var (
 // Error is the error the middleware returns and passes to the error handler.
 // errors.Is matches both its category (ErrInvalidToken, ...) and its reason
 // (ErrExpired, ...); errors.As finds it. It never holds the token, a key or a
-// secret: only fixed texts and, for unavailable keys, the fetch error.
+// secret: only fixed texts and, for unavailable keys, the fetch error. Its
+// fields are unexported, so that no importer can change the text of a reason
+// (whose response New precomputes): read them with Reason and Message, and
+// make a refusal of your own with NewError.
 type Error struct {
-	// Reason is the stable reason code, for example "expired".
-	Reason string
-	// Message is one readable sentence, safe to show to clients.
-	Message string
-
+	reason   string
+	message  string
 	category error
-	reason   *Error // the sentinel this error was made from; nil on sentinels
+	sentinel *Error // the sentinel this error was made from; nil on sentinels
 	cause    error
 }
 
+// Reason returns the stable reason code, for example "expired".
+func (e *Error) Reason() string { return e.reason }
+
+// Message returns one readable sentence, safe to show to clients.
+func (e *Error) Message() string { return e.message }
+
 func newReason(category error, code, message string) *Error {
-	return &Error{Reason: code, Message: message, category: category}
+	return &Error{reason: code, message: message, category: category}
+}
+
+// NewError returns a refusal of the API's own making, for Config.Check (or
+// a TokenSource) to return: it is answered with the status and RFC 6750 error
+// code of category, which is ErrInsufficientScope (403, the usual answer of
+// a check: the token is valid but does not allow this request),
+// ErrInvalidRequest (400) or ErrInvalidToken (401), and with reason and
+// message in the body (message also in the WWW-Authenticate challenge, any
+// byte RFC 6750 does not allow there replaced with '?'). errors.Is matches
+// the returned error and category. The reason must be a stable code of 1 to
+// 64 lowercase ASCII letters, digits and underscores, starting with a letter,
+// and none of the package's own (return their sentinels instead); the message
+// must not be empty. NewError panics otherwise: like regexp.MustCompile, it
+// is meant for the program's own constants, made once.
+func NewError(category error, reason, message string) *Error {
+	switch category {
+	case ErrInsufficientScope, ErrInvalidRequest, ErrInvalidToken:
+	default:
+		panic("scopedtoken: NewError: the category must be ErrInsufficientScope, ErrInvalidRequest or ErrInvalidToken")
+	}
+	if !validReasonCode(reason) {
+		panic(fmt.Sprintf("scopedtoken: NewError: reason %q is not 1 to 64 lowercase letters, digits and underscores starting with a letter", reason))
+	}
+	for _, r := range reasons {
+		if r.reason == reason {
+			panic(fmt.Sprintf("scopedtoken: NewError: reason %q is the package's own: return its sentinel", reason))
+		}
+	}
+	if message == "" {
+		panic("scopedtoken: NewError: the message is empty")
+	}
+	return newReason(category, reason, message)
+}
+
+// validReasonCode reports whether code has the form of the package's own
+// reason codes, which need no quoting or escaping wherever a code goes: the
+// JSON body, a header, a log line, a metric label.
+func validReasonCode(code string) bool {
+	if len(code) == 0 || len(code) > 64 || code[0] < 'a' || code[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if c := code[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // withCause returns a copy of the reason sentinel that also wraps cause.
 func (e *Error) withCause(cause error) *Error {
-	return &Error{Reason: e.Reason, Message: e.Message, category: e.category, reason: e, cause: cause}
+	return &Error{reason: e.reason, message: e.message, category: e.category, sentinel: e, cause: cause}
 }
 
 // Error returns the reason code and message; it never includes the cause's
 // details, which may be long, but errors.Unwrap reaches them.
-func (e *Error) Error() string { return "scopedtoken: " + e.Reason + ": " + e.Message }
+func (e *Error) Error() string { return "scopedtoken: " + e.reason + ": " + e.message }
 
 // Is reports whether target is this error's category or its reason.
 func (e *Error) Is(target error) bool {
-	return target == e.category || (e.reason != nil && target == e.reason)
+	return target == e.category || (e.sentinel != nil && target == e.sentinel)
 }
 
 // Unwrap returns the underlying cause, if any.

@@ -45,7 +45,7 @@ func ExampleKey_issuer() {
 		case err == nil:
 			fmt.Printf("%q: accepted, Token.Issuer() %q\n", iss, tok.Issuer())
 		case errors.As(err, &e):
-			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason)
+			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason())
 		}
 	}
 	// Output:

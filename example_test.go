@@ -141,7 +141,7 @@ func ExampleConfig_errorHandler() {
 			}
 			var e *scopedtoken.Error
 			if errors.As(err, &e) {
-				fmt.Println("refused:", e.Reason) // reason codes are safe to log
+				fmt.Println("refused:", e.Reason()) // reason codes are safe to log
 			}
 			mw.WriteError(w, r, err)
 		},
@@ -229,7 +229,7 @@ func ExampleConfig_credentialsOptional() {
 func ExampleConfig_check() {
 	secret := []byte("a-32-byte-secret-for-the-example")
 	keys, _ := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42"})
-	readOnly := &scopedtoken.Error{Reason: "read_only", Message: "Search tokens may only read."}
+	readOnly := scopedtoken.NewError(scopedtoken.ErrInsufficientScope, "read_only", "Search tokens may only read.")
 	mw, _ := scopedtoken.New(scopedtoken.Config{
 		Keys: keys,
 		Now:  exampleNow,

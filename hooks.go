@@ -12,10 +12,11 @@ func (m *Middleware) runCheck(r *http.Request, t *Token) *Error {
 	if m.check == nil {
 		return nil // inlined into the request path
 	}
-	return m.callCheck(r, t)
+	return m.runCheckSlow(r, t)
 }
 
-func (m *Middleware) callCheck(r *http.Request, t *Token) *Error {
+// runCheckSlow is runCheck's call of Config.Check.
+func (m *Middleware) runCheckSlow(r *http.Request, t *Token) *Error {
 	if err := m.check(r, t); err != nil {
 		return adoptError(err, ErrCheckFailed)
 	}
@@ -25,35 +26,24 @@ func (m *Middleware) callCheck(r *http.Request, t *Token) *Error {
 // adoptError turns what a user's function (Config.Check, a TokenSource)
 // returned into the refusal. An *Error in err's chain is the refusal: as it
 // is when err is that *Error, and otherwise a copy whose cause is err, so that
-// the ErrorHandler and OnDecision can still reach err's text. One of the
-// user's own, &Error{Reason: ..., Message: ...}, has no category: it takes
-// fallback's, and fallback's reason or message when it has none. Any other
-// error becomes fallback wrapping err: its text may hold anything, so it is
+// the ErrorHandler and OnDecision can still reach err's text. Any other
+// error, and an *Error that NewError did not make (a typed nil, a zero
+// Error), becomes fallback wrapping err: its text may hold anything, so it is
 // never sent to the client, only reachable with errors.Unwrap.
 func adoptError(err error, fallback *Error) *Error {
 	var e *Error
-	if !errors.As(err, &e) {
+	switch {
+	case !errors.As(err, &e) || e != nil && e.category == nil:
 		return fallback.withCause(err)
-	}
-	if e == nil { // a typed nil *Error: a refusal all the same, with nothing to say
+	case e == nil: // a typed nil *Error: a refusal all the same, with nothing to say
 		return fallback
-	}
-	if e.category == nil {
-		adopted := &Error{Reason: e.Reason, Message: e.Message, category: fallback.category, reason: e, cause: err}
-		if adopted.Reason == "" {
-			adopted.Reason = fallback.Reason
-		}
-		if adopted.Message == "" {
-			adopted.Message = fallback.Message
-		}
-		return adopted
 	}
 	if err == error(e) {
 		return e
 	}
 	sentinel := e
-	if e.reason != nil {
-		sentinel = e.reason
+	if e.sentinel != nil {
+		sentinel = e.sentinel
 	}
-	return &Error{Reason: e.Reason, Message: e.Message, category: e.category, reason: sentinel, cause: err}
+	return sentinel.withCause(err)
 }

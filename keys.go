@@ -378,7 +378,7 @@ func digestInto(h crypto.Hash, data []byte, buf *[sha512.Size]byte) []byte {
 
 // staticKeys is the KeySet that StaticKeys returns. Its keys never change:
 // a cache hit is trusted without looking its key up again (Middleware's
-// verifyHit). The map is an unexported field rather than the type itself so
+// verify). The map is an unexported field rather than the type itself so
 // that not even reflection (reflect.Value.SetMapIndex) can change it.
 type staticKeys struct {
 	byID map[string]*VerificationKey

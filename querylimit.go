@@ -35,19 +35,14 @@ type paramBounds struct {
 // defaultMaxQueryParams is net/url's limit when GODEBUG does not change it.
 const defaultMaxQueryParams = 10000
 
-// parses reports whether net/url parses query rather than refusing it for its
-// number of parameters.
-func (l *paramLimit) parses(query string) bool {
-	return l.accepts(strings.Count(query, "&") + 1)
-}
-
-// allows is parses, without counting when query is too short to reach the
-// limit: a query of n bytes has at most n+1 parameters.
+// allows reports whether net/url parses query rather than refusing it for its
+// number of parameters. It counts them only when query is long enough to
+// reach the limit: a query of n bytes has at most n+1 parameters.
 func (l *paramLimit) allows(query string) bool {
 	if b := l.known.Load(); b != nil && len(query)+1 <= b.maxOK {
 		return true
 	}
-	return l.parses(query)
+	return l.accepts(strings.Count(query, "&") + 1)
 }
 
 // accepts reports whether net/url parses a query of n parameters. Once
@@ -62,10 +57,12 @@ func (l *paramLimit) accepts(n int) bool {
 			return false
 		}
 	}
-	return l.learn(n)
+	return l.acceptsSlow(n)
 }
 
-func (l *paramLimit) learn(n int) bool {
+// acceptsSlow is accepts for a count that the bounds learnt so far do not
+// settle: it asks net/url and learns the answer.
+func (l *paramLimit) acceptsSlow(n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b paramBounds

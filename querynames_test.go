@@ -106,7 +106,7 @@ func verifiedQuery(t testing.TB, claim map[string]any) *boundQuery {
 	m := newTestMiddleware(t, func(c *Config) { c.MaxQueryParams = maxTrackedParams; c.CacheSize = -1 })
 	claims := validClaims()
 	claims["query"] = claim
-	v, _, _, e := m.verify(t.Context(), hsToken(t, claims))
+	v, _, _, e := m.verify(t.Context(), hsToken(t, claims), nil) // no cache
 	require.Nil(t, e)
 	return &v.query
 }

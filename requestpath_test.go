@@ -41,7 +41,7 @@ func pathAuthority(t testing.TB) (*Middleware, *verified, string) {
 	claims := validClaims()
 	claims["aud"] = []string{"/v2/accounts/me/search", "/v2/accounts/me/a;b=c", "/v2/accounts/me/x~$&+,:=@"}
 	token := hsToken(t, claims)
-	v, _, _, e := m.verify(context.Background(), token)
+	v, _, _, e := m.verify(context.Background(), token, m.cacheHit(token))
 	require.Nil(t, e)
 	return m, v, token
 }
@@ -60,8 +60,8 @@ func checkRequestPath(t testing.TB, m *Middleware, v *verified, r *http.Request)
 	if checked && (u.RawPath != "" || !checkPath(path)) {
 		t.Fatalf("%q: requestPath says %q is checked, checkPath %v, RawPath %q", r.RequestURI, path, checkPath(path), u.RawPath)
 	}
-	entry, e := m.authorizeChecked(v, path, checked)
-	wantEntry, wantE := m.authorize(v, path)
+	entry, e := m.authorize(v, path, checked)
+	wantEntry, wantE := m.authorize(v, path, false)
 	if entry != wantEntry || e != wantE {
 		t.Fatalf("%q: checked %v: entry %d, %v; checkPath first: %d, %v", r.RequestURI, checked, entry, e, wantEntry, wantE)
 	}
@@ -84,7 +84,7 @@ func TestRequestPathOnTheWire(t *testing.T) {
 		checked := checkRequestPath(t, m, v, r)
 		path, _ := requestPath(r.URL)
 		status := http.StatusOK
-		if _, e := m.authorize(v, path); e != nil {
+		if _, e := m.authorize(v, path, false); e != nil {
 			status = e.Status()
 		}
 		got <- seen{checked, status}

@@ -38,13 +38,13 @@ func buildResponses(realm string, retryAfter int) map[*Error]*response {
 func buildResponse(e *Error, realm string, retryAfter int) *response {
 	challenge := `Bearer realm=` + quote(realm)
 	if e != errMissingToken {
-		challenge += `, error=` + quote(e.oauthCode()) + `, error_description=` + quote(descriptionSafe(e.Message))
+		challenge += `, error=` + quote(e.oauthCode()) + `, error_description=` + quote(descriptionSafe(e.message))
 	}
 	body, _ := json.Marshal(struct {
 		Error   string `json:"error"`
 		Reason  string `json:"reason"`
 		Message string `json:"message"`
-	}{e.oauthCode(), e.Reason, e.Message})
+	}{e.oauthCode(), e.reason, e.message})
 	resp := &response{status: e.Status(), wwwAuthenticate: []string{challenge}, body: append(body, '\n')}
 	if resp.status == http.StatusServiceUnavailable {
 		resp.retryAfter = []string{strconv.Itoa(retryAfter)}
@@ -94,8 +94,8 @@ func (m *Middleware) WriteError(w http.ResponseWriter, r *http.Request, err erro
 // reasonOf returns the reason sentinel behind err.
 func reasonOf(err error) *Error {
 	e := asPackageError(err)
-	if e.reason != nil {
-		return e.reason
+	if e.sentinel != nil {
+		return e.sentinel
 	}
 	return e
 }

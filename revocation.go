@@ -19,9 +19,10 @@ import (
 const SingleUseClaim = "once"
 
 // Revocations is the revocation state that every instance of a service
-// shares (docs/revocation.md). NewMemoryRevocations keeps it in one process;
-// the redisstore module shares it through Redis. Implementations must be safe
-// for concurrent use.
+// shares (docs/revocation.md), as the middleware reads it: Config.Revocations
+// takes it. A store also writes it (RevocationStore): NewMemoryRevocations
+// keeps it in one process; the redisstore module shares it through Redis.
+// Implementations must be safe for concurrent use.
 type Revocations interface {
 	// Revoked reports whether the token that c describes was revoked by its
 	// ID or hash, or was issued before a cutoff of one of its businesses, its
@@ -40,6 +41,15 @@ type Revocations interface {
 	// when the key was used before, and any other error when it cannot tell
 	// (the request is then refused with 503: a replay cannot be ruled out).
 	Use(ctx context.Context, key string, until time.Time) error
+}
+
+// RevocationStore is the revocation state as a store holds it: what the
+// middleware reads (Revocations) and the writing side, which the middleware
+// never calls, for the code that revokes tokens (an admin endpoint, the
+// scopedtoken command's revoke). MemoryRevocations and the redisstore
+// module's Store implement it.
+type RevocationStore interface {
+	Revocations
 	// Revoke records r and makes it visible to Revoked on every instance.
 	Revoke(ctx context.Context, r Revocation) error
 }
@@ -59,23 +69,38 @@ const (
 
 var revocationKindNames = [...]string{RevokeID: "jti", RevokeHash: "sha256", CutoffBusiness: "business", CutoffSubject: "subject", CutoffKey: "kid"}
 
+// valid reports whether k is one of the kinds above.
+func (k RevocationKind) valid() bool { return k >= RevokeID && k <= CutoffKey }
+
 // String returns the kind's stable name: jti, sha256, business, subject or
 // kid. Stores use it in their keys.
 func (k RevocationKind) String() string {
-	if k < RevokeID || k > CutoffKey {
+	if !k.valid() {
 		return fmt.Sprintf("RevocationKind(%d)", int(k))
 	}
 	return revocationKindNames[k]
 }
 
-// ParseRevocationKind returns the kind whose String is name.
-func ParseRevocationKind(name string) (RevocationKind, bool) {
-	for k := RevokeID; k <= CutoffKey; k++ {
-		if revocationKindNames[k] == name {
-			return k, true
+// MarshalText returns the kind's String; an unknown kind is an error, so that
+// no store or JSON document records a name UnmarshalText would refuse.
+func (k RevocationKind) MarshalText() ([]byte, error) {
+	if !k.valid() {
+		return nil, fmt.Errorf("scopedtoken: unknown revocation kind %d", int(k))
+	}
+	return []byte(revocationKindNames[k]), nil
+}
+
+// UnmarshalText sets k to the kind whose String is text, exactly (jti,
+// sha256, business, subject or kid): a RevocationKind reads itself with
+// encoding/json and flag.TextVar, and stores read their keys with it.
+func (k *RevocationKind) UnmarshalText(text []byte) error {
+	for kind := RevokeID; kind <= CutoffKey; kind++ {
+		if revocationKindNames[kind] == string(text) {
+			*k = kind
+			return nil
 		}
 	}
-	return 0, false
+	return fmt.Errorf("scopedtoken: unknown revocation kind %q", text)
 }
 
 // IsCutoff reports whether the kind cuts off every token issued before a time
@@ -101,9 +126,10 @@ type Revocation struct {
 // that the middleware accepts must be revocable as it is (docs/revocation.md),
 // so stores hold values as opaque bytes and whoever prints one quotes it.
 func (r Revocation) Validate() error {
+	if _, err := r.Kind.MarshalText(); err != nil {
+		return err // an unknown kind
+	}
 	switch {
-	case r.Kind < RevokeID || r.Kind > CutoffKey:
-		return fmt.Errorf("scopedtoken: unknown revocation kind %d", int(r.Kind))
 	case r.Value == "":
 		return fmt.Errorf("scopedtoken: a %s revocation needs a value", r.Kind)
 	case !r.Kind.IsCutoff() && !r.IssuedBefore.IsZero():
@@ -166,7 +192,7 @@ func TokenRevocation(token string) (Revocation, error) {
 		return Revocation{}, errors.New("scopedtoken: a part of the token is not unpadded base64url")
 	}
 	if _, _, e := parseHeader(h, nil); e != nil {
-		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", e.Reason)
+		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", e.reason)
 	}
 	claimsJSON, err := strictB64.DecodeString(payload)
 	if err != nil {
@@ -287,10 +313,12 @@ func (m *Middleware) checkRevocation(v *verified, token string) *Error {
 	if !v.once && m.revocations == nil {
 		return nil // the usual case, small enough to be inlined into the request path
 	}
-	return m.checkRevocationSet(v, token)
+	return m.checkRevocationSlow(v, token)
 }
 
-func (m *Middleware) checkRevocationSet(v *verified, token string) *Error {
+// checkRevocationSlow is checkRevocation for a single-use token or with
+// Config.Revocations set.
+func (m *Middleware) checkRevocationSlow(v *verified, token string) *Error {
 	if v.once && !v.exp.set {
 		return ErrMissingExp // a used-token record could never be forgotten
 	}
@@ -330,10 +358,11 @@ func (m *Middleware) useOnce(ctx context.Context, v *verified) *Error {
 	if !v.once {
 		return nil // inlined into the request path
 	}
-	return m.use(ctx, v)
+	return m.useOnceSlow(ctx, v)
 }
 
-func (m *Middleware) use(ctx context.Context, v *verified) *Error {
+// useOnceSlow records the use of the single-use token v in the store.
+func (m *Middleware) useOnceSlow(ctx context.Context, v *verified) *Error {
 	ri := v.rev.Load()
 	last := v.exp.time().Add(m.leeway) // the token is accepted while now is before it
 	err := m.revocations.Use(ctx, ri.useKey, useRecordUntil(last))
@@ -355,16 +384,16 @@ func (m *Middleware) use(ctx context.Context, v *verified) *Error {
 	return errRevocationsUnavailable.withCause(err)
 }
 
-// SingleUseRecordMargin is how long a single-use record outlives the last
+// singleUseRecordMargin is how long a single-use record outlives the last
 // moment its token can be accepted (exp plus the leeway): room for the
 // clocks of instances, and of Redis, to disagree (docs/revocation.md).
-const SingleUseRecordMargin = time.Minute
+const singleUseRecordMargin = time.Minute
 
 // useRecordUntil is when the record of a single-use token accepted until
-// last may be forgotten: SingleUseRecordMargin later, rounded up to the
+// last may be forgotten: singleUseRecordMargin later, rounded up to the
 // second.
 func useRecordUntil(last time.Time) time.Time {
-	t := last.Add(SingleUseRecordMargin)
+	t := last.Add(singleUseRecordMargin)
 	if r := t.Truncate(time.Second); r.Before(t) {
 		return r.Add(time.Second)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -241,13 +242,44 @@ func TestRevocationValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRevocationKindText: a kind reads back what it writes, with
+// encoding/json and flag.TextVar too, and an unknown kind is refused both
+// ways.
+func TestRevocationKindText(t *testing.T) {
 	for k := RevokeID; k <= CutoffKey; k++ {
-		back, ok := ParseRevocationKind(k.String())
-		assert.True(t, ok)
+		text, err := k.MarshalText()
+		require.NoError(t, err)
+		assert.Equal(t, k.String(), string(text))
+		var back RevocationKind
+		require.NoError(t, back.UnmarshalText(text))
 		assert.Equal(t, k, back)
+
+		js, err := json.Marshal(struct{ Kind RevocationKind }{k})
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"Kind":"`+k.String()+`"}`, string(js))
+		var doc struct{ Kind RevocationKind }
+		require.NoError(t, json.Unmarshal(js, &doc))
+		assert.Equal(t, k, doc.Kind)
+
+		fs := flag.NewFlagSet("revoke", flag.ContinueOnError)
+		var flagged RevocationKind
+		fs.TextVar(&flagged, "kind", RevokeID, "what the revocation names")
+		require.NoError(t, fs.Parse([]string{"-kind", k.String()}))
+		assert.Equal(t, k, flagged)
 	}
-	_, ok := ParseRevocationKind("nope")
-	assert.False(t, ok)
+	for _, name := range []string{"", "nope", "JTI", "jti ", "RevocationKind(1)"} {
+		k := CutoffKey
+		assert.Error(t, k.UnmarshalText([]byte(name)), "%q", name)
+		assert.Equal(t, CutoffKey, k, "a refused name leaves the kind as it was")
+	}
+	for _, k := range []RevocationKind{0, CutoffKey + 1, -1} {
+		_, err := k.MarshalText()
+		assert.Error(t, err, "%d", k)
+		_, err = json.Marshal(k)
+		assert.Error(t, err)
+	}
 }
 
 func TestTokenRevocation(t *testing.T) {
@@ -329,7 +361,7 @@ func TestRevocationReasonsDocumented(t *testing.T) {
 	for _, e := range []*Error{ErrRevoked, ErrTokenUsed, ErrSingleUseUnsupported} {
 		assert.ErrorIs(t, e, ErrInvalidToken)
 		assert.Equal(t, http.StatusUnauthorized, e.Status())
-		assert.True(t, strings.HasPrefix(e.Error(), "scopedtoken: "+e.Reason))
+		assert.True(t, strings.HasPrefix(e.Error(), "scopedtoken: "+e.Reason()))
 	}
 	assert.Equal(t, http.StatusServiceUnavailable, errRevocationsUnavailable.Status())
 	assert.Equal(t, "temporarily_unavailable", errRevocationsUnavailable.oauthCode())
@@ -347,7 +379,7 @@ func BenchmarkCheckRevocationHit(b *testing.B) {
 	}
 	m := newTestMiddleware(b, func(c *Config) { c.Revocations = store })
 	tok := hsToken(b, revClaims(map[string]any{"jti": "bench", "sub": "bench-user"}))
-	v, _, _, e := m.verify(b.Context(), tok)
+	v, _, _, e := m.verify(b.Context(), tok, m.cacheHit(tok))
 	if e != nil {
 		b.Fatal(e)
 	}

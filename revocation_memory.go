@@ -22,6 +22,13 @@ type MemoryRevocations struct {
 	nextSweep time.Time
 }
 
+// MemoryRevocations is what Config.Revocations takes, and a store that
+// revocations are written to.
+var (
+	_ Revocations     = (*MemoryRevocations)(nil)
+	_ RevocationStore = (*MemoryRevocations)(nil)
+)
+
 type cutoffEntry struct {
 	before int64 // Unix seconds: tokens with iat below it are refused
 	until  int64 // Unix ms; 0: for ever

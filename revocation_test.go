@@ -10,7 +10,7 @@ import (
 )
 
 func TestMemoryRevocationsConformance(t *testing.T) {
-	scopedtokentest.RevocationsConformance(t, func(*testing.T) (scopedtoken.Revocations, scopedtoken.Revocations) {
+	scopedtokentest.RevocationsConformance(t, func(*testing.T) (scopedtoken.RevocationStore, scopedtoken.RevocationStore) {
 		s := scopedtoken.NewMemoryRevocations(nil)
 		return s, s
 	})

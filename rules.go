@@ -25,7 +25,7 @@ func init() {
 		s := scanner{data: payload}
 		s.skipValue()
 		if e := jsonResult(&s); e != nil {
-			return errors.New(e.Message)
+			return errors.New(e.message)
 		}
 		return nil
 	}

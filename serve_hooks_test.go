@@ -128,7 +128,7 @@ func TestOptionalHooksMatrix(t *testing.T) {
 							}
 							var e *Error
 							require.ErrorAs(t, err, &e)
-							assert.Equal(t, want, e.Reason)
+							assert.Equal(t, want, e.Reason())
 						}
 					})
 				}

@@ -57,6 +57,6 @@ func TestSingleUseAtTheEdgeOfExpiry(t *testing.T) {
 		assert.False(t, res.ran)
 	})
 
-	assert.True(t, last.Add(SingleUseRecordMargin).Equal(useRecordUntil(last)), "whole seconds stay")
-	assert.True(t, last.Add(SingleUseRecordMargin+time.Second).Equal(useRecordUntil(last.Add(time.Millisecond))), "rounded up")
+	assert.True(t, last.Add(singleUseRecordMargin).Equal(useRecordUntil(last)), "whole seconds stay")
+	assert.True(t, last.Add(singleUseRecordMargin+time.Second).Equal(useRecordUntil(last.Add(time.Millisecond))), "rounded up")
 }

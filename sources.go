@@ -22,8 +22,8 @@ type TokenSource interface {
 	// FindToken returns the token that r carries in this source's place, with
 	// found false when it carries none there. A credential there that is
 	// present but malformed is an error: the request is refused with it when
-	// it is an *Error (one of the package's reasons, or &Error{Reason: ...,
-	// Message: ...} of your own, answered as 400 invalid_request), and with
+	// it is an *Error (one of the package's reasons, or one of your own made
+	// with NewError, usually in category ErrInvalidRequest: 400), and with
 	// 400 bad_credentials otherwise, its text never sent to the client.
 	FindToken(r *http.Request) (token string, found bool, err error)
 	// WithoutToken returns the request that the next handler sees, without
@@ -38,17 +38,6 @@ type TokenSource interface {
 	// or copy r.URL, before changing it).
 	WithoutToken(r *http.Request) *http.Request
 }
-
-// TokenSourceFunc adapts a function to a TokenSource whose WithoutToken leaves
-// the request unchanged. Prefer a TokenSource that removes the token when the
-// place it reads may be logged or reflected by the handler.
-type TokenSourceFunc func(r *http.Request) (token string, found bool, err error)
-
-// FindToken calls f(r).
-func (f TokenSourceFunc) FindToken(r *http.Request) (string, bool, error) { return f(r) }
-
-// WithoutToken returns r unchanged.
-func (f TokenSourceFunc) WithoutToken(r *http.Request) *http.Request { return r }
 
 // maxTokenSources bounds Config.TokenSources, so that a source's index fits a
 // tokenSource.

@@ -71,8 +71,11 @@ func TestCustomTokenSources(t *testing.T) {
 		{name: "malformed: a package reason", config: func(c *Config) { c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: ErrMultipleTokens}} },
 			headers: []string{"X-Token", "malformed"}, code: http.StatusBadRequest, reason: "multiple_tokens"},
 		{name: "malformed: an error of the user's own", config: func(c *Config) {
-			c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: &Error{Reason: "bad_x_token", Message: "X-Token is not a token."}}}
+			c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: NewError(ErrInvalidRequest, "bad_x_token", "X-Token is not a token.")}}
 		}, headers: []string{"X-Token", "malformed"}, code: http.StatusBadRequest, reason: "bad_x_token"},
+		{name: "malformed: a zero Error", config: func(c *Config) {
+			c.TokenSources = []TokenSource{headerSource{name: "X-Token", err: &Error{}}}
+		}, headers: []string{"X-Token", "malformed"}, code: http.StatusBadRequest, reason: "bad_credentials"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,15 +153,11 @@ func TestCustomTokenSourceCrossOrigin(t *testing.T) {
 	}
 }
 
-// TestTokenSourceFunc: the adapter finds the token and leaves the request as
-// it is; a nil WithoutToken answer means the same.
-func TestTokenSourceFunc(t *testing.T) {
+// TestTokenSourceKeepingTheRequest: a source whose WithoutToken returns the
+// request unchanged, or nil (which means the same), lets it through as sent.
+func TestTokenSourceKeepingTheRequest(t *testing.T) {
 	good := hsToken(t, validClaims())
-	find := TokenSourceFunc(func(r *http.Request) (string, bool, error) {
-		v := r.Header.Get("X-Token")
-		return v, v != "", nil
-	})
-	for _, src := range []TokenSource{find, nilWithout{find}} {
+	for _, src := range []TokenSource{sameRequest{headerSource{name: "X-Token"}}, nilWithout{headerSource{name: "X-Token"}}} {
 		m := newTestMiddleware(t, func(c *Config) { c.TokenSources = []TokenSource{src} })
 		req := bearer("/v2/accounts/me/search", "")
 		req.Header.Set("X-Token", good)
@@ -170,8 +169,13 @@ func TestTokenSourceFunc(t *testing.T) {
 	}
 }
 
+// sameRequest answers WithoutToken with the request itself.
+type sameRequest struct{ headerSource }
+
+func (sameRequest) WithoutToken(r *http.Request) *http.Request { return r }
+
 // nilWithout answers WithoutToken with nil.
-type nilWithout struct{ TokenSourceFunc }
+type nilWithout struct{ headerSource }
 
 func (nilWithout) WithoutToken(*http.Request) *http.Request { return nil }
 

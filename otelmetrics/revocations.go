@@ -184,11 +184,12 @@ func (m *Metrics) observeRevocations(o metric.Observer, state, entries, pending 
 // result to scopedtoken.Config.Revocations in place of rev.
 //
 // Revoked and Version, which run on every request, go straight to rev and
-// allocate nothing more; Revoke goes straight to rev too. The result
-// implements scopedtoken.RevocationStatsReporter exactly when rev does, so it
-// can be given to ObserveRevocations. It has no other method of rev: keep rev
-// for those (the Redis store's Close and Health, say). Wrap a store once: each
-// wrapper counts every Use it passes on.
+// allocate nothing more. The result implements
+// scopedtoken.RevocationStatsReporter exactly when rev does, so it can be
+// given to ObserveRevocations. It has no other method of rev, which the
+// middleware never calls: keep rev for those (Revoke, and the Redis store's
+// Close and Health, say). Wrap a store once: each wrapper counts every Use it
+// passes on.
 //
 // A nil rev returns nil, and a nil pointer is returned as it is, so that
 // scopedtoken.New still refuses it.
@@ -214,11 +215,6 @@ func (w *instrumented) Revoked(c *scopedtoken.RevocationCheck) bool { return w.r
 
 // Version is rev's.
 func (w *instrumented) Version() uint64 { return w.rev.Version() }
-
-// Revoke is rev's.
-func (w *instrumented) Revoke(ctx context.Context, r scopedtoken.Revocation) error {
-	return w.rev.Revoke(ctx, r)
-}
 
 // Use calls rev's and records its duration and outcome. The key names the
 // token: it is never recorded.

@@ -68,7 +68,7 @@ func TestCluster(t *testing.T) {
 	// instance within the bound, single-use tokens pass exactly once,
 	// also when 100 requests race on one.
 	t.Run("conformance", func(t *testing.T) {
-		scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.Revocations, scopedtoken.Revocations) {
+		scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.RevocationStore, scopedtoken.RevocationStore) {
 			prefix := redistest.UniquePrefix()
 			return clusterStore(t, c, prefix, nil), clusterStore(t, c, prefix, nil)
 		})

@@ -87,8 +87,11 @@ func cutMember(m string) (scopedtoken.RevocationKind, string, bool) {
 	if !ok {
 		return 0, "", false
 	}
-	k, ok := scopedtoken.ParseRevocationKind(kind)
-	return k, value, ok
+	var k scopedtoken.RevocationKind
+	if k.UnmarshalText([]byte(kind)) != nil {
+		return 0, "", false
+	}
+	return k, value, true
 }
 
 // encodeMessage writes the announcement of r: "1 KIND BEFORE UNTIL VALUE",
@@ -124,8 +127,8 @@ func parseMessage(payload string) (scopedtoken.Revocation, error) {
 	if len(f) != 5 || f[0] != "1" {
 		return scopedtoken.Revocation{}, errors.New("redisstore: unknown message format")
 	}
-	kind, ok := scopedtoken.ParseRevocationKind(f[1])
-	if !ok {
+	var kind scopedtoken.RevocationKind
+	if err := kind.UnmarshalText([]byte(f[1])); err != nil {
 		return scopedtoken.Revocation{}, fmt.Errorf("redisstore: unknown revocation kind %q", f[1])
 	}
 	r := scopedtoken.Revocation{Kind: kind, Value: f[4]}

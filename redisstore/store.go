@@ -99,7 +99,7 @@ func (o UseOutcome) String() string {
 	return fmt.Sprintf("UseOutcome(%d)", int(o))
 }
 
-// Store is a scopedtoken.Revocations shared through Redis. Build it with New
+// Store is a scopedtoken.RevocationStore shared through Redis. Build it with New
 // and stop it with Close.
 type Store struct {
 	w      *writer
@@ -129,7 +129,12 @@ type pendingEntry struct {
 	gen uint64
 }
 
-var _ scopedtoken.Revocations = (*Store)(nil)
+// A Store is what scopedtoken.Config.Revocations takes, and a store that
+// revocations are written to.
+var (
+	_ scopedtoken.Revocations     = (*Store)(nil)
+	_ scopedtoken.RevocationStore = (*Store)(nil)
+)
 
 // New loads the revocation state from Redis and starts following it. It
 // fails when the options cannot work with the client, and when the first

@@ -61,7 +61,7 @@ func newStore(t testing.TB, addr, prefix string, logs *syncBuffer, edit ...func(
 
 func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.Revocations, scopedtoken.Revocations) {
+	scopedtokentest.RevocationsConformance(t, func(t *testing.T) (scopedtoken.RevocationStore, scopedtoken.RevocationStore) {
 		prefix := redistest.UniquePrefix()
 		return newStore(t, srv.Addr(), prefix, nil), newStore(t, srv.Addr(), prefix, nil)
 	})
@@ -193,8 +193,8 @@ func TestUseRecordExpiresWithToken(t *testing.T) {
 }
 
 // TestUseRecordOutlivesTheToken: through the middleware, a single-use
-// record lives until the token's exp plus the leeway plus
-// scopedtoken.SingleUseRecordMargin, rounded up to the second, so that an
+// record lives until the token's exp plus the leeway plus the one-minute
+// margin of docs/revocation.md, rounded up to the second, so that an
 // instance whose clock runs behind, or a request that reached Redis just
 // after the end, still finds it; and it is named by the key and the jti.
 func TestUseRecordOutlivesTheToken(t *testing.T) {
@@ -206,9 +206,10 @@ func TestUseRecordOutlivesTheToken(t *testing.T) {
 	tok := iss.Mint(scopedtokentest.Once(), scopedtokentest.JWTID("edge"), scopedtokentest.ExpiresAt(exp))
 	require.Equal(t, http.StatusOK, n.status(tok))
 	ttl := srv.Client(t).PTTL(t.Context(), prefix+"used:jti:"+iss.KeyID()+":edge").Val()
-	want := time.Until(exp.Add(scopedtoken.DefaultLeeway + scopedtoken.SingleUseRecordMargin))
+	const margin = time.Minute // docs/revocation.md
+	want := time.Until(exp.Add(scopedtoken.DefaultLeeway + margin))
 	assert.InDelta(t, float64(want), float64(ttl), float64(2*time.Second), "the record outlives exp + leeway by the margin")
-	assert.Greater(t, ttl, time.Until(exp.Add(scopedtoken.DefaultLeeway+scopedtoken.SingleUseRecordMargin-time.Second)))
+	assert.Greater(t, ttl, time.Until(exp.Add(scopedtoken.DefaultLeeway+margin-time.Second)))
 }
 
 // TestDownAtStart: without Redis, New fails unless StartUnsynced, which

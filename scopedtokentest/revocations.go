@@ -18,9 +18,9 @@ const PropagationBound = time.Second
 // OpenRevocations returns two handles on one fresh, shared revocation state,
 // as two instances of a service would hold them (the same store twice for a
 // store that shares nothing). It registers its own cleanup with t.
-type OpenRevocations func(t *testing.T) (first, second scopedtoken.Revocations)
+type OpenRevocations func(t *testing.T) (first, second scopedtoken.RevocationStore)
 
-// RevocationsConformance checks that a scopedtoken.Revocations
+// RevocationsConformance checks that a scopedtoken.RevocationStore
 // implementation behaves as the middleware needs, through two middlewares
 // (each with the verified-token cache on): a revocation or cutoff written
 // through the first is enforced by the second within PropagationBound, even

@@ -361,7 +361,7 @@ func TestHostileBuilders(t *testing.T) {
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 			var e *scopedtoken.Error
 			require.ErrorAs(t, tt.want, &e)
-			assert.Equal(t, e.Reason, body.Reason)
+			assert.Equal(t, e.Reason(), body.Reason)
 		})
 	}
 }

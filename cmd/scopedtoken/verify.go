@@ -174,9 +174,9 @@ func refusal(err error, stdout io.Writer) error {
 // refuse reports e as refusal does, with detail (when not "") after its
 // message on stderr.
 func refuse(e *scopedtoken.Error, detail string, stdout io.Writer) error {
-	out, _ := json.Marshal(map[string]any{"reason": e.Reason, "message": e.Message, "status": e.Status()})
+	out, _ := json.Marshal(map[string]any{"reason": e.Reason(), "message": e.Message(), "status": e.Status()})
 	fmt.Fprintln(stdout, string(safeJSON(out)))
-	msg := fmt.Sprintf("refused (%s): %s", e.Reason, e.Message)
+	msg := fmt.Sprintf("refused (%s): %s", e.Reason(), e.Message())
 	if detail != "" {
 		msg += " (" + detail + ")"
 	}
