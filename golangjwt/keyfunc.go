@@ -59,6 +59,9 @@ func lookup(ctx context.Context, keys scopedtoken.KeySet, t *jwt.Token) (*scoped
 	if err != nil {
 		return nil, err
 	}
+	if vk == nil || vk.ID() != kid {
+		return nil, scopedtoken.ErrUnknownKID // a buggy set: fail closed, as the middleware does
+	}
 	// golang-jwt chose t.Method by the header's alg; both must name the
 	// key's one algorithm (docs/security.md, "one algorithm per key").
 	if alg, _ := t.Header["alg"].(string); alg != vk.Algorithm() || t.Method == nil || t.Method.Alg() != alg {

@@ -224,6 +224,14 @@ func TestKeyfuncKeySetErrors(t *testing.T) {
 		assert.ErrorIs(t, err, scopedtoken.ErrUnknownKID)
 		assert.Equal(t, ctx, got)
 	})
+	t.Run("a buggy set: no key, or another kid's", func(t *testing.T) {
+		other, err := scopedtoken.NewVerificationKey(scopedtoken.Key{ID: "other", Algorithm: "HS256", Secret: testkit.Secret})
+		require.NoError(t, err)
+		for _, key := range []*scopedtoken.VerificationKey{nil, other} {
+			_, err := parse(keySetFunc(func(context.Context, string) (*scopedtoken.VerificationKey, error) { return key, nil }), tok)
+			assert.ErrorIs(t, err, scopedtoken.ErrUnknownKID)
+		}
+	})
 	t.Run("no KeySet", func(t *testing.T) {
 		assert.PanicsWithValue(t, "golangjwt: Keyfunc needs a KeySet", func() { golangjwt.Keyfunc(t.Context(), nil) })
 	})
