@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -316,12 +315,7 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 	attackerJWK := fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":%q,"y":%q,"kid":"evil","alg":"ES256","use":"sig"}`,
 		base64.RawURLEncoding.EncodeToString(attacker.X.FillBytes(make([]byte, 32))),
 		base64.RawURLEncoding.EncodeToString(attacker.Y.FillBytes(make([]byte, 32))))
-	var evilHits atomic.Int64
-	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		evilHits.Add(1)
-		w.Write([]byte(`{"keys":[` + attackerJWK + `]}`))
-	}))
-	defer evil.Close()
+	evil := testkit.NewJWKSServer(t, []byte(`{"keys":[`+attackerJWK+`]}`))
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "evil"},
 		NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
 	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &attacker.PublicKey, attacker)
@@ -330,12 +324,7 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 
 	legit := genKeys(t)
 	legitJWKS := testkit.JWKSet(t, testkit.JWK(t, "remote-es", &legit.ec.PublicKey))
-	var legitHits atomic.Int64
-	legitSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		legitHits.Add(1)
-		w.Write(legitJWKS)
-	}))
-	defer legitSrv.Close()
+	legitSrv := testkit.NewJWKSServer(t, legitJWKS)
 	remote := newRemoteSet(t, RemoteSetConfig{URL: legitSrv.URL, MinRefreshInterval: time.Millisecond, RefreshWait: time.Second})
 	m := attackMiddleware(t, func(c *Config) { c.Keys = CombineKeys(testKeySet(t), remote) })
 
@@ -356,8 +345,8 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 		{name: "all at once", token: sign("evil", `,"jku":"`+evil.URL+`","x5u":"`+evil.URL+`","jwk":`+attackerJWK+`,"x5c":`+x5c), status: 401, reason: "unknown_kid"},
 	}
 	runAttacks(t, m, cases)
-	assert.Zero(t, evilHits.Load(), "no request may reach a URL named in a token")
-	assert.GreaterOrEqual(t, legitHits.Load(), int64(1))
+	assert.Zero(t, evil.Hits.Load(), "no request may reach a URL named in a token")
+	assert.GreaterOrEqual(t, legitSrv.Hits.Load(), int64(1))
 }
 
 // TestAttackSignatureForgery tries empty, null and psychic signatures.

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // These tests hold the verified-token cache to its promise: a hit is never
@@ -257,52 +258,25 @@ func TestCacheClockRefusalsAreNotCached(t *testing.T) {
 	})
 }
 
-// ctJWKS serves a JWK Set that the test can change.
+// ctJWKS serves a JWK Set that the test can change, from testkit's JWKS
+// server.
 type ctJWKS struct {
-	body atomic.Pointer[[]byte]
-	srv  *httptest.Server
+	*testkit.JWKSServer
 }
 
 func newCTJWKS(t testing.TB) *ctJWKS {
 	t.Helper()
-	j := &ctJWKS{}
-	j.set(t)
-	j.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(*j.body.Load())
-	}))
-	t.Cleanup(j.srv.Close)
-	return j
+	return &ctJWKS{testkit.NewJWKSServer(t, testkit.JWKSet(t))}
 }
 
-// set publishes the given kid → key pairs (ES256, use sig).
+// set publishes the given kid → key pairs (P-256 keys, so ES256, use sig).
 func (j *ctJWKS) set(t testing.TB, keys ...any) {
 	t.Helper()
-	type jwk struct {
-		KTY string `json:"kty"`
-		CRV string `json:"crv"`
-		X   string `json:"x"`
-		Y   string `json:"y"`
-		KID string `json:"kid"`
-		ALG string `json:"alg"`
-		USE string `json:"use"`
-	}
-	set := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: []jwk{}}
+	var jwks []json.RawMessage
 	for i := 0; i < len(keys); i += 2 {
-		pub, err := keys[i+1].(*ecdsa.PrivateKey).PublicKey.ECDH()
-		require.NoError(t, err)
-		raw := pub.Bytes() // 0x04 || X || Y
-		set.Keys = append(set.Keys, jwk{
-			KTY: "EC", CRV: "P-256", KID: keys[i].(string), ALG: "ES256", USE: "sig",
-			X: base64.RawURLEncoding.EncodeToString(raw[1:33]),
-			Y: base64.RawURLEncoding.EncodeToString(raw[33:]),
-		})
+		jwks = append(jwks, testkit.JWK(t, keys[i].(string), &keys[i+1].(*ecdsa.PrivateKey).PublicKey))
 	}
-	b, err := json.Marshal(set)
-	require.NoError(t, err)
-	j.body.Store(&b)
+	j.Serve(testkit.JWKSet(t, jwks...), http.StatusOK, 0)
 }
 
 func ctECKey(t testing.TB) *ecdsa.PrivateKey {
@@ -344,7 +318,7 @@ func TestCacheFollowsKeySetChanges(t *testing.T) {
 			old, other := ctECKey(t), ctECKey(t)
 			j := newCTJWKS(t)
 			j.set(t, "r1", old)
-			ks := newRemoteSet(t, RemoteSetConfig{URL: j.srv.URL, Client: j.srv.Client()})
+			ks := newRemoteSet(t, RemoteSetConfig{URL: j.URL, Client: j.Client()})
 			ch := newCTHarness(t, Config{Keys: ks, Now: clock.now})
 			tok := ctMint(t, MintKey{ID: "r1", Algorithm: "ES256", PrivateKey: old}, clock.now,
 				MintClaims{Audience: []string{ctAud}, Query: ctQuery})

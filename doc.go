@@ -40,13 +40,17 @@
 //
 // Keys fetched from a JWKS URL, or discovered from an OpenID Connect issuer,
 // come from package github.com/scopedtoken/scopedtoken/jwks, whose set is a
-// [KeySet] like [StaticKeys]'s.
+// [KeySet] like [StaticKeys]'s. Programs that parse with golang-jwt can take
+// their keys from any KeySet through package
+// github.com/scopedtoken/scopedtoken/golangjwt, which applies the key rules
+// but none of the scoped path and query rules (docs/golang-jwt.md).
 //
 // Where to read more, in the repository: README.md (the quickstart, one
 // snippet per router), docs/configuration.md (every field of [Config] and
 // jwks.Config, every response and reason code), docs/security.md (what is
 // checked and why), docs/query-claim.md, docs/keys.md, docs/minting.md,
-// docs/routers.md, docs/revocation.md, docs/metrics.md and docs/migrating.md.
+// docs/routers.md, docs/revocation.md, docs/metrics.md, docs/golang-jwt.md and
+// docs/migrating.md.
 // The runnable examples of this package show a static key, two issuers'
 // JWKS endpoints combined, reading the token in a handler, a custom error
 // handler and [Middleware.Verify] without HTTP.

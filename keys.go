@@ -327,6 +327,17 @@ func (k *VerificationKey) PublicKey() crypto.PublicKey {
 	return nil
 }
 
+// Secret returns a copy of the key's HMAC secret, or nil for a key with a
+// public key. It serves verifiers other than the middleware, such as the
+// golang-jwt Keyfunc of package golangjwt (docs/golang-jwt.md), which must
+// hand the secret to another library; the copy keeps the key immutable.
+func (k *VerificationKey) Secret() []byte {
+	if k.secret == nil {
+		return nil
+	}
+	return append([]byte(nil), k.secret...)
+}
+
 // verify reports whether sig is a valid signature of signingInput under this
 // key with its one algorithm.
 func (k *VerificationKey) verify(signingInput, sig []byte) bool {

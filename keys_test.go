@@ -171,6 +171,19 @@ func TestVerificationKeyCopiesSecret(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
 	assert.NoError(t, err, "changing the caller's slice afterwards must not change the key")
+
+	t.Run("Secret returns a copy", func(t *testing.T) {
+		vk, err := ks.LookupKey(t.Context(), "hs")
+		require.NoError(t, err)
+		got := vk.Secret()
+		assert.Equal(t, testSecret, got)
+		got[0] ^= 0xff
+		_, err = m.Verify(t.Context(), hsToken(t, validClaims()), "/v2/accounts/me/search")
+		assert.NoError(t, err, "changing what Secret returned must not change the key")
+		es, err := NewVerificationKey(Key{ID: "es", Algorithm: "ES256", PublicKey: &genKeys(t).ec.PublicKey})
+		require.NoError(t, err)
+		assert.Nil(t, es.Secret(), "a key with a public key has no secret")
+	})
 }
 
 // TestStaticKeysCannotChange: a cache hit on a StaticKeys set skips the key

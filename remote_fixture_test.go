@@ -3,9 +3,10 @@ package scopedtoken
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // A few tests of this package use the remote key set of package jwks as a
@@ -48,10 +49,6 @@ func newRemoteSet(t testing.TB, cfg RemoteSetConfig) RemoteSet {
 // a remote set over it that has fetched once.
 func hostileRemoteSet(t testing.TB, body []byte) RemoteSet {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
+	srv := testkit.NewJWKSServer(t, body)
 	return newRemoteSet(t, RemoteSetConfig{URL: srv.URL, MinRefreshInterval: time.Hour, RefreshWait: 50 * time.Millisecond})
 }

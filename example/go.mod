@@ -3,7 +3,6 @@ module github.com/scopedtoken/scopedtoken/example
 go 1.25.0
 
 require (
-	github.com/redis/go-redis/v9 v9.22.0
 	github.com/scopedtoken/scopedtoken v0.0.0
 	github.com/scopedtoken/scopedtoken/redisstore v0.0.0
 	github.com/stretchr/testify v1.12.1
@@ -11,6 +10,7 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/redis/go-redis/v9 v9.22.0 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.30.0 // indirect

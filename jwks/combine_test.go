@@ -19,14 +19,14 @@ import (
 // to the endpoint; a kid no set holds still makes exactly one fetch.
 func TestCombineKeysRemoteDoesNotStallStatic(t *testing.T) {
 	r := testkit.NewSigner(t, "remote")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, r.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, r.JWK(t)))
 	rs := newFaultRemote(t, srv.URL, func(c *Config) {
 		c.MinRefreshInterval, c.RefreshWait, c.HTTPTimeout = time.Hour, time.Minute, time.Minute
 	})
 	require.EqualValues(t, 1, srv.Hits.Load(), "the first fetch")
 	srv.Serve(testkit.JWKSet(t, r.JWK(t)), http.StatusOK, time.Hour) // every later fetch hangs until Close
 	r2 := testkit.NewSigner(t, "remote2")
-	rs2 := newFaultRemote(t, testkit.NewFaultServer(t, testkit.JWKSet(t, r2.JWK(t))).URL, nil)
+	rs2 := newFaultRemote(t, testkit.NewJWKSServer(t, testkit.JWKSet(t, r2.JWK(t))).URL, nil)
 	static, err := scopedtoken.StaticKeys(
 		scopedtoken.Key{ID: "hs", Algorithm: "HS256", Secret: testkit.Secret},
 		scopedtoken.Key{ID: "es", Algorithm: "ES256", PublicKey: &testkit.Keys(t).EC.PublicKey},

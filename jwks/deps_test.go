@@ -9,14 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDependencyVersions pins the JWKS libraries to the versions whose
-// changes were read for this package, the only one of the module that uses
-// them (keyfunc v3.9.2 filters keys by alg and use for tokens without kid,
-// which the package never asks it for; jwkset v0.11.4 no longer waits on the
-// rate limiter when nothing can be refreshed). A change of either in go.mod
-// fails here, so that its changes are read again before this test is
-// updated. (Test binaries carry no module list, so the module's go.mod, in
-// the parent directory, is read as text.)
+// TestDependencyVersions pins the third-party libraries that the module's
+// packages use to the versions whose changes were read for them: jwkset
+// v0.11.4 parses each JWK of this package (it no longer waits on the rate
+// limiter when nothing can be refreshed), and golang-jwt v5.3.1 parses for
+// package golangjwt, whose Keyfunc relies on how it verifies (the key types
+// of each method, PS* salts of any length unless the method is swapped, the
+// method read after the Keyfunc returns; docs/golang-jwt.md). A change of
+// either in go.mod fails here, so that its changes are read again before
+// this test is updated. (Test binaries carry no module list, so the
+// module's go.mod, in the parent directory, is read as text.)
 func TestDependencyVersions(t *testing.T) {
 	mod, err := os.ReadFile("../go.mod")
 	require.NoError(t, err)
@@ -27,8 +29,8 @@ func TestDependencyVersions(t *testing.T) {
 		}
 	}
 	for path, want := range map[string]string{
-		"github.com/MicahParks/keyfunc/v3": "v3.9.2",
-		"github.com/MicahParks/jwkset":     "v0.11.4",
+		"github.com/MicahParks/jwkset": "v0.11.4",
+		"github.com/golang-jwt/jwt/v5": "v5.3.1",
 	} {
 		t.Run(path, func(t *testing.T) {
 			assert.Equal(t, want, required[path], "read the changes of %s before moving to another version", path)

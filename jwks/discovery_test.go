@@ -3,10 +3,7 @@ package jwks
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,64 +13,49 @@ import (
 	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
-// oidcProvider is an OpenID provider on loopback: its configuration at
-// /.well-known/openid-configuration (by default naming its own URL as issuer
-// and /jwks as jwks_uri) and a JWK Set at /jwks, both changeable.
+// oidcProvider is an OpenID provider on testkit's JWKS server: a JWK Set at
+// /jwks and, on every other path, its configuration (by default naming its
+// own URL as issuer and /jwks as jwks_uri), both changeable.
 type oidcProvider struct {
-	*httptest.Server
-	mu        sync.Mutex
-	doc       map[string]any // nil: the default document
-	rawDoc    []byte         // when set, served instead of doc
-	docStatus int
-	jwks      []byte
-	docHits   atomic.Int32
-	jwksHits  atomic.Int32
-	docPaths  []string
+	*testkit.JWKSServer
 }
 
 func newOIDCProvider(t testing.TB, tls bool, jwks []byte) *oidcProvider {
 	t.Helper()
-	p := &oidcProvider{jwks: jwks, docStatus: http.StatusOK}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case strings.HasSuffix(r.URL.Path, discoveryPath):
-			p.docHits.Add(1)
-			p.docPaths = append(p.docPaths, r.URL.Path)
-			body := p.rawDoc
-			if body == nil {
-				doc := p.doc
-				if doc == nil {
-					doc = map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/jwks"}
-				}
-				body, _ = json.Marshal(doc)
-			}
-			w.WriteHeader(p.docStatus)
-			w.Write(body)
-		case r.URL.Path == "/jwks":
-			p.jwksHits.Add(1)
-			w.Write(p.jwks)
-		default:
-			http.NotFound(w, r)
-		}
-	})
+	p := &oidcProvider{testkit.NewJWKSServer(t, nil)}
 	if tls {
-		p.Server = httptest.NewTLSServer(h)
-	} else {
-		p.Server = httptest.NewServer(h)
+		p.JWKSServer = testkit.NewTLSJWKSServer(t, nil)
 	}
-	t.Cleanup(p.Close)
+	p.Reply("/jwks", testkit.Reply{Body: jwks})
+	p.serveDoc(nil, http.StatusOK)
 	return p
 }
 
-// serveDoc changes the configuration document and its status.
+// serveDoc changes the configuration document (nil: the default one) and
+// its status.
 func (p *oidcProvider) serveDoc(doc map[string]any, status int) {
-	p.mu.Lock()
-	p.doc, p.docStatus = doc, status
-	p.mu.Unlock()
+	if doc == nil {
+		doc = map[string]any{"issuer": p.URL, "jwks_uri": p.URL + "/jwks"}
+	}
+	body, _ := json.Marshal(doc)
+	p.Serve(body, status, 0)
 }
+
+// docPaths are the paths at which the configuration was asked for.
+func (p *oidcProvider) docPaths() []string {
+	var paths []string
+	for _, path := range p.Paths() {
+		if path != "/jwks" {
+			paths = append(paths, path)
+		}
+	}
+	return paths
+}
+
+// docHits and jwksHits count the requests for the configuration and for
+// the JWK Set.
+func (p *oidcProvider) docHits() int  { return len(p.docPaths()) }
+func (p *oidcProvider) jwksHits() int { return p.HitsOf("/jwks") }
 
 // discoveryRemote builds a Set that discovers its keys from issuer
 // through p's client, logging into logs.
@@ -102,7 +84,7 @@ func TestDiscovery(t *testing.T) {
 			assert.Equal(t, http.StatusUnauthorized, code, extra)
 			assert.Equal(t, "issuer_mismatch", reason, extra)
 		}
-		assert.Equal(t, []string{discoveryPath}, p.docPaths)
+		assert.Equal(t, []string{discoveryPath}, p.docPaths())
 	})
 	t.Run("an issuer with a trailing slash loses only that slash", func(t *testing.T) {
 		p := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
@@ -110,7 +92,7 @@ func TestDiscovery(t *testing.T) {
 		rs := discoveryRemote(t, p, p.URL+"/tenant/", nil)
 		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`/tenant/"`))
 		assert.Equal(t, http.StatusOK, code)
-		assert.Equal(t, []string{"/tenant" + discoveryPath}, p.docPaths)
+		assert.Equal(t, []string{"/tenant" + discoveryPath}, p.docPaths())
 	})
 	t.Run("jwks_uri on another host", func(t *testing.T) {
 		keys := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
@@ -119,7 +101,7 @@ func TestDiscovery(t *testing.T) {
 		rs := discoveryRemote(t, p, p.URL, nil)
 		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`"`))
 		assert.Equal(t, http.StatusOK, code)
-		assert.EqualValues(t, 1, keys.jwksHits.Load())
+		assert.EqualValues(t, 1, keys.jwksHits())
 	})
 	t.Run("http issuer, http jwks_uri", func(t *testing.T) {
 		p := newOIDCProvider(t, false, testkit.JWKSet(t, a.JWK(t)))
@@ -174,7 +156,7 @@ func TestDiscoveryRefused(t *testing.T) {
 				p.serveDoc(tc.doc(p), http.StatusOK)
 			}
 			if tc.raw != "" {
-				p.rawDoc = []byte(tc.raw)
+				p.Serve([]byte(tc.raw), http.StatusOK, 0)
 			}
 			if tc.status != 0 {
 				p.serveDoc(nil, tc.status)
@@ -183,7 +165,7 @@ func TestDiscoveryRefused(t *testing.T) {
 			if tc.issuer != nil {
 				issuer = tc.issuer(p)
 			}
-			before := plain.jwksHits.Load()
+			before := plain.jwksHits()
 			var logs logRecorder
 			rs := discoveryRemote(t, p, issuer, &logs)
 			m := remoteMiddleware(t, rs)
@@ -192,8 +174,8 @@ func TestDiscoveryRefused(t *testing.T) {
 				assert.Equal(t, http.StatusServiceUnavailable, code, iss)
 				assert.Equal(t, "keys_unavailable", reason, iss)
 			}
-			assert.Zero(t, p.jwksHits.Load(), "no key of the document is fetched")
-			assert.Equal(t, before, plain.jwksHits.Load(), "no key of the document is fetched")
+			assert.Zero(t, p.jwksHits(), "no key of the document is fetched")
+			assert.Equal(t, before, plain.jwksHits(), "no key of the document is fetched")
 			failures := logs.records(t, logFirstFetchFailed)
 			require.NotEmpty(t, failures, "the failure is logged")
 			assert.Contains(t, failures[0]["error"], tc.log)
@@ -235,17 +217,15 @@ func TestDiscoveryKeepsJWKSURI(t *testing.T) {
 	for range 3 {
 		require.NoError(t, rs.Refresh(t.Context()))
 	}
-	assert.EqualValues(t, 1, p.docHits.Load(), "discovered once")
-	assert.EqualValues(t, 4, p.jwksHits.Load())
+	assert.EqualValues(t, 1, p.docHits(), "discovered once")
+	assert.EqualValues(t, 4, p.jwksHits())
 
 	p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": moved.URL + "/jwks"}, http.StatusOK)
-	p.mu.Lock()
-	p.jwks = []byte("gone")
-	p.mu.Unlock()
+	p.Reply("/jwks", testkit.Reply{Body: []byte("gone")})
 	assert.Error(t, rs.Refresh(t.Context()), "the old jwks_uri fails")
 	require.NoError(t, rs.Refresh(t.Context()), "discovered again")
-	assert.EqualValues(t, 2, p.docHits.Load())
-	assert.EqualValues(t, 1, moved.jwksHits.Load())
+	assert.EqualValues(t, 2, p.docHits())
+	assert.EqualValues(t, 1, moved.jwksHits())
 	code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, `,"iss":"`+p.URL+`"`))
 	assert.Equal(t, http.StatusOK, code)
 }
@@ -263,15 +243,16 @@ func TestDiscoveryFetchRules(t *testing.T) {
 	})
 	t.Run("redirect to another origin", func(t *testing.T) {
 		evil := newOIDCProvider(t, true, testkit.JWKSet(t, a.JWK(t)))
-		srv := httptest.NewTLSServer(redirectTo(evil.URL + discoveryPath))
-		t.Cleanup(srv.Close)
+		srv := testkit.NewTLSJWKSServer(t, nil)
+		srv.Reply("", testkit.Redirect(evil.URL+discoveryPath))
 		rs := newFaultRemote(t, "", func(c *Config) { c.Issuer, c.Client = srv.URL, srv.Client() })
 		assert.ErrorIs(t, rs.Refresh(t.Context()), errRedirectOrigin)
-		assert.Zero(t, evil.docHits.Load())
+		assert.Zero(t, evil.docHits())
 	})
 	t.Run("jwks_uri credentials redacted", func(t *testing.T) {
 		p := newOIDCProvider(t, true, nil)
 		p.serveDoc(map[string]any{"issuer": p.URL, "jwks_uri": withCredentials(t, p.URL, "/missing")}, http.StatusOK)
+		p.Reply("/missing", testkit.Reply{Status: http.StatusNotFound})
 		var logs logRecorder
 		rs := discoveryRemote(t, p, p.URL, &logs)
 		err := rs.Refresh(t.Context())

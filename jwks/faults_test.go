@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -28,7 +27,7 @@ import (
 
 func TestJWKSEndpointDownAtStart(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
-	srv := testkit.NewFaultServer(t, []byte("down"))
+	srv := testkit.NewJWKSServer(t, []byte("down"))
 	srv.Serve([]byte("down"), http.StatusInternalServerError, 0)
 	rs := newFaultRemote(t, srv.URL, nil)
 	m := remoteMiddleware(t, rs)
@@ -47,10 +46,7 @@ func TestJWKSEndpointDownAtStart(t *testing.T) {
 }
 
 func TestJWKSEndpointUnreachable(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close() // connection refused from now on
-	rs := newFaultRemote(t, url, nil)
+	rs := newFaultRemote(t, testkit.ClosedURL(t), nil)
 	m := remoteMiddleware(t, rs)
 	res := send(m, testkit.NewSigner(t, "a").Token(t, ""))
 	assertRefused(t, res, http.StatusServiceUnavailable, "keys_unavailable")
@@ -58,7 +54,7 @@ func TestJWKSEndpointUnreachable(t *testing.T) {
 
 func TestJWKSRefreshFailureKeepsKeys(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
 	rs := newFaultRemote(t, srv.URL, nil)
 	m := remoteMiddleware(t, rs)
 	tok := a.Token(t, "")
@@ -98,7 +94,7 @@ func TestJWKSRefreshFailureKeepsKeys(t *testing.T) {
 
 func TestJWKSSlowEndpoint(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
 	rs := newFaultRemote(t, srv.URL, func(c *Config) {
 		c.HTTPTimeout = 10 * time.Second
 		c.RefreshWait = 100 * time.Millisecond
@@ -136,21 +132,16 @@ func TestJWKSHugeBody(t *testing.T) {
 	good := testkit.JWKSet(t, a.JWK(t))
 	huge := append(append([]byte{}, good[:len(good)-1]...), []byte(strings.Repeat(" ", 1<<20)+"}")...)
 	tests := []struct {
-		name    string
-		handler http.HandlerFunc
+		name  string
+		reply testkit.Reply
 	}{
-		{name: "with Content-Length", handler: func(w http.ResponseWriter, _ *http.Request) { w.Write(huge) }},
-		{name: "chunked", handler: func(w http.ResponseWriter, _ *http.Request) {
-			for i := 0; i < len(huge); i += 4096 {
-				w.Write(huge[i:min(i+4096, len(huge))])
-				w.(http.Flusher).Flush()
-			}
-		}},
+		{name: "with Content-Length", reply: testkit.Reply{Body: huge}},
+		{name: "chunked", reply: testkit.Reply{Body: huge, Chunk: 4096}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(tt.handler)
-			defer srv.Close()
+			srv := testkit.NewJWKSServer(t, nil)
+			srv.Reply("", tt.reply)
 			rs := newFaultRemote(t, srv.URL, func(c *Config) { c.MaxBodyBytes = 64 << 10 })
 			err := rs.Refresh(context.Background())
 			assert.ErrorIs(t, err, errBodyTooLarge)
@@ -160,7 +151,7 @@ func TestJWKSHugeBody(t *testing.T) {
 		})
 	}
 	t.Run("the same set under the limit", func(t *testing.T) {
-		srv := testkit.NewFaultServer(t, huge)
+		srv := testkit.NewJWKSServer(t, huge)
 		rs := newFaultRemote(t, srv.URL, func(c *Config) { c.MaxBodyBytes = 2 << 20 })
 		code, _ := quickStatus(remoteMiddleware(t, rs), a.Token(t, ""))
 		assert.Equal(t, http.StatusOK, code)
@@ -224,7 +215,7 @@ func TestJWKSSetContents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := testkit.NewFaultServer(t, tt.set)
+			srv := testkit.NewJWKSServer(t, tt.set)
 			m := remoteMiddleware(t, newFaultRemote(t, srv.URL, nil))
 			for tok, want := range tt.want {
 				code, reason := quickStatus(m, tok)
@@ -260,7 +251,7 @@ func settleGoroutines(t *testing.T, base int) {
 func TestJWKSFloodOfRandomKids(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
 	attacker := testkit.NewSigner(t, "x")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
 	base := runtime.NumGoroutine()
 	const minInterval = 50 * time.Millisecond
 	start := time.Now() // before the first fetch, which counts too
@@ -306,7 +297,7 @@ func TestJWKSFloodOfRandomKids(t *testing.T) {
 func TestJWKSRotationDuringFlood(t *testing.T) {
 	a, b := testkit.NewSigner(t, "a"), testkit.NewSigner(t, "b")
 	attacker := testkit.NewSigner(t, "x")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
 	const minInterval = 100 * time.Millisecond
 	rs := newFaultRemote(t, srv.URL, func(c *Config) { c.MinRefreshInterval, c.RefreshWait = minInterval, 200*time.Millisecond })
 	m := remoteMiddleware(t, rs)
@@ -345,7 +336,7 @@ func TestJWKSRotationDuringFlood(t *testing.T) {
 func TestJWKSRemoval(t *testing.T) {
 	a, b := testkit.NewSigner(t, "a"), testkit.NewSigner(t, "b")
 	t.Run("explicit refresh", func(t *testing.T) {
-		srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
+		srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
 		rs := newFaultRemote(t, srv.URL, nil)
 		m := remoteMiddleware(t, rs)
 		tok := b.Token(t, "")
@@ -361,7 +352,7 @@ func TestJWKSRemoval(t *testing.T) {
 		assert.Equal(t, http.StatusOK, code)
 	})
 	t.Run("background refresh", func(t *testing.T) {
-		srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
+		srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
 		rs := newFaultRemote(t, srv.URL, func(c *Config) { c.RefreshInterval = 20 * time.Millisecond })
 		m := remoteMiddleware(t, rs)
 		tok := b.Token(t, "")
@@ -374,7 +365,7 @@ func TestJWKSRemoval(t *testing.T) {
 		}, 2*time.Second, 10*time.Millisecond)
 	})
 	t.Run("material replaced under the same kid", func(t *testing.T) {
-		srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
+		srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
 		rs := newFaultRemote(t, srv.URL, nil)
 		m := remoteMiddleware(t, rs)
 		tok := b.Token(t, "")
@@ -390,7 +381,7 @@ func TestJWKSRemoval(t *testing.T) {
 		assert.Equal(t, http.StatusOK, code)
 	})
 	t.Run("unchanged keys keep cached results", func(t *testing.T) {
-		srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
+		srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
 		rs := newFaultRemote(t, srv.URL, nil)
 		before, err := rs.LookupKey(context.Background(), "a")
 		require.NoError(t, err)

@@ -97,7 +97,7 @@ func TestJWKSUnusableKeyDoesNotBlockRevocation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs logRecorder
-			srv := testkit.NewFaultServer(t, testkit.JWKSet(t, good.JWK(t), removed.JWK(t), tt.bad))
+			srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, good.JWK(t), removed.JWK(t), tt.bad))
 			rs := newFaultRemote(t, srv.URL, func(c *Config) { c.Logger = logs.logger() })
 			m := remoteMiddleware(t, rs)
 			removedToken := removed.Token(t, "")
@@ -148,7 +148,7 @@ func TestJWKSKeyByKeyEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t), testkit.JWK(t, "rsa-d", &rsaKey.PublicKey)))
+			srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t), testkit.JWK(t, "rsa-d", &rsaKey.PublicKey)))
 			rs := newFaultRemote(t, srv.URL, nil)
 			m := remoteMiddleware(t, rs)
 			code, _ := quickStatus(m, a.Token(t, ""))

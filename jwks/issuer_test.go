@@ -25,7 +25,7 @@ func TestIssuerNameValidation(t *testing.T) {
 // whose URL is given (no discovery).
 func TestRemoteIssuerBinding(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
 	rs := newFaultRemote(t, srv.URL, func(c *Config) { c.Issuer = "https://idp.example" })
 	vk, ok := rs.KnownKey("a")
 	require.True(t, ok)
@@ -50,8 +50,8 @@ func TestRemoteIssuerBinding(t *testing.T) {
 // that kid is refused.
 func TestIssuerCombinedSets(t *testing.T) {
 	a, b, bSame := testkit.NewSigner(t, "a"), testkit.NewSigner(t, "b"), testkit.NewSigner(t, "a")
-	srvA := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t)))
-	srvB := testkit.NewFaultServer(t, testkit.JWKSet(t, b.JWK(t), bSame.JWK(t)))
+	srvA := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srvB := testkit.NewJWKSServer(t, testkit.JWKSet(t, b.JWK(t), bSame.JWK(t)))
 	setA := newFaultRemote(t, srvA.URL, func(c *Config) { c.Issuer = "https://a.example" })
 	setB := newFaultRemote(t, srvB.URL, func(c *Config) { c.Issuer = "https://b.example" })
 	require.NoError(t, setB.Refresh(t.Context()))

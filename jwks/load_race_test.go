@@ -19,7 +19,7 @@ import (
 // wrong decision. Run it with -race.
 func TestLoadRaceRemoteRotation(t *testing.T) {
 	a, b, c := testkit.NewSigner(t, "a"), testkit.NewSigner(t, "b"), testkit.NewSigner(t, "c")
-	srv := testkit.NewFaultServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t), b.JWK(t)))
 	rs := newFaultRemote(t, srv.URL, func(cfg *Config) { cfg.MinRefreshInterval = 5 * time.Millisecond })
 	static, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "hs", Algorithm: "HS256", Secret: testkit.Secret})
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package jwks
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -40,35 +39,26 @@ func assertNoSecrets(t testing.TB, what, text string) {
 // TestJWKSURLCredentialsRedacted: a failing fetch never logs or returns the
 // JWKS URL's userinfo, query values or fragment, whatever failed.
 func TestJWKSURLCredentialsRedacted(t *testing.T) {
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // connection refused from now on
-	other := testkit.NewFaultServer(t, testkit.JWKSet(t))
-	handler := func(status int, body, location string) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			if location != "" {
-				w.Header().Set("Location", location)
-			}
-			w.WriteHeader(status)
-			w.Write([]byte(body))
-		}
-	}
+	closed := testkit.ClosedURL(t)
+	other := testkit.NewJWKSServer(t, testkit.JWKSet(t))
 	otherWithSecrets := strings.Replace(other.URL, "//", "//bob-user:bob-pass@", 1) + "/jwks?sig=sig-target-000&api_key=k3y-value-123"
 	tests := []struct {
 		name    string
-		handler http.HandlerFunc // nil: connection refused
+		refused bool // connection refused; else the server answers reply
+		reply   testkit.Reply
 	}{
-		{name: "connection refused"},
-		{name: "500", handler: handler(http.StatusInternalServerError, "internal error", "")},
-		{name: "bad JSON", handler: handler(http.StatusOK, "<html>", "")},
-		{name: "redirect refused", handler: handler(http.StatusFound, "", otherWithSecrets)},
-		{name: "Location that does not parse", handler: handler(http.StatusFound, "", "http://alice-user:s3cret-pass@x/%zz?api_key=k3y-value-123")},
+		{name: "connection refused", refused: true},
+		{name: "500", reply: testkit.Reply{Status: http.StatusInternalServerError, Body: []byte("internal error")}},
+		{name: "bad JSON", reply: testkit.Reply{Body: []byte("<html>")}},
+		{name: "redirect refused", reply: testkit.Redirect(otherWithSecrets)},
+		{name: "Location that does not parse", reply: testkit.Redirect("http://alice-user:s3cret-pass@x/%zz?api_key=k3y-value-123")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base := closed.URL
-			if tt.handler != nil {
-				srv := httptest.NewServer(tt.handler)
-				t.Cleanup(srv.Close)
+			base := closed
+			if !tt.refused {
+				srv := testkit.NewJWKSServer(t, nil)
+				srv.Reply("", tt.reply)
 				base = srv.URL
 			}
 			var logs logRecorder

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -16,11 +15,6 @@ import (
 	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
-// redirectTo answers every request with a 302 to target.
-func redirectTo(target string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, target, http.StatusFound) }
-}
-
 // TestJWKSRedirectToAnotherOrigin: a JWKS endpoint that redirects to another
 // host (another loopback port), or from https to http, is not followed, the
 // refusal is logged (redacted), and the keys served there are never trusted.
@@ -31,24 +25,24 @@ func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
 		start func(t *testing.T, target string) (url string, client *http.Client)
 	}{
 		{name: "http to another host", start: func(t *testing.T, target string) (string, *http.Client) {
-			srv := httptest.NewServer(redirectTo(target + "/jwks"))
-			t.Cleanup(srv.Close)
+			srv := testkit.NewJWKSServer(t, nil)
+			srv.Reply("", testkit.Redirect(target+"/jwks"))
 			return srv.URL, nil
 		}},
 		{name: "https to http", start: func(t *testing.T, target string) (string, *http.Client) {
-			srv := httptest.NewTLSServer(redirectTo(target + "/jwks"))
-			t.Cleanup(srv.Close)
+			srv := testkit.NewTLSJWKSServer(t, nil)
+			srv.Reply("", testkit.Redirect(target+"/jwks"))
 			return srv.URL, srv.Client()
 		}},
 		{name: "a client whose own CheckRedirect allows everything", start: func(t *testing.T, target string) (string, *http.Client) {
-			srv := httptest.NewServer(redirectTo(target + "/jwks"))
-			t.Cleanup(srv.Close)
+			srv := testkit.NewJWKSServer(t, nil)
+			srv.Reply("", testkit.Redirect(target+"/jwks"))
 			return srv.URL, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evil := testkit.NewFaultServer(t, testkit.JWKSet(t, attacker.JWK(t)))
+			evil := testkit.NewJWKSServer(t, testkit.JWKSet(t, attacker.JWK(t)))
 			start, client := tt.start(t, strings.Replace(evil.URL, "//", "//bob-user:bob-pass@", 1))
 			var logs logRecorder
 			rs := newFaultRemote(t, withCredentials(t, start, "/jwks"), func(c *Config) {
@@ -72,14 +66,9 @@ func TestJWKSRedirectToAnotherOrigin(t *testing.T) {
 // still asked after the package's rule.
 func TestJWKSRedirectSameOrigin(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
-	set := testkit.JWKSet(t, a.JWK(t))
-	mux := http.NewServeMux()
-	mux.HandleFunc("/jwks", func(w http.ResponseWriter, _ *http.Request) { w.Write(set) })
-	mux.Handle("/old", redirectTo("/jwks"))
-	var loops atomic.Int32
-	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { loops.Add(1); redirectTo("/loop")(w, r) })
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t, a.JWK(t)))
+	srv.Reply("/old", testkit.Redirect("/jwks"))
+	srv.Reply("/loop", testkit.Redirect("/loop"))
 
 	t.Run("followed", func(t *testing.T) {
 		rs := newFaultRemote(t, srv.URL+"/old", nil)
@@ -93,9 +82,9 @@ func TestJWKSRedirectSameOrigin(t *testing.T) {
 	})
 	t.Run("at most 10 redirects", func(t *testing.T) {
 		rs := newFaultRemote(t, srv.URL+"/loop", nil)
-		before := loops.Load()
+		before := srv.HitsOf("/loop")
 		assert.ErrorIs(t, rs.Refresh(context.Background()), errRedirectCount)
-		assert.EqualValues(t, 1+maxJWKSRedirects, loops.Load()-before, "the request and 10 redirects")
+		assert.EqualValues(t, 1+maxJWKSRedirects, srv.HitsOf("/loop")-before, "the request and 10 redirects")
 	})
 	t.Run("the client's CheckRedirect is kept", func(t *testing.T) {
 		var asked atomic.Int32

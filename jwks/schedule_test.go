@@ -2,9 +2,6 @@ package jwks
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,35 +59,27 @@ func TestFreshness(t *testing.T) {
 	}
 }
 
-// cacheControlServer serves a JWK Set with the Cache-Control it is given and
-// counts the requests.
+// cacheControlServer serves a JWK Set from testkit's JWKS server with the
+// Cache-Control it is given.
 type cacheControlServer struct {
-	*httptest.Server
-	mu           sync.Mutex
-	cacheControl string
-	hits         atomic.Int32
+	*testkit.JWKSServer
+	body []byte
 }
 
 func newCacheControlServer(t *testing.T, cacheControl string) *cacheControlServer {
 	body := testkit.JWKSet(t, testkit.NewSigner(t, "a").JWK(t))
-	s := &cacheControlServer{cacheControl: cacheControl}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		s.hits.Add(1)
-		s.mu.Lock()
-		if s.cacheControl != "" {
-			w.Header().Set("Cache-Control", s.cacheControl)
-		}
-		s.mu.Unlock()
-		w.Write(body)
-	}))
-	t.Cleanup(s.Close)
+	s := &cacheControlServer{JWKSServer: testkit.NewJWKSServer(t, body), body: body}
+	s.set(cacheControl)
 	return s
 }
 
+// set changes the Cache-Control header ("": none).
 func (s *cacheControlServer) set(cacheControl string) {
-	s.mu.Lock()
-	s.cacheControl = cacheControl
-	s.mu.Unlock()
+	r := testkit.Reply{Body: s.body}
+	if cacheControl != "" {
+		r.Header = http.Header{"Cache-Control": {cacheControl}}
+	}
+	s.Reply("", r)
 }
 
 // TestRefreshFollowsCacheControl: background fetches follow the JWK Set's
@@ -104,9 +93,9 @@ func TestRefreshFollowsCacheControl(t *testing.T) {
 		min, max     time.Duration
 		// atLeast fetches happen within 10 seconds; over the first window,
 		// at most atMost happen (counting the one at start).
-		atLeast int32
+		atLeast int64
 		window  time.Duration
-		atMost  int32
+		atMost  int64
 	}{
 		{name: "no-store: as often as MinRefreshInterval allows", cacheControl: "no-store", min: 50 * time.Millisecond, max: time.Hour, atLeast: 5, window: 500 * time.Millisecond, atMost: 1 + 2*10},
 		{name: "max-age=0 never more often than MinRefreshInterval", cacheControl: "max-age=0", min: 400 * time.Millisecond, max: time.Hour, atLeast: 3, window: 1200 * time.Millisecond, atMost: 1 + 2*3},
@@ -121,9 +110,9 @@ func TestRefreshFollowsCacheControl(t *testing.T) {
 			srv := newCacheControlServer(t, tc.cacheControl)
 			newFaultRemote(t, srv.URL, func(c *Config) { c.MinRefreshInterval, c.RefreshInterval = tc.min, tc.max })
 			time.Sleep(tc.window)
-			assert.LessOrEqual(t, srv.hits.Load(), tc.atMost, "fetches within %v", tc.window)
+			assert.LessOrEqual(t, srv.Hits.Load(), tc.atMost, "fetches within %v", tc.window)
 			if tc.atLeast > 0 {
-				assert.Eventually(t, func() bool { return srv.hits.Load() >= tc.atLeast }, 10*time.Second, 10*time.Millisecond,
+				assert.Eventually(t, func() bool { return srv.Hits.Load() >= tc.atLeast }, 10*time.Second, 10*time.Millisecond,
 					"at least %d fetches", tc.atLeast)
 			}
 		})
@@ -138,12 +127,12 @@ func TestRefreshRescheduledByAnyFetch(t *testing.T) {
 	rs := newFaultRemote(t, srv.URL, func(c *Config) { c.MinRefreshInterval, c.RefreshInterval = 20*time.Millisecond, time.Hour })
 	srv.set("no-cache")
 	require.NoError(t, rs.Refresh(t.Context()))
-	assert.Eventually(t, func() bool { return srv.hits.Load() >= 6 }, 10*time.Second, 10*time.Millisecond,
+	assert.Eventually(t, func() bool { return srv.Hits.Load() >= 6 }, 10*time.Second, 10*time.Millisecond,
 		"the loop, which waited an hour, follows the new interval")
 	srv.set("max-age=3600")
 	require.NoError(t, rs.Refresh(t.Context()))
 	time.Sleep(50 * time.Millisecond) // a fetch under way when the header changed may still end
-	settled := srv.hits.Load()
+	settled := srv.Hits.Load()
 	time.Sleep(300 * time.Millisecond)
-	assert.LessOrEqual(t, srv.hits.Load(), settled+1, "max-age=3600 under RefreshInterval 1h: no more background fetches")
+	assert.LessOrEqual(t, srv.Hits.Load(), settled+1, "max-age=3600 under RefreshInterval 1h: no more background fetches")
 }

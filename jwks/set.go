@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/MicahParks/keyfunc/v3"
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/internal/names"
@@ -108,13 +107,12 @@ const (
 // Set is a scopedtoken.KeySet (and KnownKeySet) fetched from a JWKS URL,
 // refreshed periodically and when an unknown kid arrives. The set is fetched
 // here and taken key by key: each JWK is parsed by
-// github.com/MicahParks/jwkset, the parsed keys are kept in a keyfunc
-// storage, and which keys are used, and with which algorithm, is decided here
-// (see LookupKey). Call Close to stop its background refresh.
+// github.com/MicahParks/jwkset, and which keys are used, and with which
+// algorithm, is decided here (see LookupKey). Call Close to stop its
+// background refresh.
 type Set struct {
 	cfg    Config
 	client *http.Client
-	kf     keyfunc.Keyfunc
 	logger *slog.Logger
 	// discovery is the OpenID configuration's URL; nil when URL was given.
 	discovery *endpoint
@@ -207,12 +205,6 @@ func New(ctx context.Context, cfg Config) (*Set, error) {
 	r.client.Transport = limitTransport{base: base, max: cfg.MaxBodyBytes}
 	r.client.CheckRedirect = sameOriginRedirects(r.client.CheckRedirect)
 	r.ctx, r.cancel = context.WithCancel(ctx)
-	store := &notifyStorage{MemoryJWKSet: jwkset.NewMemoryStorage(), onReplace: r.rebuild}
-	var err error
-	r.kf, err = keyfunc.New(keyfunc.Options{Ctx: r.ctx, Storage: store})
-	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
 	r.snapshot.Store(&keySnapshot{})
 	call, _ := r.startFetch(true)
 	<-call.done
@@ -342,8 +334,8 @@ const (
 	logFirstFetchFailed = "scopedtoken: JWK Set fetch failed; no keys yet"
 )
 
-// fetch downloads and parses the set once; on success the storage calls
-// rebuild with the new keys, on failure the last good set stays.
+// fetch downloads and parses the set once; on success rebuild replaces the
+// keys, on failure the last good set stays.
 func (r *Set) fetch() error {
 	body, header, err := r.download()
 	var jwks []jwkset.JWK
@@ -351,7 +343,7 @@ func (r *Set) fetch() error {
 		jwks, err = r.parseJWKSet(body)
 	}
 	if err == nil {
-		err = r.kf.Storage().KeyReplaceAll(r.ctx, jwks)
+		r.rebuild(jwks)
 	}
 	r.stats.record(err)
 	if err != nil {
@@ -457,19 +449,4 @@ func (r *Set) logURL() string {
 		return e.redact.url
 	}
 	return r.discovery.redact.url
-}
-
-// notifyStorage is jwkset's memory storage that tells the key set about every
-// successful fetch, which replaces all keys at once.
-type notifyStorage struct {
-	*jwkset.MemoryJWKSet
-	onReplace func([]jwkset.JWK)
-}
-
-func (s *notifyStorage) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
-	if err := s.MemoryJWKSet.KeyReplaceAll(ctx, given); err != nil {
-		return err
-	}
-	s.onReplace(given)
-	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,35 +48,18 @@ func jwk(kid, alg, use string, pub any) map[string]any {
 	return m
 }
 
-// jwksServer serves whatever set is stored in it and counts requests.
-type jwksServer struct {
-	*httptest.Server
-	mu       sync.Mutex
-	keys     []map[string]any
-	requests atomic.Int32
-	delay    time.Duration
+// jwkSet is the JWK Set document of keys, as jwk describes them.
+func jwkSet(t testing.TB, keys ...map[string]any) []byte {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"keys": append([]map[string]any{}, keys...)})
+	require.NoError(t, err)
+	return body
 }
 
-func newJWKSServer(t *testing.T, keys ...map[string]any) *jwksServer {
-	s := &jwksServer{keys: keys}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
-		s.mu.Lock()
-		body, _ := json.Marshal(map[string]any{"keys": s.keys})
-		delay := s.delay
-		s.mu.Unlock()
-		time.Sleep(delay)
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *jwksServer) set(keys ...map[string]any) {
-	s.mu.Lock()
-	s.keys = keys
-	s.mu.Unlock()
+// newJWKSServer serves the JWK Set of keys from testkit's JWKS server.
+func newJWKSServer(t testing.TB, keys ...map[string]any) *testkit.JWKSServer {
+	t.Helper()
+	return testkit.NewJWKSServer(t, jwkSet(t, keys...))
 }
 
 func newRemote(t *testing.T, cfg Config) *Set {
@@ -180,11 +162,8 @@ func TestRemoteUnknownKIDSharesOneFetch(t *testing.T) {
 	k := testkit.Keys(t)
 	srv := newJWKSServer(t, jwk("old", "ES256", "sig", &k.EC.PublicKey))
 	remote := newRemote(t, Config{URL: srv.URL, MinRefreshInterval: time.Hour, RefreshWait: 5 * time.Second})
-	require.EqualValues(t, 1, srv.requests.Load(), "one fetch at start")
-	srv.mu.Lock()
-	srv.keys = append(srv.keys, jwk("new", "ES256", "sig", &k.EC.PublicKey))
-	srv.delay = 100 * time.Millisecond
-	srv.mu.Unlock()
+	require.EqualValues(t, 1, srv.Hits.Load(), "one fetch at start")
+	srv.Serve(jwkSet(t, jwk("old", "ES256", "sig", &k.EC.PublicKey), jwk("new", "ES256", "sig", &k.EC.PublicKey)), http.StatusOK, 100*time.Millisecond)
 	var wg sync.WaitGroup
 	var found atomic.Int32
 	for range 50 {
@@ -196,10 +175,10 @@ func TestRemoteUnknownKIDSharesOneFetch(t *testing.T) {
 	}
 	wg.Wait()
 	assert.EqualValues(t, 50, found.Load())
-	assert.EqualValues(t, 2, srv.requests.Load(), "fifty misses, one fetch")
+	assert.EqualValues(t, 2, srv.Hits.Load(), "fifty misses, one fetch")
 	_, err := remote.LookupKey(t.Context(), "unknown")
 	assert.ErrorIs(t, err, scopedtoken.ErrUnknownKID)
-	assert.EqualValues(t, 2, srv.requests.Load(), "the rate limit holds the next fetch back")
+	assert.EqualValues(t, 2, srv.Hits.Load(), "the rate limit holds the next fetch back")
 }
 
 // TestRemoteCancelledCallerDoesNotAbortFetch: a request that gives up leaves
@@ -208,10 +187,7 @@ func TestRemoteCancelledCallerDoesNotAbortFetch(t *testing.T) {
 	k := testkit.Keys(t)
 	srv := newJWKSServer(t)
 	remote := newRemote(t, Config{URL: srv.URL, MinRefreshInterval: time.Nanosecond})
-	srv.mu.Lock()
-	srv.keys = []map[string]any{jwk("a", "ES256", "sig", &k.EC.PublicKey)}
-	srv.delay = 200 * time.Millisecond
-	srv.mu.Unlock()
+	srv.Serve(jwkSet(t, jwk("a", "ES256", "sig", &k.EC.PublicKey)), http.StatusOK, 200*time.Millisecond)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -233,7 +209,7 @@ func TestRemoteBodyLimitAndLastGoodSet(t *testing.T) {
 	for i := range big {
 		big[i] = jwk("k"+strconv.Itoa(i), "ES256", "sig", &k.EC.PublicKey)
 	}
-	srv.set(big...)
+	srv.Serve(jwkSet(t, big...), http.StatusOK, 0)
 	assert.ErrorContains(t, remote.Refresh(t.Context()), "MaxBodyBytes")
 	_, err = remote.LookupKey(t.Context(), "a")
 	assert.NoError(t, err, "the last good set is kept when a fetch fails")
@@ -252,12 +228,10 @@ func TestRemoteRefreshIsFresh(t *testing.T) {
 	k := testkit.Keys(t)
 	srv := newJWKSServer(t)
 	remote := newRemote(t, Config{URL: srv.URL, MinRefreshInterval: time.Nanosecond, RefreshWait: time.Millisecond})
-	srv.mu.Lock()
-	srv.delay = 200 * time.Millisecond
-	srv.mu.Unlock()
+	srv.Serve(jwkSet(t), http.StatusOK, 200*time.Millisecond)
 	_, err := remote.LookupKey(t.Context(), "a") // starts a slow fetch and gives up waiting
 	require.Error(t, err)
-	srv.set(jwk("a", "ES256", "sig", &k.EC.PublicKey)) // published while that fetch is under way
+	srv.Serve(jwkSet(t, jwk("a", "ES256", "sig", &k.EC.PublicKey)), http.StatusOK, 200*time.Millisecond) // published while that fetch is under way
 	require.NoError(t, remote.Refresh(t.Context()))
 	_, err = remote.LookupKey(t.Context(), "a")
 	assert.NoError(t, err)
@@ -268,35 +242,25 @@ func TestRemoteRefreshIsFresh(t *testing.T) {
 // and afterwards nothing fetches: lookups answer from the last set.
 func TestRemoteCloseWaitsForFetches(t *testing.T) {
 	k := testkit.Keys(t)
-	body, err := json.Marshal(map[string]any{"keys": []any{jwk("es", "ES256", "sig", &k.EC.PublicKey)}})
-	require.NoError(t, err)
-	var requests atomic.Int32
-	started := make(chan struct{}, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if requests.Add(1) == 1 {
-			w.Write(body) // the first fetch, in New
-			return
-		}
-		started <- struct{}{}
-		<-req.Context().Done() // holds the fetch until the set's own context ends it
-	}))
-	t.Cleanup(srv.Close)
+	srv := newJWKSServer(t, jwk("es", "ES256", "sig", &k.EC.PublicKey)) // the first fetch, in New
 	var logs logRecorder
 	r, err := New(t.Context(), Config{URL: srv.URL, RefreshWait: time.Millisecond, Logger: logs.logger()})
 	require.NoError(t, err)
+	// Every later fetch is held until the set's own context ends it.
+	srv.Serve(jwkSet(t, jwk("es", "ES256", "sig", &k.EC.PublicKey)), http.StatusOK, time.Hour)
 	_, err = r.LookupKey(t.Context(), "unknown") // starts a fetch, waits 1 ms for it
 	require.ErrorIs(t, err, scopedtoken.ErrUnknownKID)
-	<-started
+	require.Eventually(t, func() bool { return srv.Hits.Load() == 2 }, 5*time.Second, time.Millisecond, "the fetch reached the server")
 	r.Close()
 	assert.Contains(t, logs.String(), "refresh failed", "the fetch ended, and logged, before Close returned")
-	before := requests.Load()
+	before := srv.Hits.Load()
 	k2, err := r.LookupKey(t.Context(), "es")
 	require.NoError(t, err, "lookups still answer from the last set")
 	assert.NotNil(t, k2)
 	_, err = r.LookupKey(t.Context(), "other")
 	assert.Error(t, err, "an unknown kid fetches nothing after Close")
 	assert.ErrorIs(t, r.Refresh(t.Context()), errClosed)
-	assert.Equal(t, before, requests.Load(), "no fetch after Close")
+	assert.Equal(t, before, srv.Hits.Load(), "no fetch after Close")
 }
 
 // TestSameKey: a refreshed key keeps its old pointer (and so the cache its

@@ -21,7 +21,7 @@ func TestRemoteStats(t *testing.T) {
 	// A symmetric key is never used, so never counted.
 	skipped := json.RawMessage(`{"kty":"oct","kid":"oct","alg":"HS256","k":"` + testkit.B64(string(testkit.Secret)) + `"}`)
 	good := testkit.JWKSet(t, a.JWK(t), b.JWK(t), skipped)
-	srv := testkit.NewFaultServer(t, good)
+	srv := testkit.NewJWKSServer(t, good)
 	before := time.Now()
 	rs := newFaultRemote(t, srv.URL, func(c *Config) { c.MinRefreshInterval = time.Hour })
 
@@ -46,7 +46,7 @@ func TestRemoteStats(t *testing.T) {
 
 // TestRemoteStatsDownAtStart checks the stats of a set that never fetched.
 func TestRemoteStatsDownAtStart(t *testing.T) {
-	srv := testkit.NewFaultServer(t, nil)
+	srv := testkit.NewJWKSServer(t, nil)
 	srv.Serve([]byte("down"), http.StatusServiceUnavailable, 0)
 	rs := newFaultRemote(t, srv.URL, nil)
 	st := rs.Stats()
@@ -57,7 +57,7 @@ func TestRemoteStatsDownAtStart(t *testing.T) {
 // TestRemoteFetchFailureLog: a failed fetch says "no keys yet" while the set
 // never had a successful one, and "keeping the last good keys" after one.
 func TestRemoteFetchFailureLog(t *testing.T) {
-	srv := testkit.NewFaultServer(t, nil)
+	srv := testkit.NewJWKSServer(t, nil)
 	srv.Serve([]byte("down"), http.StatusServiceUnavailable, 0)
 	var logs logRecorder
 	rs := newFaultRemote(t, srv.URL, func(c *Config) { c.Logger, c.MinRefreshInterval = logs.logger(), time.Hour })
@@ -78,7 +78,7 @@ func TestRemoteFetchFailureLog(t *testing.T) {
 func TestRemoteStatsConcurrent(t *testing.T) {
 	a := testkit.NewSigner(t, "a")
 	good := testkit.JWKSet(t, a.JWK(t))
-	srv := testkit.NewFaultServer(t, good)
+	srv := testkit.NewJWKSServer(t, good)
 	rs := newFaultRemote(t, srv.URL, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup

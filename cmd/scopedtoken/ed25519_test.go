@@ -2,14 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
 // TestEd25519AlgorithmCLI runs keygen, mint and verify with the RFC 9864
@@ -31,11 +31,7 @@ func TestEd25519AlgorithmCLI(t *testing.T) {
 	assert.Equal(t, "Ed25519", set.Keys[0]["crv"])
 	assert.NotContains(t, set.Keys[0], "d")
 
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(jwks)
-	}))
-	t.Cleanup(srv.Close)
+	srv := testkit.NewJWKSServer(t, jwks)
 
 	priv := filepath.Join(private, "ed.pem")
 	pub := filepath.Join(dir, "ed.pub.pem")

@@ -1,9 +1,10 @@
-// Package testkit holds the test helpers that the tests of scopedtoken and of
-// its jwks package share: the fixed clock and keys, raw token signing, JWK
-// Sets served by a local server whose answer a test changes, and the tally of
-// the load tests. It imports neither package (scopedtoken's own tests could
-// not import it otherwise), so it speaks in tokens, JWKs and HTTP statuses.
-// Only tests import it.
+// Package testkit holds the test helpers that the tests of scopedtoken and
+// of its other packages share: the fixed clock and keys, raw token signing,
+// JWK Sets and the one JWKS test server (JWKSServer), whose answers a test
+// changes, and the tally of the load tests. It imports no package of the
+// module but its internal ones (scopedtoken's own tests could not import it
+// otherwise), so it speaks in tokens, JWKs and HTTP statuses. Only tests
+// import it.
 package testkit
 
 import (
@@ -122,48 +123,6 @@ func JWKSet(t testing.TB, jwks ...json.RawMessage) []byte {
 	raw, err := json.Marshal(map[string][]json.RawMessage{"keys": append([]json.RawMessage{}, jwks...)}) // [] when empty, not null
 	require.NoError(t, err)
 	return raw
-}
-
-// FaultServer is a JWKS endpoint whose answer the test changes at will.
-type FaultServer struct {
-	*httptest.Server
-	Hits   atomic.Int64 // requests received
-	mu     sync.Mutex
-	body   []byte
-	status int
-	delay  time.Duration
-}
-
-// NewFaultServer serves body with status 200 until Serve changes it; it is
-// closed when the test ends.
-func NewFaultServer(t testing.TB, body []byte) *FaultServer {
-	t.Helper()
-	s := &FaultServer{body: body, status: http.StatusOK}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Hits.Add(1)
-		s.mu.Lock()
-		body, status, delay := s.body, s.status, s.delay
-		s.mu.Unlock()
-		if delay > 0 {
-			select {
-			case <-time.After(delay):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		w.Write(body)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// Serve changes what the endpoint answers: body with status, after delay.
-func (s *FaultServer) Serve(body []byte, status int, delay time.Duration) {
-	s.mu.Lock()
-	s.body, s.status, s.delay = body, status, delay
-	s.mu.Unlock()
 }
 
 // Signer is a fresh P-256 key and its kid.

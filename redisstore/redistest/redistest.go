@@ -6,6 +6,7 @@ package redistest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,7 @@ const SkipEnv = "SCOPEDTOKEN_SKIP_REDIS"
 // Server is a redis-server that a test started on a free loopback port
 // with its own data directory, and stops by its PID.
 type Server struct {
-	tb   testing.TB
+	tb   starter
 	port int
 	dir  string
 	args []string
@@ -35,16 +36,27 @@ type Server struct {
 	done chan struct{}
 }
 
+// starter is what starting a server needs of a testing.TB; Main gives one
+// to the server it starts outside any test.
+type starter interface {
+	Helper()
+	Skip(args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Start starts redis-server with extra arguments (for example
 // "--appendonly", "yes"); by default nothing is persisted.
 func Start(tb testing.TB, extra ...string) *Server {
 	tb.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv(SkipEnv) == "1" {
-			tb.Skip("redis-server is not installed and " + SkipEnv + "=1")
-		}
-		tb.Fatal("redis-server is not installed (apt-get install redis-server); set " + SkipEnv + "=1 to skip locally")
-	}
+	return startPlain(tb, extra...)
+}
+
+func startPlain(tb starter, extra ...string) *Server {
+	tb.Helper()
+	requireRedis(tb)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -58,6 +70,56 @@ func Start(tb testing.TB, extra ...string) *Server {
 	tb.Cleanup(func() { s.Stop(syscall.SIGKILL) })
 	s.start()
 	return s
+}
+
+// Main is the body of the TestMain of a package whose examples need Redis:
+// an example has no testing.TB to start a server with. It starts one
+// redis-server as Start does, sets *addr to its address, runs m, stops the
+// server and returns m's exit code, for os.Exit. Without redis-server it
+// fails, as Start does, unless SkipEnv is 1: then it runs m without a server
+// and with the examples skipped (the tests skip themselves in Start).
+func Main(m *testing.M, addr *string) int {
+	if _, err := exec.LookPath("redis-server"); err != nil && os.Getenv(SkipEnv) == "1" {
+		if err := flag.Set("test.skip", "^Example"); err != nil {
+			panic(err)
+		}
+		return m.Run()
+	}
+	var tb mainStarter
+	defer tb.cleanup()
+	*addr = startPlain(&tb).Addr()
+	return m.Run()
+}
+
+// mainStarter is the starter of Main: a failure panics (there is no test to
+// fail), and cleanups run when Main returns.
+type mainStarter struct {
+	cleanups []func()
+	dirs     []string
+}
+
+func (*mainStarter) Helper()                           {}
+func (*mainStarter) Skip(args ...any)                  { panic(fmt.Sprint(args...)) }
+func (*mainStarter) Fatal(args ...any)                 { panic(fmt.Sprint(args...)) }
+func (*mainStarter) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (m *mainStarter) Cleanup(f func())                { m.cleanups = append(m.cleanups, f) }
+
+func (m *mainStarter) TempDir() string {
+	dir, err := os.MkdirTemp("", "redistest-")
+	if err != nil {
+		panic(err)
+	}
+	m.dirs = append(m.dirs, dir)
+	return dir
+}
+
+func (m *mainStarter) cleanup() {
+	for i := len(m.cleanups) - 1; i >= 0; i-- {
+		m.cleanups[i]()
+	}
+	for _, dir := range m.dirs {
+		os.RemoveAll(dir)
+	}
 }
 
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }

@@ -38,7 +38,7 @@ var handedOut struct {
 
 // requireRedis skips or fails the test, as Start does, when redis-server is
 // not installed.
-func requireRedis(tb testing.TB) {
+func requireRedis(tb starter) {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv(SkipEnv) == "1" {
