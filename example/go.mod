@@ -4,8 +4,8 @@ go 1.25.0
 
 require (
 	github.com/redis/go-redis/v9 v9.22.0
-	github.com/scopedtoken/scopedtoken v0.0.0
-	github.com/scopedtoken/scopedtoken/redisstore v0.0.0
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206000217-37986ca3e4f7
+	github.com/scopedtoken/scopedtoken/redisstore v0.0.0-20261206000217-37986ca3e4f7
 	github.com/stretchr/testify v1.12.1
 )
 
