@@ -12,8 +12,8 @@ require (
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/rs/cors v1.11.1
-	github.com/scopedtoken/scopedtoken v0.0.0
-	github.com/scopedtoken/scopedtoken/example v0.0.0-00010101000000-000000000000
+	github.com/scopedtoken/scopedtoken v0.0.0-20261205235956-dae74d525d99
+	github.com/scopedtoken/scopedtoken/example v0.0.0-20261205235956-dae74d525d99
 	github.com/stretchr/testify v1.12.1
 )
 
