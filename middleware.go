@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopedtoken/scopedtoken/internal/jose"
 	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
@@ -236,7 +237,7 @@ type Middleware struct {
 	cache           *tokenCache
 	revocations     Revocations
 	urlLimit        *paramLimit
-	headers         headerMemo
+	headers         jose.HeaderMemo
 }
 
 // New checks cfg and builds the middleware, doing once everything that need

@@ -19,6 +19,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 
 	"github.com/scopedtoken/scopedtoken"
+	jwsalg "github.com/scopedtoken/scopedtoken/internal/alg"
 	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
@@ -437,7 +438,7 @@ func (r *Set) convert(j jwkset.JWK) (*scopedtoken.VerificationKey, string) {
 	}
 	alg := m.ALG.String()
 	if alg == "" {
-		alg = scopedtoken.DefaultAlgorithm(pub)
+		alg = jwsalg.Default(pub)
 	}
 	business := r.cfg.BusinessID
 	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {
