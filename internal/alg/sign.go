@@ -35,7 +35,10 @@ func ForSigning(name string, secret []byte, key crypto.Signer) (string, error) {
 		if key != nil {
 			return "", fmt.Errorf("%s takes a secret, but a private %s was given", name, keyKind(key))
 		}
-		return name, spec.CheckSecret(secret)
+		if err := spec.CheckSecret(secret); err != nil {
+			return "", err
+		}
+		return name, nil
 	}
 	switch {
 	case len(secret) != 0:
@@ -43,7 +46,10 @@ func ForSigning(name string, secret []byte, key crypto.Signer) (string, error) {
 	case key == nil:
 		return "", fmt.Errorf("%s needs a private key", name)
 	}
-	return name, spec.CheckPublicKey(key.Public())
+	if err := spec.CheckPublicKey(key.Public()); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 // Sign returns the JWS signature (RFC 7515 §5.1) of signingInput
