@@ -1,6 +1,7 @@
 package chars
 
 import (
+	"math"
 	"unicode"
 	"unicode/utf8"
 )
@@ -33,10 +34,13 @@ func FoldRune(r rune) rune {
 // forms are equal. It reports false when the folded form would exceed limit
 // bytes (limit < 0: no limit), so that it never grows dst beyond limit.
 func AppendFolded(dst, s []byte, limit int) ([]byte, bool) {
-	start := len(dst)
+	end := math.MaxInt // one comparison per byte, limit or none
+	if limit >= 0 {
+		end = len(dst) + limit
+	}
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if limit >= 0 && len(dst)-start+1 > limit {
+			if len(dst) >= end {
 				return nil, false
 			}
 			dst = append(dst, UpperASCII(c)) // an ASCII letter's orbit starts with its upper case
@@ -46,7 +50,7 @@ func AppendFolded(dst, s []byte, limit int) ([]byte, bool) {
 		r, size := utf8.DecodeRune(s[i:])
 		r = FoldRune(r)
 		i += size
-		if limit >= 0 && len(dst)-start+utf8.RuneLen(r) > limit {
+		if len(dst) > end-utf8.UTFMax && len(dst) > end-utf8.RuneLen(r) { // RuneLen only near the end
 			return nil, false
 		}
 		dst = utf8.AppendRune(dst, r)
