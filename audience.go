@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/scopedtoken/scopedtoken/internal/chars"
 	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
@@ -30,17 +31,6 @@ func parseAudEntry(prefix, raw string) (audEntry, bool) {
 	return audEntry{raw: raw, business: a.Business, tail: a.Tail}, true
 }
 
-// CheckAudience reports, in words, why entry is not a valid aud path under
-// prefix (docs/security.md), or nil when it is. The verdict is the
-// middleware's own; prefix "" means DefaultPrefix. Package mint checks the
-// aud of token specs with it.
-func CheckAudience(prefix, entry string) error {
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	return names.ParseAud(prefix, entry).Err(prefix, entry)
-}
-
 // checkPath applies the 400 rules of docs/security.md to an escaped request path: no
 // empty or dot segments, no encoded '/', '\' or '.', no encoded control
 // characters, and every '%' followed by two hex digits.
@@ -58,7 +48,7 @@ func checkPath(p string) bool {
 	segStart := 0
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if charClass[c]&classPathPlain != 0 {
+		if chars.Is(c, chars.PathPlain) {
 			continue // most bytes: one table lookup
 		}
 		switch c {
@@ -68,10 +58,10 @@ func checkPath(p string) bool {
 			}
 			segStart = i + 1
 		case '%':
-			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			if i+2 >= len(p) || !chars.IsHex(p[i+1]) || !chars.IsHex(p[i+2]) {
 				return false
 			}
-			b := unhex(p[i+1])<<4 | unhex(p[i+2])
+			b := chars.Unhex(p[i+1])<<4 | chars.Unhex(p[i+2])
 			if b == '/' || b == '\\' || b == '.' || b < 0x20 || b == 0x7f {
 				return false
 			}
@@ -105,7 +95,7 @@ func checkPlainPath(p string) bool {
 	segStart := 0
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if charClass[c]&classPlainSegment != 0 {
+		if chars.Is(c, chars.PlainSegment) {
 			continue // most bytes: one table lookup
 		}
 		if c != '/' || !pathSegmentOK(p[segStart:i]) {
@@ -140,7 +130,7 @@ func requestPath(u *url.URL) (path string, checked bool) {
 	var b []byte
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if c == '/' || c == '%' || names.IsPchar(c) {
+		if c == '/' || c == '%' || chars.IsPchar(c) {
 			if b != nil {
 				b = append(b, c)
 			}
@@ -149,28 +139,12 @@ func requestPath(u *url.URL) (path string, checked bool) {
 		if b == nil {
 			b = append(make([]byte, 0, len(p)+16), p[:i]...)
 		}
-		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		b = append(b, '%', chars.UpperHex[c>>4], chars.UpperHex[c&15])
 	}
 	if b == nil {
 		return p, false
 	}
 	return string(b), false
-}
-
-const upperHex = "0123456789ABCDEF"
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // authorize reports the first aud entry that covers the escaped path p

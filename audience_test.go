@@ -250,23 +250,11 @@ func TestCustomPrefix(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadAudience, "an entry with the default prefix is malformed under another prefix")
 }
 
-// TestCharClasses: each class of the byte table holds exactly its bytes. The
-// bytes checkPath passes over with one lookup are those that need no check:
-// not '/', '%' or '\\', not a control byte, space or DEL; so every byte
-// value, alone or beside any other, gets the answer of checkPathModel.
-func TestCharClasses(t *testing.T) {
-	for c := range 256 {
-		b64url := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-		b64token := b64url || strings.IndexByte(".~+/", byte(c)) >= 0
-		querySpecial := strings.IndexByte("&=;%", byte(c)) >= 0
-		pathPlain := !(c == '/' || c == '%' || c == '\\' || c <= ' ' || c == 0x7f)
-		assert.Equal(t, b64url, charClass[c]&classB64URL != 0, "b64url %#x", c)
-		assert.Equal(t, b64token, charClass[c]&classB64Token != 0, "b64token %#x", c)
-		assert.Equal(t, querySpecial, charClass[c]&classQuerySpecial != 0, "query special %#x", c)
-		assert.Equal(t, pathPlain, charClass[c]&classPathPlain != 0, "path plain %#x", c)
-		p := "/a" + string([]byte{byte(c)})
-		assert.Equal(t, c != '/' && (&url.URL{Path: p}).EscapedPath() == p, charClass[c]&classPlainSegment != 0, "plain segment %#x", c)
-	}
+// TestCheckPathEveryBytePair: checkPath passes over the bytes of
+// chars.PathPlain with one lookup each (internal/chars tests the class); so
+// every byte value, alone or beside any other, must get the answer of
+// checkPathModel.
+func TestCheckPathEveryBytePair(t *testing.T) {
 	for c := range 256 {
 		for d := range 256 {
 			for _, p := range []string{"/" + string([]byte{byte(c), byte(d)}), "/a" + string([]byte{byte(c)}) + "/" + string([]byte{byte(d)}) + "b/"} {
@@ -376,66 +364,4 @@ func checkPathModel(p string) bool {
 		}
 	}
 	return true
-}
-
-// TestClassSpan: classSpan, which scans four bytes per branch, returns the
-// length of the longest prefix of one class at every length around the
-// four-byte steps and with a byte outside the class at every position, for
-// strings and byte slices; and validSegmentB64 and isB64Token, built on it,
-// agree with their grammars read byte by byte.
-func TestClassSpan(t *testing.T) {
-	isB64TokenModel := func(s string) bool {
-		body := strings.TrimRight(s, "=")
-		if body == "" {
-			return false
-		}
-		for i := 0; i < len(body); i++ {
-			if !isB64URL(body[i]) && strings.IndexByte(".~+/", body[i]) < 0 {
-				return false
-			}
-		}
-		return true
-	}
-	for _, class := range []uint8{classB64URL, classB64Token, classPathPlain, classQuerySpecial, classPlainSegment} {
-		var in, out []byte
-		for c := range 256 {
-			if charClass[c]&class != 0 {
-				in = append(in, byte(c))
-			} else {
-				out = append(out, byte(c))
-			}
-		}
-		require.NotEmpty(t, in)
-		for n := range 10 {
-			for bad := -1; bad < n; bad++ { // -1: every byte in the class
-				for k, o := range out {
-					s := make([]byte, n)
-					for i := range s {
-						s[i] = in[(i+k)%len(in)]
-					}
-					want := n
-					if bad >= 0 {
-						s[bad], want = o, bad
-					}
-					if got := classSpan(s, class); got != want {
-						t.Fatalf("classSpan(%q, %#x) = %d, want %d", s, class, got, want)
-					}
-					if got := classSpan(string(s), class); got != want {
-						t.Fatalf("classSpan(string %q, %#x) = %d, want %d", s, class, got, want)
-					}
-					switch class {
-					case classB64URL:
-						assert.Equal(t, bad < 0, validSegmentB64(s), "validSegmentB64(%q)", s)
-					case classB64Token:
-						assert.Equal(t, isB64TokenModel(string(s)), isB64Token(string(s)), "isB64Token(%q)", s)
-						s = append(s, "=="...)
-						assert.Equal(t, isB64TokenModel(string(s)), isB64Token(string(s)), "isB64Token(%q)", s)
-					}
-					if bad < 0 {
-						break // one string per length without a bad byte
-					}
-				}
-			}
-		}
-	}
 }

@@ -5,10 +5,11 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/scopedtoken/scopedtoken/internal/sizeclass"
 )
 
 // tokenCache maps token strings that verified to what they said. It holds at
@@ -276,7 +277,7 @@ type doorkeeper struct {
 }
 
 func (d *doorkeeper) init(size int) {
-	n := ceilPow2(max(16*size, 1024))
+	n := sizeclass.CeilPow2(max(16*size, 1024))
 	d.bits = make([]atomic.Uint64, n/64)
 	d.mask = uint64(n - 1)
 	d.limit = int64(size)
@@ -314,7 +315,7 @@ func (d *doorkeeper) seen(h uint64) bool {
 // that is the cloned token, the map's slot and everything v points to that
 // is its own (v.size; the *VerificationKey belongs to the key set).
 func (c *tokenCache) entryBytes(token string, v *verified) int {
-	return stringBytes(len(token)) + c.mapBytes + v.size
+	return sizeclass.String(len(token)) + c.mapBytes + v.size
 }
 
 // shardMapBytesPerEntry is the heap of the shard maps per entry in a full
@@ -327,96 +328,9 @@ func shardMapBytesPerEntry(mean float64) int {
 	total, p := 0.0, math.Exp(-mean)
 	for k := 0; k < 64*int(math.Ceil(mean)+1); k++ {
 		if k > 0 {
-			total += p * float64(mapBytes(k, slotBytes)+allocBytes(8))
+			total += p * float64(sizeclass.Map(k, slotBytes)+sizeclass.Round(8))
 		}
 		p *= mean / float64(k+1)
 	}
 	return int(math.Ceil(total / mean))
-}
-
-// stringBytes is the heap that a string or byte slice of n bytes, allocated
-// on its own, takes. One-byte strings are static; below 16 bytes the runtime
-// packs pointer-free allocations together.
-func stringBytes(n int) int {
-	switch {
-	case n <= 1:
-		return 0
-	case n < 16:
-		return n
-	}
-	return allocBytes(n)
-}
-
-// objectBytes is the heap that an allocation of n bytes holding pointers
-// takes: one above 512 bytes carries an 8-byte header.
-func objectBytes(n int) int {
-	if n > 512 {
-		n += 8
-	}
-	return allocBytes(n)
-}
-
-// mapBytes is the heap of a map made with a size hint of n and holding at
-// most n entries, whose key and element take slotBytes together. It follows
-// Go's Swiss tables (internal/runtime/maps): a 48-byte header, then groups of
-// 8 slots behind 8 control bytes; up to 8 entries fit one group, more get a
-// directory of tables (32 bytes each, at most 1024 slots) sized for n at an
-// average load of 7/8.
-func mapBytes(n, slotBytes int) int {
-	const header, tableHeader, slotsPerGroup, maxTableSlots = 48, 32, 8, 1024
-	group := slotsPerGroup + slotsPerGroup*slotBytes
-	switch {
-	case n == 0:
-		return allocBytes(header)
-	case n <= slotsPerGroup:
-		return allocBytes(header) + objectBytes(group)
-	}
-	target := n * slotsPerGroup / 7
-	tables := ceilPow2((target + maxTableSlots - 1) / maxTableSlots)
-	slots := ceilPow2(max(slotsPerGroup, target/tables))
-	return allocBytes(header) + objectBytes(tables*8) +
-		tables*(allocBytes(tableHeader)+objectBytes(slots/slotsPerGroup*group))
-}
-
-// ceilPow2 is the least power of two at least n, for n > 0.
-func ceilPow2(n int) int { return 1 << bits.Len(uint(n-1)) }
-
-// allocBytes rounds n up to the runtime allocator's size class, or to whole
-// pages above the largest class.
-func allocBytes(n int) int {
-	switch {
-	case n <= 0:
-		return 0
-	case n <= smallAllocMax:
-		return int(smallAllocClasses[(n+7)/8])
-	case n > int(allocClasses[len(allocClasses)-1]):
-		return (n + 8191) &^ 8191
-	}
-	i, _ := slices.BinarySearch(allocClasses[:], uint16(n))
-	return int(allocClasses[i])
-}
-
-// smallAllocClasses maps (n+7)/8 to the size class of n, for n up to
-// smallAllocMax: the common sizes cost a lookup, as in the runtime.
-var smallAllocClasses = func() (t [smallAllocMax/8 + 1]uint16) {
-	c := 0
-	for i := range t {
-		for int(allocClasses[c]) < 8*i {
-			c++
-		}
-		t[i] = allocClasses[c]
-	}
-	return t
-}()
-
-const smallAllocMax = 1024
-
-// allocClasses are the object sizes of the Go runtime's size classes
-// (internal/runtime/gc/sizeclasses.go, Go 1.26).
-var allocClasses = [...]uint16{
-	8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
-	288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280,
-	1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528,
-	6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
-	20480, 21760, 24576, 27264, 28672, 32768,
 }

@@ -8,11 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
-)
 
-// claimNames are the claims the package reads; a spelling that encoding/json
-// would fold onto one of them makes the token invalid.
-var claimNames = []string{"aud", "exp", "nbf", "iat", "query", "iss", "sub", "jti", SingleUseClaim}
+	"github.com/scopedtoken/scopedtoken/internal/jose"
+	"github.com/scopedtoken/scopedtoken/internal/sizeclass"
+	"github.com/scopedtoken/scopedtoken/internal/strictjson"
+)
 
 // maxUnixSeconds is 9999-12-31T23:59:59Z, the latest instant a date claim may name.
 const maxUnixSeconds = 253402300799
@@ -85,15 +85,15 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	sc.raw = append(sc.raw[:0], payload...)
-	s := scanner{data: sc.raw, src: payload, names: sc.names[:0]}
-	var it objectIter
+	s := strictjson.Scanner{Data: sc.raw, Src: payload, Names: sc.names[:0]}
+	var it strictjson.Object
 	hasAud := false
-	if !it.begin(&s) {
+	if !it.Begin(&s) {
 		return nil, ErrMalformedToken
 	}
-	for it.next(&s) {
+	for it.Next(&s) {
 		var e *Error
-		switch string(it.name) {
+		switch string(it.Name) {
 		case "aud":
 			hasAud = true
 			e = m.parseAudience(&s, v)
@@ -114,16 +114,16 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 		case SingleUseClaim:
 			v.once, e = parseSingleUse(&s)
 		default:
-			if foldsTo(it.name, claimNames) {
+			if strictjson.FoldsTo(it.Name, jose.ClaimNames) { // a spelling encoding/json would read as a registered claim
 				return nil, ErrAmbiguousMember
 			}
-			s.skipValue()
+			s.SkipValue()
 		}
 		if e != nil {
 			return nil, e
 		}
 	}
-	if e := jsonResult(&s); e != nil {
+	if e := refusal(jose.FaultOf(s.Finish())); e != nil {
 		return nil, e
 	}
 	if !hasAud {
@@ -133,7 +133,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 		return nil, ErrMissingExp
 	}
 	if m.cache != nil {
-		v.size = v.heapBytes() + s.copied
+		v.size = v.heapBytes() + s.Copied()
 	}
 	return v, nil
 }
@@ -143,21 +143,21 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 // that outgrew the struct's inline room. It mirrors how parseClaims
 // allocates; a test measures it against the heap.
 func (v *verified) heapBytes() int {
-	n := objectBytes(int(unsafe.Sizeof(*v))) + stringBytes(len(v.claims))
+	n := sizeclass.Object(int(unsafe.Sizeof(*v))) + sizeclass.String(len(v.claims))
 	if cap(v.aud) > len(v.audBuf) {
-		n += objectBytes(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
+		n += sizeclass.Object(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
 	}
 	// The strings read out of the claims are substrings of them, or were
 	// copied and counted by the scanner (see parseClaims).
 	return n + v.query.heap
 }
 
-func parseStringClaim(s *scanner) (string, *Error) {
-	if s.peek() != '"' {
+func parseStringClaim(s *strictjson.Scanner) (string, *Error) {
+	if s.Peek() != '"' {
 		return "", ErrInvalidClaims
 	}
-	t := s.readText()
-	if s.err != jsonOK {
+	t := s.ReadText()
+	if s.Err() != strictjson.OK {
 		return "", ErrMalformedToken
 	}
 	return t, nil
@@ -165,13 +165,13 @@ func parseStringClaim(s *scanner) (string, *Error) {
 
 // parseDate reads a NumericDate: a JSON number, fractions allowed, between 0
 // and the end of year 9999. A string, null or any other type is invalid.
-func parseDate(s *scanner) (numericDate, *Error) {
-	c := s.peek()
+func parseDate(s *strictjson.Scanner) (numericDate, *Error) {
+	c := s.Peek()
 	if c != '-' && (c < '0' || c > '9') {
 		return numericDate{}, ErrInvalidClaims
 	}
-	num := s.readNumber()
-	if s.err != jsonOK {
+	num := s.ReadNumber()
+	if s.Err() != strictjson.OK {
 		return numericDate{}, ErrMalformedToken
 	}
 	d, ok := numericDateOf(num)
@@ -220,7 +220,7 @@ func numericDateOf(num []byte) (numericDate, bool) {
 
 // parseAudience reads aud: one string, or a non-empty array of strings, each
 // a path of the audience grammar (docs/security.md). Any malformed entry invalidates the token.
-func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
+func (m *Middleware) parseAudience(s *strictjson.Scanner, v *verified) *Error {
 	add := func(t string) *Error {
 		entry, ok := parseAudEntry(m.prefix, t)
 		if !ok {
@@ -229,29 +229,29 @@ func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 		v.aud = append(v.aud, entry)
 		return nil
 	}
-	switch s.peek() {
+	switch s.Peek() {
 	case '"':
-		t := s.readText()
-		if s.err != jsonOK {
+		t := s.ReadText()
+		if s.Err() != strictjson.OK {
 			return ErrMalformedToken
 		}
 		return add(t)
 	case '[':
-		var it arrayIter
-		it.begin(s)
-		for it.next(s) {
-			if s.peek() != '"' {
+		var it strictjson.Array
+		it.Begin(s)
+		for it.Next(s) {
+			if s.Peek() != '"' {
 				return ErrBadAudience
 			}
-			t := s.readText()
-			if s.err != jsonOK {
+			t := s.ReadText()
+			if s.Err() != strictjson.OK {
 				return ErrMalformedToken
 			}
 			if e := add(t); e != nil {
 				return e
 			}
 		}
-		if s.err != jsonOK {
+		if s.Err() != strictjson.OK {
 			return ErrMalformedToken
 		}
 		if len(v.aud) == 0 {
@@ -265,31 +265,31 @@ func (m *Middleware) parseAudience(s *scanner, v *verified) *Error {
 // parseQueryClaim reads the query object: each value a string, number or
 // boolean (kept as its JSON text), or a non-empty array of those; no null, no
 // nesting, names non-empty, and at most the configured counts.
-func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
-	if s.peek() != '{' {
+func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Error {
+	if s.Peek() != '{' {
 		return ErrBadQueryClaim
 	}
-	var it objectIter
-	it.begin(s)
+	var it strictjson.Object
+	it.Begin(s)
 	q.names, q.values = q.namesBuf[:0], q.valuesBuf[:0]
 	all := q.valueBuf[:0] // every value; each parameter's are a capped slice of it
-	for it.next(s) {
-		if len(it.name) == 0 || len(q.names) == m.maxQueryParams {
+	for it.Next(s) {
+		if len(it.Name) == 0 || len(q.names) == m.maxQueryParams {
 			return ErrBadQueryClaim
 		}
-		name := s.text(it.name, it.at)
+		name := s.Text(it.Name, it.At)
 		start := len(all)
-		if s.peek() == '[' {
-			var ai arrayIter
-			ai.begin(s)
-			for ai.next(s) {
+		if s.Peek() == '[' {
+			var ai strictjson.Array
+			ai.Begin(s)
+			for ai.Next(s) {
 				val, e := readQueryScalar(s)
 				if e != nil {
 					return e
 				}
 				all = append(all, val)
 			}
-			if s.err == jsonOK && len(all) == start {
+			if s.Err() == strictjson.OK && len(all) == start {
 				return ErrBadQueryClaim
 			}
 		} else {
@@ -299,7 +299,7 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 			}
 			all = append(all, val)
 		}
-		if s.err != jsonOK {
+		if s.Err() != strictjson.OK {
 			break
 		}
 		vals := all[start:len(all):len(all)]
@@ -310,7 +310,7 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 		q.names = append(q.names, name)
 		q.values = append(q.values, vals)
 	}
-	if e := s.err.refusal(); e != nil {
+	if e := refusal(jose.FaultOf(s.Err())); e != nil {
 		return e
 	}
 	// Point every parameter's values into the final array of all values, so
@@ -365,27 +365,27 @@ func (m *Middleware) parseQueryClaim(s *scanner, q *boundQuery) *Error {
 // every value), the encoding (of capacity encodedCap) and the index. Its
 // names and values are counted by the scanner that read them.
 func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
-	n := stringBytes(encodedCap) + q.indexBytes
+	n := sizeclass.String(encodedCap) + q.indexBytes
 	if valuesCap > len(q.valueBuf) {
-		n += objectBytes(valuesCap * int(unsafe.Sizeof("")))
+		n += sizeclass.Object(valuesCap * int(unsafe.Sizeof("")))
 	}
 	if cap(q.names) > len(q.namesBuf) {
-		n += objectBytes(cap(q.names) * int(unsafe.Sizeof("")))
+		n += sizeclass.Object(cap(q.names) * int(unsafe.Sizeof("")))
 	}
 	if cap(q.values) > len(q.valuesBuf) {
-		n += objectBytes(cap(q.values) * int(unsafe.Sizeof([]string(nil))))
+		n += sizeclass.Object(cap(q.values) * int(unsafe.Sizeof([]string(nil))))
 	}
 	return n
 }
 
-func readQueryScalar(s *scanner) (string, *Error) {
-	switch c := s.peek(); {
+func readQueryScalar(s *strictjson.Scanner) (string, *Error) {
+	switch c := s.Peek(); {
 	case c == '"':
-		return s.readText(), nil
+		return s.ReadText(), nil
 	case c == 't' || c == 'f':
-		return s.valueText(s.skipValue()), nil
+		return s.ValueText(s.SkipValue()), nil
 	case c == '-' || c >= '0' && c <= '9':
-		return s.valueText(s.readNumber()), nil
+		return s.ValueText(s.ReadNumber()), nil
 	}
 	return "", ErrBadQueryClaim
 }

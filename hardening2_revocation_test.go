@@ -20,8 +20,9 @@ import (
 // never quotes the input.
 func TestTokenRevocationStrict(t *testing.T) {
 	tok := hsToken(t, revClaims(nil))
-	header, payload, sig, ok := splitCompact(tok)
-	require.True(t, ok)
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	header, payload, sig := parts[0], parts[1], parts[2]
 	cases := []struct {
 		name, input, want string
 	}{

@@ -3,19 +3,10 @@ package scopedtoken
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/hmac"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"errors"
 	"fmt"
-	"hash"
-	"math/big"
-	"sync"
 
+	"github.com/scopedtoken/scopedtoken/internal/alg"
 	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
@@ -62,61 +53,9 @@ var ErrBadKey = errors.New("scopedtoken: bad key")
 // concurrent use.
 type VerificationKey struct {
 	id, alg, business string
-	issuer            string // "" when the key is bound to no issuer
-	spec              *algSpec
-	secret            []byte
-	rsaKey            *rsa.PublicKey
-	ecKey             *ecdsa.PublicKey
-	edKey             ed25519.PublicKey
-	pssOpts           *rsa.PSSOptions
-	hmacs             sync.Pool // of *hmacState, so verification allocates nothing
+	issuer            string       // "" when the key is bound to no issuer
+	v                 alg.Verifier // the key material, checked, and the signature check
 }
-
-type hmacState struct {
-	mac hash.Hash
-	sum [sha512.Size]byte
-}
-
-type algFamily int
-
-const (
-	familyHMAC algFamily = iota + 1
-	familyRSA
-	familyPSS
-	familyECDSA
-	familyEdDSA
-)
-
-type algSpec struct {
-	name    string
-	family  algFamily
-	hash    crypto.Hash
-	newHash func() hash.Hash
-	curve   elliptic.Curve // ECDSA only
-	minKey  int            // HMAC: bytes of secret
-}
-
-var algSpecs = map[string]*algSpec{
-	"HS256": {name: "HS256", family: familyHMAC, hash: crypto.SHA256, newHash: sha256.New, minKey: 32},
-	"HS384": {name: "HS384", family: familyHMAC, hash: crypto.SHA384, newHash: sha512.New384, minKey: 48},
-	"HS512": {name: "HS512", family: familyHMAC, hash: crypto.SHA512, newHash: sha512.New, minKey: 64},
-	"RS256": {name: "RS256", family: familyRSA, hash: crypto.SHA256},
-	"RS384": {name: "RS384", family: familyRSA, hash: crypto.SHA384},
-	"RS512": {name: "RS512", family: familyRSA, hash: crypto.SHA512},
-	"PS256": {name: "PS256", family: familyPSS, hash: crypto.SHA256},
-	"PS384": {name: "PS384", family: familyPSS, hash: crypto.SHA384},
-	"PS512": {name: "PS512", family: familyPSS, hash: crypto.SHA512},
-	"ES256": {name: "ES256", family: familyECDSA, hash: crypto.SHA256, curve: elliptic.P256()},
-	"ES384": {name: "ES384", family: familyECDSA, hash: crypto.SHA384, curve: elliptic.P384()},
-	"ES512": {name: "ES512", family: familyECDSA, hash: crypto.SHA512, curve: elliptic.P521()},
-	"EdDSA": {name: "EdDSA", family: familyEdDSA},
-	// RFC 9864 §2.2: the fully-specified name of Ed25519 signatures, an
-	// algorithm of its own that a key is bound to instead of EdDSA.
-	"Ed25519": {name: "Ed25519", family: familyEdDSA},
-}
-
-// minRSABits is the smallest RSA modulus accepted for signing or verifying.
-const minRSABits = 2048
 
 // NewVerificationKey validates k (docs/security.md) and prepares it for verification:
 // a non-empty ID, a supported algorithm, material of the type that algorithm
@@ -129,7 +68,7 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if k.ID == "" {
 		return nil, fmt.Errorf("%w: key has an empty ID", ErrBadKey)
 	}
-	spec, ok := algSpecs[k.Algorithm]
+	spec, ok := alg.Lookup(k.Algorithm)
 	if !ok {
 		return nil, fmt.Errorf("%w: key %q: unsupported algorithm %q", ErrBadKey, k.ID, k.Algorithm)
 	}
@@ -139,170 +78,17 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if err := names.CheckIssuer(k.Issuer); err != nil {
 		return nil, fmt.Errorf("%w: key %q: Issuer %w", ErrBadKey, k.ID, err)
 	}
-	vk := &VerificationKey{id: k.ID, alg: k.Algorithm, business: k.BusinessID, issuer: k.Issuer, spec: spec}
-	if spec.family == familyHMAC {
-		if k.PublicKey != nil {
-			return nil, fmt.Errorf("%w: key %q: %s takes a Secret, not a PublicKey", ErrBadKey, k.ID, k.Algorithm)
-		}
-		if len(k.Secret) < spec.minKey {
-			return nil, fmt.Errorf("%w: key %q: %s secret is %d bytes; at least %d are required", ErrBadKey, k.ID, k.Algorithm, len(k.Secret), spec.minKey)
-		}
-		vk.secret = append([]byte(nil), k.Secret...)
-		vk.hmacs.New = func() any { return &hmacState{mac: hmac.New(spec.newHash, vk.secret)} }
-		return vk, nil
-	}
-	if len(k.Secret) != 0 {
+	switch {
+	case spec.Family == alg.HMAC && k.PublicKey != nil:
+		return nil, fmt.Errorf("%w: key %q: %s takes a Secret, not a PublicKey", ErrBadKey, k.ID, k.Algorithm)
+	case spec.Family != alg.HMAC && len(k.Secret) != 0:
 		return nil, fmt.Errorf("%w: key %q: %s takes a PublicKey, not a Secret", ErrBadKey, k.ID, k.Algorithm)
 	}
-	if err := checkPublicKey(spec, k.PublicKey); err != nil {
+	vk := &VerificationKey{id: k.ID, alg: spec.Name, business: k.BusinessID, issuer: k.Issuer}
+	if err := vk.v.Init(spec, k.Secret, k.PublicKey); err != nil {
 		return nil, fmt.Errorf("%w: key %q: %s", ErrBadKey, k.ID, err)
 	}
-	switch pub := k.PublicKey.(type) {
-	case *rsa.PublicKey:
-		vk.rsaKey = pub
-		if spec.family == familyPSS {
-			// RFC 7518 §3.5: the salt is as long as the hash. Never auto-detect it.
-			vk.pssOpts = &rsa.PSSOptions{SaltLength: spec.hash.Size(), Hash: spec.hash}
-		}
-	case *ecdsa.PublicKey:
-		vk.ecKey = pub
-	case ed25519.PublicKey:
-		vk.edKey = append(ed25519.PublicKey(nil), pub...)
-	}
 	return vk, nil
-}
-
-// checkPublicKey reports why pub cannot be used with spec, or nil. It is shared
-// by verification and minting (with the signer's public half).
-func checkPublicKey(spec *algSpec, pub crypto.PublicKey) error {
-	switch spec.family {
-	case familyHMAC:
-		return fmt.Errorf("%s needs a secret, not a %s", spec.name, keyKind(pub))
-	case familyRSA, familyPSS:
-		k, ok := pub.(*rsa.PublicKey)
-		if !ok || k == nil || k.N == nil {
-			return fmt.Errorf("%s needs an RSA key, got %s", spec.name, keyKind(pub))
-		}
-		if k.N.BitLen() < minRSABits {
-			return fmt.Errorf("RSA key has %d bits; at least %d are required", k.N.BitLen(), minRSABits)
-		}
-		if k.E < 3 || k.E%2 == 0 {
-			return errors.New("RSA public exponent must be odd and at least 3")
-		}
-		if rocaFingerprint(k.N) {
-			return errors.New("RSA key has the ROCA fingerprint (CVE-2017-15361); its private key can be recovered")
-		}
-	case familyECDSA:
-		k, ok := pub.(*ecdsa.PublicKey)
-		if !ok || k == nil || k.Curve == nil {
-			return fmt.Errorf("%s needs an ECDSA %s key, got %s", spec.name, spec.curve.Params().Name, keyKind(pub))
-		}
-		if k.Curve != spec.curve {
-			return fmt.Errorf("%s needs curve %s, got %s", spec.name, spec.curve.Params().Name, k.Curve.Params().Name)
-		}
-		if _, err := k.ECDH(); err != nil {
-			return errors.New("EC public key is not a valid point on its curve")
-		}
-	case familyEdDSA:
-		k, ok := pub.(ed25519.PublicKey)
-		if !ok || len(k) != ed25519.PublicKeySize {
-			return fmt.Errorf("%s needs an Ed25519 key, got %s", spec.name, keyKind(pub))
-		}
-	}
-	return nil
-}
-
-// rocaFingerprint reports whether n has the structure of moduli made by the
-// Infineon library of CVE-2017-15361: n mod p lies in the subgroup generated by
-// 65537 for every small prime p. A random modulus passes for all these primes
-// with a probability of about 4e-9.
-func rocaFingerprint(n *big.Int) bool {
-	var r big.Int
-	for _, p := range [...]int64{3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71,
-		73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167} {
-		rem := r.Mod(n, big.NewInt(p)).Int64()
-		in := false
-		for x := int64(1); ; {
-			if x == rem {
-				in = true
-				break
-			}
-			if x = x * (65537 % p) % p; x == 1 {
-				break
-			}
-		}
-		if !in {
-			return false
-		}
-	}
-	return true
-}
-
-// DefaultAlgorithm is the one algorithm a key is used with when none is
-// named: HS256 for a non-empty HMAC secret ([]byte), RS256 for RSA,
-// ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA for Ed25519, and ""
-// otherwise. key may be a public key, a private key or any crypto.Signer
-// (its public half decides). A remote JWK without alg accepts only this
-// algorithm, and mint.New, token specs and the CLI pick it for keys given
-// without one. An Ed25519 key is bound to the RFC 9864 name "Ed25519" only
-// when that alg is named.
-func DefaultAlgorithm(key any) string {
-	switch k := key.(type) {
-	case []byte:
-		if len(k) > 0 {
-			return "HS256"
-		}
-		return ""
-	case *rsa.PublicKey, *rsa.PrivateKey:
-		return "RS256"
-	case *ecdsa.PrivateKey:
-		if k == nil {
-			return ""
-		}
-		return DefaultAlgorithm(&k.PublicKey)
-	case ed25519.PrivateKey:
-		return "EdDSA"
-	case *ecdsa.PublicKey:
-		if k == nil {
-			return ""
-		}
-		switch k.Curve {
-		case elliptic.P256():
-			return "ES256"
-		case elliptic.P384():
-			return "ES384"
-		case elliptic.P521():
-			return "ES512"
-		}
-	case ed25519.PublicKey:
-		return "EdDSA"
-	case crypto.Signer: // an HSM or KMS key: its public half decides
-		return DefaultAlgorithm(k.Public())
-	}
-	return ""
-}
-
-// keyKind names the type of key material for error messages, without any of
-// its content.
-func keyKind(k any) string {
-	switch k := k.(type) {
-	case nil:
-		return "no key"
-	case *rsa.PublicKey, *rsa.PrivateKey:
-		return "RSA key"
-	case *ecdsa.PublicKey:
-		if k != nil && k.Curve != nil {
-			return "ECDSA " + k.Curve.Params().Name + " key"
-		}
-		return "ECDSA key"
-	case *ecdsa.PrivateKey:
-		return keyKind(&k.PublicKey)
-	case ed25519.PublicKey, ed25519.PrivateKey:
-		return "Ed25519 key"
-	case []byte:
-		return "secret"
-	}
-	return fmt.Sprintf("key of type %T", k)
 }
 
 // ID returns the key's kid.
@@ -315,81 +101,27 @@ func (k *VerificationKey) Algorithm() string { return k.alg }
 func (k *VerificationKey) BusinessID() string { return k.business }
 
 // PublicKey returns the key's public material, or nil for an HMAC key.
-func (k *VerificationKey) PublicKey() crypto.PublicKey {
-	switch {
-	case k.rsaKey != nil:
-		return k.rsaKey
-	case k.ecKey != nil:
-		return k.ecKey
-	case k.edKey != nil:
-		return k.edKey
-	}
-	return nil
-}
+func (k *VerificationKey) PublicKey() crypto.PublicKey { return k.v.PublicKey() }
 
 // Secret returns a copy of the key's HMAC secret, or nil for a key with a
 // public key. It serves verifiers other than the middleware, such as the
 // golang-jwt Keyfunc of package golangjwt (docs/golang-jwt.md), which must
 // hand the secret to another library; the copy keeps the key immutable.
-func (k *VerificationKey) Secret() []byte {
-	if k.secret == nil {
-		return nil
-	}
-	return append([]byte(nil), k.secret...)
-}
+func (k *VerificationKey) Secret() []byte { return k.v.Secret() }
 
-// verify reports whether sig is a valid signature of signingInput under this
-// key with its one algorithm.
-func (k *VerificationKey) verify(signingInput, sig []byte) bool {
-	spec := k.spec
-	switch spec.family {
-	case familyHMAC:
-		if len(sig) != spec.hash.Size() {
-			return false
-		}
-		st := k.hmacs.Get().(*hmacState)
-		st.mac.Reset()
-		st.mac.Write(signingInput)
-		ok := hmac.Equal(st.mac.Sum(st.sum[:0]), sig)
-		k.hmacs.Put(st)
-		return ok
-	case familyEdDSA:
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.edKey, signingInput, sig)
+// Format writes the key's kid and algorithm, whatever the verb, so that no
+// fmt or log call prints its secret or key material (docs/security.md).
+func (k *VerificationKey) Format(f fmt.State, verb rune) {
+	if k == nil {
+		fmt.Fprint(f, "<nil>")
+		return
 	}
-	var buf [sha512.Size]byte
-	digest := digestInto(spec.hash, signingInput, &buf)
-	switch spec.family {
-	case familyRSA:
-		return rsa.VerifyPKCS1v15(k.rsaKey, spec.hash, digest, sig) == nil
-	case familyPSS:
-		return rsa.VerifyPSS(k.rsaKey, spec.hash, digest, sig, k.pssOpts) == nil
-	case familyECDSA:
-		size := (spec.curve.Params().BitSize + 7) / 8
-		if len(sig) != 2*size {
-			return false
-		}
-		r := new(big.Int).SetBytes(sig[:size])
-		s := new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(k.ecKey, digest, r, s)
-	}
-	return false
-}
-
-func digestInto(h crypto.Hash, data []byte, buf *[sha512.Size]byte) []byte {
-	switch h {
-	case crypto.SHA256:
-		*(*[sha256.Size]byte)(buf[:sha256.Size]) = sha256.Sum256(data)
-	case crypto.SHA384:
-		*(*[sha512.Size384]byte)(buf[:sha512.Size384]) = sha512.Sum384(data)
-	default:
-		*buf = sha512.Sum512(data)
-	}
-	return buf[:h.Size()]
+	fmt.Fprintf(f, "scopedtoken.VerificationKey{ID: %q, Algorithm: %q}", k.id, k.alg)
 }
 
 // staticKeys is the KeySet that StaticKeys returns. Its keys never change:
 // a cache hit is trusted without looking its key up again (Middleware's
-// verify). The map is an unexported field rather than the type itself so
+// verifyHit). The map is an unexported field rather than the type itself so
 // that not even reflection (reflect.Value.SetMapIndex) can change it.
 type staticKeys struct {
 	byID map[string]*VerificationKey

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/base64"
 	"math/big"
 	"net/http"
 	"reflect"
@@ -135,7 +136,7 @@ func TestSignatureEncodings(t *testing.T) {
 	es := signRaw(t, "ES256", k.ec, `{"alg":"ES256","kid":"es"}`, claims)
 	input, sig, _ := strings.Cut(es, ".")
 	payload, sig, _ := strings.Cut(sig, ".")
-	raw, err := strictB64.DecodeString(sig)
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
 	require.NoError(t, err)
 	tests := []struct {
 		name string
@@ -148,7 +149,7 @@ func TestSignatureEncodings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			token := input + "." + payload + "." + strictB64.EncodeToString(tc.sig)
+			token := input + "." + payload + "." + base64.RawURLEncoding.EncodeToString(tc.sig)
 			res := serve(t, m, bearer("/v2/accounts/me/search", token))
 			assert.Equal(t, "bad_signature", res.reason)
 			assert.False(t, res.ran)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/scopedtoken/scopedtoken/internal/jose"
 )
 
 // Decision describes what the middleware did with one request.
@@ -63,7 +65,7 @@ type Middleware struct {
 	cache           *tokenCache
 	revocations     Revocations
 	urlLimit        *paramLimit
-	headers         headerMemo
+	headers         jose.HeaderMemo
 }
 
 // requestURIBase is what url.URL.RequestURI returns for u without its query.

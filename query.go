@@ -2,6 +2,8 @@ package scopedtoken
 
 import (
 	"strings"
+
+	"github.com/scopedtoken/scopedtoken/internal/chars"
 )
 
 // QueryMode says what the middleware does with the token's query claim.
@@ -73,7 +75,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 		case i >= 0:
 			dropped = true // if anything changes, the claim's pairs replace it
 			want := q.values[i]
-			if int(seen[i]) >= len(want) || !unescapedEquals(value, want[seen[i]]) {
+			if int(seen[i]) >= len(want) || !chars.UnescapedEquals(value, want[seen[i]]) {
 				mismatch = mismatch || mode == QueryRefuse
 				changed = true
 			}
@@ -178,7 +180,7 @@ func (p queryPair) value() string {
 func cutPair(raw string) (p queryPair, rest string, more bool) {
 	p.eq, p.valid = -1, true
 	for i := 0; i < len(raw); i++ {
-		if charClass[raw[i]]&classQuerySpecial == 0 {
+		if !chars.Is(raw[i], chars.QuerySpecial) {
 			continue
 		}
 		switch raw[i] {
@@ -192,7 +194,7 @@ func cutPair(raw string) (p queryPair, rest string, more bool) {
 		case ';':
 			p.valid = false
 		case '%':
-			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+			if i+2 >= len(raw) || !chars.IsHex(raw[i+1]) || !chars.IsHex(raw[i+2]) {
 				p.valid = false // and the next bytes are read as they are
 			} else {
 				i += 2
@@ -212,7 +214,7 @@ const (
 // parameter (dropToken), a bound parameter (its index; bind only), a case
 // variant of one (variant; bind only), or none (notBound).
 func lookupBound(name, dropParam string, bind bool, q *boundQuery, scratch []byte) (i int, variant bool) {
-	if dropParam != "" && unescapedEquals(name, dropParam) {
+	if dropParam != "" && chars.UnescapedEquals(name, dropParam) {
 		return dropToken, false
 	}
 	if !bind {
@@ -224,35 +226,6 @@ func lookupBound(name, dropParam string, bind bool, q *boundQuery, scratch []byt
 // maxTrackedParams bounds Config.MaxQueryParams so the first pass of
 // rewriteQuery can count on the stack.
 const maxTrackedParams = 64
-
-// unescapedEquals reports whether the query-escaped s decodes to want as
-// url.QueryUnescape would decode it ('+' is a space; a bad escape matches
-// nothing). It decodes on the fly and never allocates.
-func unescapedEquals(s, want string) bool {
-	// A byte decodes from one to three bytes of s.
-	if len(s) < len(want) || len(s) > 3*len(want) {
-		return false
-	}
-	j := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '+':
-			c = ' '
-		case '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return false
-			}
-			c = unhex(s[i+1])<<4 | unhex(s[i+2])
-			i += 2
-		}
-		if j == len(want) || want[j] != c {
-			return false
-		}
-		j++
-	}
-	return j == len(want)
-}
 
 // unescapeInto decodes the query-escaped s, whose escapes cutPair has
 // accepted, into buf. It reports false when the result does not fit.
@@ -267,7 +240,7 @@ func unescapeInto(buf []byte, s string) ([]byte, bool) {
 		case '+':
 			c = ' '
 		case '%':
-			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			c = chars.Unhex(s[i+1])<<4 | chars.Unhex(s[i+2])
 			i += 2
 		}
 		buf[n] = c
@@ -281,7 +254,7 @@ func unescapeInto(buf []byte, s string) ([]byte, bool) {
 func queryToken(raw, name string) (token string, found, multiple bool) {
 	for pair := range strings.SplitSeq(raw, "&") {
 		k, v, _ := strings.Cut(pair, "=")
-		if !unescapedEquals(k, name) {
+		if !chars.UnescapedEquals(k, name) {
 			continue
 		}
 		if found {

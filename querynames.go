@@ -3,6 +3,9 @@ package scopedtoken
 import (
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/scopedtoken/scopedtoken/internal/chars"
+	"github.com/scopedtoken/scopedtoken/internal/sizeclass"
 )
 
 // Finding the bound parameter a request's pair names costs one decoding of
@@ -34,7 +37,7 @@ const smallIndex = 4
 // unless it is name itself.
 func appendFoldedIfDifferent(dst []byte, name string) []byte {
 	start := len(dst)
-	dst, _ = appendFolded(dst, []byte(name), -1)
+	dst, _ = chars.AppendFolded(dst, []byte(name), -1)
 	if string(dst[start:]) == name {
 		return dst[:start]
 	}
@@ -50,7 +53,7 @@ func (q *boundQuery) indexNames(tail string, foldedLens []int) {
 	q.folded = q.foldedBuf[:0]
 	if len(q.names) > len(q.foldedBuf) {
 		q.folded = make([]string, 0, len(q.names))
-		q.indexBytes = objectBytes(len(q.names) * int(unsafe.Sizeof("")))
+		q.indexBytes = sizeclass.Object(len(q.names) * int(unsafe.Sizeof("")))
 	}
 	for i, name := range q.names {
 		f := name // share the claim's string when it is already folded
@@ -65,7 +68,7 @@ func (q *boundQuery) indexNames(tail string, foldedLens []int) {
 		return
 	}
 	q.byName = make(map[string]nameSlot, 2*len(q.names))
-	q.indexBytes += mapBytes(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
+	q.indexBytes += sizeclass.Map(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
 	for i, name := range q.names {
 		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
 	}
@@ -132,7 +135,7 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 	if escapedName == "" {
 		return -1, false
 	}
-	if c := firstUnescaped(escapedName); c < utf8.RuneSelf && !q.firsts.has(upperASCII(c)) {
+	if c := firstUnescaped(escapedName); c < utf8.RuneSelf && !q.firsts.has(chars.UpperASCII(c)) {
 		return -1, false
 	}
 	maxRaw := q.maxRaw()
@@ -143,7 +146,7 @@ func (q *boundQuery) lookup(escapedName string, scratch []byte) (i int, variant 
 	if i := q.exact(raw); i >= 0 {
 		return i, false
 	}
-	folded, ok := appendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)
+	folded, ok := chars.AppendFolded(scratch[maxRaw:maxRaw], raw, q.maxFolded)
 	if !ok {
 		return -1, false
 	}
@@ -161,13 +164,6 @@ func (s *asciiSet) add(c byte) {
 
 func (s *asciiSet) has(c byte) bool { return c < utf8.RuneSelf && s[c/64]&(1<<(c%64)) != 0 }
 
-func upperASCII(c byte) byte {
-	if 'a' <= c && c <= 'z' {
-		return c - ('a' - 'A')
-	}
-	return c
-}
-
 // firstUnescaped is the first byte that the query-escaped, non-empty s
 // (escapes validated) decodes to.
 func firstUnescaped(s string) byte {
@@ -175,35 +171,7 @@ func firstUnescaped(s string) byte {
 	case '+':
 		return ' '
 	case '%':
-		return unhex(s[1])<<4 | unhex(s[2])
+		return chars.Unhex(s[1])<<4 | chars.Unhex(s[2])
 	}
 	return s[0]
-}
-
-// appendFolded appends the case-folded form of s to dst: each rune replaced by
-// the smallest rune of its unicode.SimpleFold orbit, an invalid byte by
-// U+FFFD as strings.EqualFold reads it. Two strings are equal under
-// strings.EqualFold exactly when their folded forms are equal. It reports
-// false when the folded form would exceed limit bytes (limit < 0: no limit),
-// so that it never grows dst beyond limit.
-func appendFolded(dst, s []byte, limit int) ([]byte, bool) {
-	start := len(dst)
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if limit >= 0 && len(dst)-start+1 > limit {
-				return nil, false
-			}
-			dst = append(dst, upperASCII(c)) // an ASCII letter's orbit starts with its upper case
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		r = foldRune(r)
-		i += size
-		if limit >= 0 && len(dst)-start+utf8.RuneLen(r) > limit {
-			return nil, false
-		}
-		dst = utf8.AppendRune(dst, r)
-	}
-	return dst, true
 }

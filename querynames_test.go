@@ -8,51 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/chars"
 )
-
-// foldCases are names that strings.EqualFold matches or tells apart in ways a
-// byte-wise or ASCII-only comparison would get wrong.
-var foldCases = []string{
-	"experienceKey", "experiencekey", "EXPERIENCEKEY", "experience\u212Aey", // Kelvin sign K
-	"s", "S", "\u017F", // long s
-	"σ", "ς", "Σ", // a three-rune orbit
-	"ß", "\u1E9E", "ss", // capital sharp s folds with ß only
-	"\xff", "\xfe", "\uFFFD", // invalid bytes read as U+FFFD
-	"é", "É", "e\u0301", // no normalisation: combining accent is another name
-	"", "a b", "A B", "ǅ", "Ǆ", "ǆ",
-}
-
-// TestFoldedMatchesEqualFold: two names have the same folded form exactly
-// when strings.EqualFold says they are equal.
-func TestFoldedMatchesEqualFold(t *testing.T) {
-	for _, a := range foldCases {
-		for _, b := range foldCases {
-			fa, _ := appendFolded(nil, []byte(a), -1)
-			fb, _ := appendFolded(nil, []byte(b), -1)
-			assert.Equal(t, strings.EqualFold(a, b), string(fa) == string(fb), "%q vs %q", a, b)
-		}
-	}
-}
-
-// FuzzFolded checks the same property on arbitrary strings.
-func FuzzFolded(f *testing.F) {
-	for i, a := range foldCases {
-		f.Add(a, foldCases[(i+1)%len(foldCases)])
-	}
-	f.Fuzz(func(t *testing.T, a, b string) {
-		fa, _ := appendFolded(nil, []byte(a), -1)
-		fb, _ := appendFolded(nil, []byte(b), -1)
-		if strings.EqualFold(a, b) != (string(fa) == string(fb)) {
-			t.Fatalf("EqualFold(%q, %q) = %v, folded %q and %q", a, b, strings.EqualFold(a, b), fa, fb)
-		}
-		if len(fa) > 3*len(a) {
-			t.Fatalf("folded %q grew past three bytes a byte: %q", a, fa)
-		}
-		if len(a) > 4*len(fa) {
-			t.Fatalf("folded %q shrank past maxRaw's bound: %q", a, fa)
-		}
-	})
-}
 
 // TestLookupFindsCaseVariants: a request's escaped name is the bound
 // parameter when it decodes to its name, and a variant when it equals one
@@ -177,7 +135,7 @@ func TestIndexedFoldedForms(t *testing.T) {
 			require.Len(t, q.folded, n)
 			maxFolded := 0
 			for i, name := range q.names {
-				f, _ := appendFolded(nil, []byte(name), -1)
+				f, _ := chars.AppendFolded(nil, []byte(name), -1)
 				assert.Equal(t, string(f), q.folded[i], "folded form of %q", name)
 				maxFolded = max(maxFolded, len(f))
 			}

@@ -11,12 +11,16 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/scopedtoken/scopedtoken/internal/jose"
+	"github.com/scopedtoken/scopedtoken/internal/sizeclass"
+	"github.com/scopedtoken/scopedtoken/internal/strictjson"
 )
 
 // SingleUseClaim is the claim that makes a token single-use: "once": true.
 // It is inside the signed payload, so nobody can add or remove it without the
 // signing key. Any value other than true or false makes the token invalid.
-const SingleUseClaim = "once"
+const SingleUseClaim = jose.SingleUse
 
 // Revocations is the revocation state that every instance of a service
 // shares (docs/revocation.md), as the middleware reads it: Config.Revocations
@@ -183,19 +187,19 @@ func TokenRevocation(token string) (Revocation, error) {
 	if strings.ContainsAny(token, " \t\r\n:=") {
 		return Revocation{}, errors.New(`scopedtoken: not a compact JWS: it holds a space, a colon or an '=' (strip "Bearer ", "Authorization:" or "jwt=" first)`)
 	}
-	header, payload, sig, ok := splitCompact(token)
+	d1, d2, ok := jose.Split(token)
 	if !ok {
 		return Revocation{}, errors.New("scopedtoken: not a compact JWS (three dot-separated parts)")
 	}
-	h, okH := decodeSegment(nil, []byte(header))
-	if !okH || !wellFormedSegment([]byte(sig)) || len(payload) == 0 {
+	h, okH := jose.Decode(nil, []byte(token[:d1]))
+	if !okH || !jose.WellFormed([]byte(token[d2+1:])) || d2 == d1+1 {
 		return Revocation{}, errors.New("scopedtoken: a part of the token is not unpadded base64url")
 	}
-	if _, _, e := parseHeader(h, nil); e != nil {
-		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", e.reason)
+	if _, f := jose.ParseHeader(h, nil, nil); f != jose.OK {
+		return Revocation{}, fmt.Errorf("scopedtoken: the token header is not one the middleware accepts (%s)", refusal(f).reason)
 	}
-	claimsJSON, err := strictB64.DecodeString(payload)
-	if err != nil {
+	claimsJSON, okP := jose.Decode(nil, []byte(token[d1+1:d2]))
+	if !okP {
 		return Revocation{}, errors.New("scopedtoken: the token payload is not unpadded base64url")
 	}
 	var claims struct {
@@ -217,17 +221,6 @@ func TokenRevocation(token string) (Revocation, error) {
 		r.Until = d.time().Add(DefaultLeeway)
 	}
 	return r, r.Validate()
-}
-
-// splitCompact splits a compact JWS into its three segments, which it does
-// not decode.
-func splitCompact(token string) (header, payload, sig string, ok bool) {
-	header, rest, ok1 := strings.Cut(token, ".")
-	payload, sig, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || strings.IndexByte(sig, '.') >= 0 {
-		return "", "", "", false
-	}
-	return header, payload, sig, true
 }
 
 // RevocationCheck describes a verified token to Revocations.Revoked: every
@@ -289,9 +282,9 @@ func newRevocationInfo(token string, v *verified) *revocationInfo {
 // outgrow the inline room. ID, KeyID, Subject and the businesses are shared
 // with the token and its key.
 func (ri *revocationInfo) heapBytes() int {
-	n := objectBytes(int(unsafe.Sizeof(*ri))) + stringBytes(len(ri.useKey)) + stringBytes(len(ri.check.Hash))
+	n := sizeclass.Object(int(unsafe.Sizeof(*ri))) + sizeclass.String(len(ri.useKey)) + sizeclass.String(len(ri.check.Hash))
 	if cap(ri.check.Businesses) > len(ri.businessBuf) {
-		n += objectBytes(cap(ri.check.Businesses) * int(unsafe.Sizeof("")))
+		n += sizeclass.Object(cap(ri.check.Businesses) * int(unsafe.Sizeof("")))
 	}
 	return n
 }
@@ -401,14 +394,14 @@ func useRecordUntil(last time.Time) time.Time {
 }
 
 // parseSingleUse reads the single-use claim: true or false, nothing else.
-func parseSingleUse(s *scanner) (bool, *Error) {
-	switch s.peek() {
+func parseSingleUse(s *strictjson.Scanner) (bool, *Error) {
+	switch s.Peek() {
 	case 't':
-		if s.readLiteral("true") {
+		if s.ReadLiteral("true") {
 			return true, nil
 		}
 	case 'f':
-		if s.readLiteral("false") {
+		if s.ReadLiteral("false") {
 			return false, nil
 		}
 	default:

@@ -3,6 +3,8 @@ package scopedtoken
 import (
 	"net/http"
 	"strings"
+
+	"github.com/scopedtoken/scopedtoken/internal/chars"
 )
 
 // tokenSource says where the request's token was found.
@@ -95,7 +97,7 @@ func parseBearer(v string, cache *tokenCache) (token string, hit *verified, isBe
 // isB64Token reports whether s is an RFC 6750 b64token: 1*( ALPHA / DIGIT /
 // "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isB64Token(s string) bool {
-	i := classSpan(s, classB64Token)
+	i := chars.Span(s, chars.B64Token)
 	if i == 0 {
 		return false
 	}

@@ -349,3 +349,37 @@ func FuzzParseBearer(f *testing.F) {
 		}
 	})
 }
+
+// TestIsB64Token: isB64Token agrees with the RFC 6750 b64token grammar read
+// byte by byte, for every byte at every position of short credentials, with
+// and without trailing '='.
+func TestIsB64Token(t *testing.T) {
+	model := func(s string) bool {
+		body := strings.TrimRight(s, "=")
+		if body == "" {
+			return false
+		}
+		for i := 0; i < len(body); i++ {
+			c := body[i]
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-_.~+/", c) >= 0) {
+				return false
+			}
+		}
+		return true
+	}
+	for c := range 256 {
+		for n := 1; n < 10; n++ {
+			for at := range n {
+				b := []byte(strings.Repeat("a", n))
+				b[at] = byte(c)
+				for _, s := range []string{string(b), string(b) + "==", "=" + string(b)} {
+					if got, want := isB64Token(s), model(s); got != want {
+						t.Fatalf("isB64Token(%q) = %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+	assert.False(t, isB64Token(""))
+	assert.False(t, isB64Token("=="))
+}

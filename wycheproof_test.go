@@ -2,70 +2,27 @@ package scopedtoken
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopedtoken/scopedtoken/internal/jose"
+	"github.com/scopedtoken/scopedtoken/internal/strictjson"
+	"github.com/scopedtoken/scopedtoken/internal/testkit"
 )
 
-// These tests run the signature layer against C2SP Wycheproof. Every case of
-// every file is either run or skipped with a counted reason, and the number of
-// cases run is asserted, so that a vector file that changes shape cannot make
-// the tests pass by running nothing.
-
-const wycheproofDir = "../shared/vectors/wycheproof"
-
-// loadWycheproof decodes one vector file, skipping the test when the shared
-// vectors folder is absent (a user's go test ./... outside the project).
-func loadWycheproof(t *testing.T, name string, v any) {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(wycheproofDir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Wycheproof vectors not found at %s: skipping (CI always has them)", wycheproofDir)
-	}
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, v))
-}
-
-// wpTally counts cases run and skipped (by reason) for one file.
-type wpTally struct {
-	run     int
-	skipped map[string]int
-}
-
-func (c *wpTally) skip(reason string) {
-	if c.skipped == nil {
-		c.skipped = map[string]int{}
-	}
-	c.skipped[reason]++
-}
-
-func (c *wpTally) report(t *testing.T, wantRun int, wantSkipped map[string]int) {
-	t.Helper()
-	t.Logf("cases run: %d; skipped: %v", c.run, c.skipped)
-	assert.Equal(t, wantRun, c.run, "cases run")
-	if wantSkipped == nil {
-		wantSkipped = map[string]int{}
-	}
-	if c.skipped == nil {
-		c.skipped = map[string]int{}
-	}
-	assert.Equal(t, wantSkipped, c.skipped, "cases skipped by reason")
-}
+// These tests run the whole verification against C2SP Wycheproof's JWS and
+// JWK files (the raw-signature files test internal/alg's Verifier, in its own
+// tests). Every case of every file is either run or skipped with a counted
+// reason, and the number of cases run is asserted, so that a vector file that
+// changes shape cannot make the tests pass by running nothing.
 
 type wpJWSFile struct {
 	TestGroups []struct {
@@ -168,8 +125,8 @@ func wpGroupKeys(t *testing.T, public, private json.RawMessage) (ks KeySet, refu
 
 func TestWycheproofJWS(t *testing.T) {
 	var f wpJWSFile
-	loadWycheproof(t, "json_web_signature_test.json", &f)
-	var tally wpTally
+	testkit.Wycheproof(t, "json_web_signature_test.json", &f)
+	var tally testkit.Tally
 	for _, g := range f.TestGroups {
 		ks, keyErr := wpGroupKeys(t, g.Public, g.Private)
 		require.NoError(t, keyErr, "group %s: every JWS group key is valid", g.Comment)
@@ -179,14 +136,14 @@ func TestWycheproofJWS(t *testing.T) {
 			if strings.HasPrefix(token, "{") {
 				// JSON serialization is not a compact JWS; the package has no
 				// parser for it, so these cases cannot reach any code.
-				tally.skip("JSON serialization (compact only)")
+				tally.Skip("JSON serialization (compact only)")
 				continue
 			}
 			want := tc.Result == "valid"
 			if d, ok := wpJWSDecisions[tc.TcID]; ok {
 				want = d.accept
 			}
-			tally.run++
+			tally.Run++
 			j, e := verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes)
 			if want {
 				if assert.Nil(t, e, "tcId %d (%s): must verify", tc.TcID, tc.Comment) {
@@ -204,7 +161,7 @@ func TestWycheproofJWS(t *testing.T) {
 			}
 		}
 	}
-	tally.report(t, 400, map[string]int{"JSON serialization (compact only)": 1})
+	tally.Report(t, 400, map[string]int{"JSON serialization (compact only)": 1})
 }
 
 type wpJWKFile struct {
@@ -227,8 +184,8 @@ var wpJWKKeyRefused = map[int]bool{6: true, 7: true, 8: true, 9: true, 19: true,
 // keys, since that is the only way the package takes an HMAC key.
 func TestWycheproofJWK(t *testing.T) {
 	var f wpJWKFile
-	loadWycheproof(t, "json_web_key_test.json", &f)
-	var remote, static wpTally
+	testkit.Wycheproof(t, "json_web_key_test.json", &f)
+	var remote, static testkit.Tally
 	for _, g := range f.TestGroups {
 		set := g.Public
 		if len(set) == 0 || string(set) == "null" {
@@ -250,7 +207,7 @@ func TestWycheproofJWK(t *testing.T) {
 			// Remote path: oct keys are never taken from a remote set
 			// (docs/security.md), so a token for one is refused even when Wycheproof calls it
 			// valid (2, 13, 14, 15); for every other set the label applies.
-			remote.run++
+			remote.Run++
 			_, e := verifyJWS(context.Background(), rs, token, DefaultMaxTokenBytes)
 			if want && !anyOct {
 				assert.Nil(t, e, "tcId %d (%s): remote set must accept", tc.TcID, tc.Comment)
@@ -269,11 +226,11 @@ func TestWycheproofJWK(t *testing.T) {
 			// sense: each static key is configured on its own.
 			if !allOct {
 				if anyOct {
-					static.skip("mixed symmetric/asymmetric set (remote path only)")
+					static.Skip("mixed symmetric/asymmetric set (remote path only)")
 				}
 				continue
 			}
-			static.run++
+			static.Run++
 			keys := make([]Key, 0, len(parsed.Keys))
 			for _, k := range parsed.Keys {
 				secret, err := base64.RawURLEncoding.DecodeString(k.K)
@@ -300,164 +257,9 @@ func TestWycheproofJWK(t *testing.T) {
 		}
 	}
 	t.Log("remote path:")
-	remote.report(t, 26, nil)
+	remote.Report(t, 26, nil)
 	t.Log("static path:")
-	static.report(t, 14, map[string]int{"mixed symmetric/asymmetric set (remote path only)": 1})
-}
-
-// wpSigFile is the shape shared by the raw-signature files.
-type wpSigFile struct {
-	TestGroups []struct {
-		Type         string `json:"type"`
-		SHA          string `json:"sha"`
-		PublicKeyDer string `json:"publicKeyDer"`
-		PublicKey    struct {
-			PK string `json:"pk"`
-		} `json:"publicKey"`
-		KeySize int `json:"keySize"`
-		TagSize int `json:"tagSize"`
-		SLen    int `json:"sLen"`
-		MGFSHA  string
-		Tests   []struct {
-			TcID    int      `json:"tcId"`
-			Comment string   `json:"comment"`
-			Key     string   `json:"key"`
-			Msg     string   `json:"msg"`
-			Sig     string   `json:"sig"`
-			Tag     string   `json:"tag"`
-			Result  string   `json:"result"`
-			Flags   []string `json:"flags"`
-		} `json:"tests"`
-	} `json:"testGroups"`
-}
-
-func unhexT(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	require.NoError(t, err)
-	return b
-}
-
-// TestWycheproofSignatures runs the raw-signature files through the package's
-// own key binding (NewVerificationKey) and verify, with the message bytes as
-// the signing input.
-func TestWycheproofSignatures(t *testing.T) {
-	files := []struct {
-		name, alg, sha string
-		wantRun        int
-		wantSkipped    map[string]int
-	}{
-		{name: "ecdsa_secp256r1_sha256_p1363_test.json", alg: "ES256", sha: "SHA-256", wantRun: 262},
-		{name: "ecdsa_secp384r1_sha384_p1363_test.json", alg: "ES384", sha: "SHA-384", wantRun: 280},
-		{name: "rsa_signature_2048_sha256_test.json", alg: "RS256", sha: "SHA-256", wantRun: 259},
-		{name: "rsa_pss_2048_sha256_mgf1_32_test.json", alg: "PS256", sha: "SHA-256", wantRun: 108},
-		{name: "ed25519_test.json", alg: "EdDSA", wantRun: 151},
-		{name: "ed25519_test.json", alg: "Ed25519", wantRun: 151},
-	}
-	for _, file := range files {
-		t.Run(file.alg, func(t *testing.T) {
-			var f wpSigFile
-			loadWycheproof(t, file.name, &f)
-			var tally wpTally
-			for _, g := range f.TestGroups {
-				if file.sha != "" && g.SHA != file.sha {
-					tally.skip("hash differs from the JWS algorithm's")
-					continue
-				}
-				if file.alg == "PS256" {
-					// RFC 7518 §3.5: the salt is as long as the hash.
-					require.Equal(t, 32, g.SLen)
-				}
-				var pub any
-				if file.alg == "EdDSA" || file.alg == "Ed25519" {
-					pub = ed25519.PublicKey(unhexT(t, g.PublicKey.PK))
-				} else {
-					var err error
-					pub, err = x509.ParsePKIXPublicKey(unhexT(t, g.PublicKeyDer))
-					require.NoError(t, err)
-				}
-				vk, err := NewVerificationKey(Key{ID: "wp", Algorithm: file.alg, PublicKey: pub})
-				require.NoError(t, err, "group key must be accepted")
-				for _, tc := range g.Tests {
-					tally.run++
-					got := vk.verify(unhexT(t, tc.Msg), unhexT(t, tc.Sig))
-					switch tc.Result {
-					case "valid":
-						assert.True(t, got, "tcId %d (%s %v): must verify", tc.TcID, tc.Comment, tc.Flags)
-					case "invalid":
-						assert.False(t, got, "tcId %d (%s %v): must be refused", tc.TcID, tc.Comment, tc.Flags)
-					default:
-						// "acceptable" (one RS256 case: DigestInfo without
-						// the NULL parameter). Decided: refused, the strict
-						// reading.
-						assert.False(t, got, "tcId %d (%s %v): acceptable case, refused by choice", tc.TcID, tc.Comment, tc.Flags)
-					}
-				}
-			}
-			tally.report(t, file.wantRun, file.wantSkipped)
-		})
-	}
-}
-
-// TestWycheproofHMAC runs HMAC-SHA256 through HS256 keys. Only full 256-bit
-// tags are JWS signatures; keys shorter than 32 bytes are refused by key
-// validation by design, which the test asserts instead of running them.
-func TestWycheproofHMAC(t *testing.T) {
-	var f wpSigFile
-	loadWycheproof(t, "hmac_sha256_test.json", &f)
-	var tally wpTally
-	refusedAtKey := 0
-	for _, g := range f.TestGroups {
-		for _, tc := range g.Tests {
-			if g.TagSize != 256 {
-				tally.skip("truncated tag (JWS HS256 uses the full 256-bit tag)")
-				continue
-			}
-			key := unhexT(t, tc.Key)
-			vk, err := NewVerificationKey(Key{ID: "wp", Algorithm: "HS256", Secret: key})
-			if len(key) < 32 {
-				assert.ErrorIs(t, err, ErrBadKey, "tcId %d: a %d-byte secret must be refused", tc.TcID, len(key))
-				refusedAtKey++
-				continue
-			}
-			require.NoError(t, err)
-			tally.run++
-			got := vk.verify(unhexT(t, tc.Msg), unhexT(t, tc.Tag))
-			assert.Equal(t, tc.Result == "valid", got, "tcId %d (%s %v)", tc.TcID, tc.Comment, tc.Flags)
-		}
-	}
-	t.Logf("refused at key validation (secret shorter than 32 bytes): %d", refusedAtKey)
-	assert.Equal(t, 3, refusedAtKey)
-	tally.report(t, 84, map[string]int{"truncated tag (JWS HS256 uses the full 256-bit tag)": 87})
-}
-
-// TestWycheproofPSSSaltLength signs PS256 with salt lengths other than the
-// hash length. RFC 7518 §3.5 fixes the salt at 32 bytes for PS256; libraries
-// that auto-detect the salt accept these, the package must not.
-func TestWycheproofPSSSaltLength(t *testing.T) {
-	priv := genKeys(t).rsa
-	vk, err := NewVerificationKey(Key{ID: "ps", Algorithm: "PS256", PublicKey: &priv.PublicKey})
-	require.NoError(t, err)
-	msg := []byte("header.payload")
-	digest := sha256.Sum256(msg)
-	tests := []struct {
-		name string
-		salt int
-		want bool
-	}{
-		{name: "hash length", salt: 32, want: true},
-		{name: "zero", salt: 0, want: false},
-		{name: "20 bytes", salt: 20, want: false},
-		{name: "64 bytes", salt: 64, want: false},
-		{name: "maximum", salt: rsa.PSSSaltLengthAuto, want: false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sig, err := rsa.SignPSS(rand.Reader, priv, 0x5 /* crypto.SHA256 */, digest[:], &rsa.PSSOptions{SaltLength: tt.salt})
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, vk.verify(msg, sig))
-		})
-	}
+	static.Report(t, 14, map[string]int{"mixed symmetric/asymmetric set (remote path only)": 1})
 }
 
 // rfc7515A1 is the HS256 example of RFC 7515 Appendix A.1: no kid, a header
@@ -476,18 +278,18 @@ func TestWycheproofRFC7515A1(t *testing.T) {
 	require.Len(t, parts, 3)
 
 	t.Run("signature verifies", func(t *testing.T) {
-		sig, ok := decodeSegment(nil, []byte(parts[2]))
+		sig, ok := jose.Decode(nil, []byte(parts[2]))
 		require.True(t, ok)
-		assert.True(t, vk.verify([]byte(parts[0]+"."+parts[1]), sig))
+		assert.True(t, vk.v.Verify([]byte(parts[0]+"."+parts[1]), sig))
 		sig[0] ^= 1
-		assert.False(t, vk.verify([]byte(parts[0]+"."+parts[1]), sig))
+		assert.False(t, vk.v.Verify([]byte(parts[0]+"."+parts[1]), sig))
 	})
 
 	t.Run("header parses but has no kid", func(t *testing.T) {
-		h, ok := decodeSegment(nil, []byte(parts[0]))
+		h, ok := jose.Decode(nil, []byte(parts[0]))
 		require.True(t, ok)
-		_, _, e := parseHeader(h, nil)
-		assert.Equal(t, ErrMissingKID, e)
+		_, f := jose.ParseHeader(h, nil, nil)
+		assert.Equal(t, ErrMissingKID, refusal(f))
 	})
 
 	t.Run("missing kid refused by the middleware", func(t *testing.T) {
@@ -502,24 +304,24 @@ func TestWycheproofRFC7515A1(t *testing.T) {
 	})
 
 	t.Run("expiry", func(t *testing.T) {
-		payload, ok := decodeSegment(nil, []byte(parts[1]))
+		payload, ok := jose.Decode(nil, []byte(parts[1]))
 		require.True(t, ok)
 		// The claims have no aud, so parseClaims refuses them; read exp the
 		// way parseClaims does and apply the clock check to it.
 		var v verified
-		s := scanner{data: payload}
-		var it objectIter
-		require.True(t, it.begin(&s))
-		for it.next(&s) {
-			if string(it.name) == "exp" {
+		s := strictjson.Scanner{Data: payload}
+		var it strictjson.Object
+		require.True(t, it.Begin(&s))
+		for it.Next(&s) {
+			if string(it.Name) == "exp" {
 				var e *Error
 				v.exp, e = parseDate(&s)
 				require.Nil(t, e)
 				continue
 			}
-			s.skipValue()
+			s.SkipValue()
 		}
-		require.Nil(t, jsonResult(&s))
+		require.Equal(t, strictjson.OK, s.Finish())
 		require.True(t, v.exp.set)
 		m, err := New(Config{Keys: staticKeys{}, Leeway: -1})
 		require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/MicahParks/jwkset"
 
 	"github.com/scopedtoken/scopedtoken"
+	jwsalg "github.com/scopedtoken/scopedtoken/internal/alg"
 	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
@@ -429,7 +430,7 @@ func (r *Set) convert(j jwkset.JWK) (*scopedtoken.VerificationKey, string) {
 	}
 	alg := m.ALG.String()
 	if alg == "" {
-		alg = scopedtoken.DefaultAlgorithm(pub)
+		alg = jwsalg.Default(pub)
 	}
 	business := r.cfg.BusinessID
 	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {

@@ -15,10 +15,11 @@
 // [TokenURL] puts a token in a link.
 //
 // Tokens are minted by exactly the rules the middleware verifies by: the
-// algorithms and key checks, the registered claim names and the strict JSON
-// reading are the scopedtoken package's own. Package mint imports
-// scopedtoken, never the reverse, so a server that only verifies links none
-// of this package.
+// algorithms and key checks, the registered claim names, the aud grammar and
+// the strict JSON reading come from the module's internal packages, which
+// package scopedtoken reads tokens with. Package mint imports scopedtoken,
+// never the reverse, so a server that only verifies links none of this
+// package.
 //
 // A minimal use:
 //

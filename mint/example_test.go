@@ -57,3 +57,15 @@ func ExampleTokenURL() {
 	// Output:
 	// https://app.example.com/search?q=pizza&jwt=eyJ...#top
 }
+
+// A key given without an algorithm signs with its default one, and an aud
+// entry is checked with the middleware's own grammar before it is minted.
+func ExampleCheckAudience() {
+	fmt.Println(mint.DefaultAlgorithm([]byte(strings.Repeat("s", 32))))
+	fmt.Println(mint.CheckAudience("", "/v2/accounts/me/search"))
+	fmt.Println(mint.CheckAudience("", "/v2/accounts/me"))
+	// Output:
+	// HS256
+	// <nil>
+	// aud "/v2/accounts/me" needs a business and an endpoint after "/v2/accounts/", as in "/v2/accounts/me/search"
+}

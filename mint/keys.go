@@ -13,7 +13,7 @@ import (
 // KeySource finds signing keys by key ID, for token specs. Implementations
 // return a Key with either Secret or PrivateKey set (ID and Algorithm
 // may be left empty: the caller fills in the ID, and the algorithm comes from
-// the spec or scopedtoken.DefaultAlgorithm), or an error wrapping ErrKeyNotFound
+// the spec or DefaultAlgorithm), or an error wrapping ErrKeyNotFound
 // when there is no such key. Errors must never contain key material.
 type KeySource interface {
 	SigningKey(keyID string) (Key, error)

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
-	"github.com/scopedtoken/scopedtoken/internal/jwssign"
-	"github.com/scopedtoken/scopedtoken/internal/rules"
+	"github.com/scopedtoken/scopedtoken/internal/alg"
+	"github.com/scopedtoken/scopedtoken/internal/chars"
+	"github.com/scopedtoken/scopedtoken/internal/jose"
+	"github.com/scopedtoken/scopedtoken/internal/strictjson"
 )
 
 // Key is a key that mints tokens: its kid, its one algorithm and either
@@ -23,7 +25,7 @@ import (
 type Key struct {
 	ID string
 	// Algorithm is the one algorithm the key signs with. Empty means
-	// scopedtoken.DefaultAlgorithm of the key: HS256 for a secret, RS256 for RSA,
+	// DefaultAlgorithm of the key: HS256 for a secret, RS256 for RSA,
 	// ES256/ES384/ES512 by curve, EdDSA for Ed25519 (name Ed25519 to sign
 	// with the RFC 9864 algorithm).
 	Algorithm  string
@@ -85,7 +87,7 @@ type Minter struct {
 var ErrMint = errors.New("mint: cannot mint")
 
 // New checks the key and builds a Minter. A key without an Algorithm takes
-// scopedtoken.DefaultAlgorithm of its secret or private key. The key must fit
+// DefaultAlgorithm of its secret or private key. The key must fit
 // its algorithm exactly, as scopedtoken.NewVerificationKey requires of a
 // verification key: a secret of at least the hash length for HS*, an RSA key
 // of 2048 bits or more for RS*/PS*, the matching curve for ES*, an Ed25519
@@ -96,11 +98,11 @@ func New(cfg Config) (*Minter, error) {
 	if k.ID == "" {
 		return nil, fmt.Errorf("%w: the key has no ID (kid)", ErrMint)
 	}
-	alg, err := rules.SigningAlgorithm(k.Algorithm, k.Secret, k.PrivateKey)
+	name, err := alg.ForSigning(k.Algorithm, k.Secret, k.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMint, err)
 	}
-	k.Algorithm = alg
+	k.Algorithm = name
 	if k.PrivateKey == nil {
 		k.Secret = append([]byte(nil), k.Secret...)
 	}
@@ -147,7 +149,7 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 	}
 	claims := make(map[string]any, len(c.Extra)+8)
 	for name, v := range c.Extra {
-		if rules.RegisteredClaim(name) {
+		if jose.RegisteredClaim(name) {
 			return nil, fmt.Errorf("%w: extra claim %q repeats a registered claim; use its field", ErrMint, name)
 		}
 		claims[name] = v
@@ -209,8 +211,8 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 	// The middleware refuses claims in which one object has two names that
 	// fold together (role and ROLE in Extra, or in a nested value), so such a
 	// token is not minted at all: the same strict scanner reads it here.
-	if err := rules.CheckClaims(payload); err != nil {
-		return nil, fmt.Errorf("%w: the claims would be refused: %w", ErrMint, err)
+	if e := strictjson.Check(payload, false); e != strictjson.OK {
+		return nil, fmt.Errorf("%w: the claims would be refused: the JSON %s", ErrMint, e)
 	}
 	return payload, nil
 }
@@ -224,7 +226,7 @@ func randomID() string {
 
 // sign returns the JWS signature of input with the Minter's key.
 func (m *Minter) sign(input []byte) ([]byte, error) {
-	return jwssign.Sign(m.key.Algorithm, m.key.Secret, m.key.PrivateKey, input)
+	return alg.Sign(m.key.Algorithm, m.key.Secret, m.key.PrivateKey, input)
 }
 
 // TokenURL returns base with the token added as the jwt query parameter, as
@@ -237,7 +239,7 @@ func TokenURL(base, token string) (string, error) {
 	}
 	var kept []string
 	for pair := range strings.SplitSeq(u.RawQuery, "&") {
-		if name, _, _ := strings.Cut(pair, "="); pair != "" && !rules.QueryNameIs(name, "jwt") {
+		if name, _, _ := strings.Cut(pair, "="); pair != "" && !chars.UnescapedEquals(name, "jwt") {
 			kept = append(kept, pair)
 		}
 	}

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/internal/alg"
 	"github.com/scopedtoken/scopedtoken/internal/names"
-	"github.com/scopedtoken/scopedtoken/internal/rules"
+	"github.com/scopedtoken/scopedtoken/internal/strictjson"
 )
 
 // Spec is one named token as a site configures it (docs/minting.md): which key
@@ -117,7 +118,7 @@ func LoadSpecs(r io.Reader, cfg SpecsConfig) (*Specs, error) {
 			key.ID = s.KeyID
 			if s.Algorithm != "" {
 				key.Algorithm = s.Algorithm
-			} // else the key's, or New's scopedtoken.DefaultAlgorithm
+			} // else the key's, or New's DefaultAlgorithm
 			ls.minter, err = New(Config{Key: key, Now: cfg.Now, Verify: cfg.Verify})
 			if err != nil {
 				return nil, fmt.Errorf("%w %q: key %q: %w", ErrSpec, s.Name, s.KeyID, err)
@@ -193,7 +194,7 @@ func parseSpecs(r io.Reader, prefix string) ([]Spec, error) {
 	// encoding/json keeps the last of repeated names; the strict scanner
 	// refuses them, so that no spec says two things. A name in another case is
 	// left to exactMembers, which names it as an unknown member.
-	if !rules.StrictJSON(data) {
+	if strictjson.Check(data, true) != strictjson.OK {
 		return nil, fmt.Errorf("%w: the file repeats a JSON member name or is not strictly valid JSON", ErrSpec)
 	}
 	specs := make([]Spec, 0, len(items))
@@ -240,7 +241,7 @@ func parseSpec(item json.RawMessage, prefix string) (Spec, error) {
 		return spec, err
 	}
 	if _, ok := members["alg"]; ok {
-		if !rules.KnownAlgorithm(spec.Algorithm) {
+		if _, known := alg.Lookup(spec.Algorithm); !known {
 			return spec, fmt.Errorf(`"alg" %q is not a supported algorithm`, spec.Algorithm)
 		}
 	}
@@ -315,7 +316,7 @@ func parseSpecAudience(raw json.RawMessage, prefix string) ([]string, error) {
 		return nil, errors.New(`"claims.aud" must be a string or an array of strings`)
 	}
 	for _, a := range aud {
-		if err := scopedtoken.CheckAudience(prefix, a); err != nil {
+		if err := CheckAudience(prefix, a); err != nil {
 			return nil, fmt.Errorf(`"claims.aud": %w`, err)
 		}
 	}

@@ -436,7 +436,7 @@ func TestSpecCheckAudience(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.aud, func(t *testing.T) {
-			err := scopedtoken.CheckAudience("", tt.aud)
+			err := mint.CheckAudience("", tt.aud)
 			if tt.want == "" {
 				assert.NoError(t, err)
 				return

@@ -21,7 +21,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -31,6 +30,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/internal/alg"
 	"github.com/scopedtoken/scopedtoken/mint"
 )
 
@@ -174,12 +174,12 @@ func (i *Issuer) Keys() []scopedtoken.Key {
 	return out
 }
 
-// AddKey generates and publishes a new key of the algorithm alg (any the
+// AddKey generates and publishes a new key of the algorithm name (any the
 // package supports) and returns its kid. It does not change the default
 // signing key; use SignWith to mint with it.
-func (i *Issuer) AddKey(alg string) string {
+func (i *Issuer) AddKey(name string) string {
 	i.t.Helper()
-	k, err := generateKey(alg)
+	k, err := generateKey(name)
 	if err != nil {
 		i.t.Fatalf("scopedtokentest: %v", err)
 	}
@@ -258,36 +258,34 @@ func (s issuerKeySet) LookupKey(_ context.Context, kid string) (*scopedtoken.Ver
 	return nil, scopedtoken.ErrUnknownKID
 }
 
-func isHMAC(alg string) bool { return alg == "HS256" || alg == "HS384" || alg == "HS512" }
+func isHMAC(name string) bool {
+	spec, ok := alg.Lookup(name)
+	return ok && spec.Family == alg.HMAC
+}
 
-// hmacSecretBytes is the secret length for each HMAC algorithm: the hash size,
-// the least the package accepts.
-var hmacSecretBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
-
-// generateKey makes a key for alg with a random kid. Secrets are printable
-// (base64url of random bytes), since the package uses a secret string's raw
-// bytes: a secret that can be pasted into a config is the realistic case.
-func generateKey(alg string) (*issuerKey, error) {
-	k := &issuerKey{kid: randomString(16), alg: alg}
+// generateKey makes a key for the algorithm name with a random kid, as small
+// as the middleware accepts (internal/alg). Secrets are printable (base64url
+// of random bytes), since the package uses a secret string's raw bytes: a
+// secret that can be pasted into a config is the realistic case.
+func generateKey(name string) (*issuerKey, error) {
+	spec, ok := alg.Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("unsupported algorithm %q", name)
+	}
+	k := &issuerKey{kid: randomString(16), alg: name}
 	var err error
-	switch alg {
-	case "HS256", "HS384", "HS512":
-		k.secret = []byte(randomString(hmacSecretBytes[alg]))
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		k.private, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "ES256":
-		k.private, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ES384":
-		k.private, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "ES512":
-		k.private, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case "EdDSA", "Ed25519":
+	switch spec.Family {
+	case alg.HMAC:
+		k.secret = []byte(randomString(spec.MinSecret))
+	case alg.RSA, alg.PSS:
+		k.private, err = rsa.GenerateKey(rand.Reader, alg.MinRSABits)
+	case alg.ECDSA:
+		k.private, err = ecdsa.GenerateKey(spec.Curve, rand.Reader)
+	case alg.EdDSA:
 		_, k.private, err = ed25519.GenerateKey(rand.Reader)
-	default:
-		return nil, fmt.Errorf("unsupported algorithm %q", alg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("generating a %s key: %w", alg, err)
+		return nil, fmt.Errorf("generating a %s key: %w", name, err)
 	}
 	return k, nil
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/scopedtoken/scopedtoken"
-	"github.com/scopedtoken/scopedtoken/internal/jwssign"
+	"github.com/scopedtoken/scopedtoken/internal/alg"
 )
 
 // MintOption changes one thing about a minted token.
@@ -211,7 +211,7 @@ func (i *Issuer) build(s *mintSpec) (string, error) {
 			return "", err
 		}
 	}
-	sig, err := jwssign.Sign(k.alg, k.secret, k.private, []byte(input))
+	sig, err := alg.Sign(k.alg, k.secret, k.private, []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("signing with %s: %w", k.alg, err)
 	}

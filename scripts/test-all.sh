@@ -10,7 +10,7 @@
 # Environment:
 #   SCOPEDTOKEN_MODULES  space-separated module directories to run instead of
 #                        all of them (relative to the repository root)
-#   SCOPEDTOKEN_FUZZTIME how long each fuzz target runs (default 10s; 0 skips)
+#   SCOPEDTOKEN_FUZZTIME how long each fuzz target runs (default 5s; 0 skips)
 #   GOFLAGS etc.         passed through to go as usual
 #
 # To add a step (fuzzing, benchmarks), append a function to EXTRA_STEPS below;
@@ -54,13 +54,14 @@ benchmarks() {
 	done
 }
 
-# fuzz runs each fuzz target for SCOPEDTOKEN_FUZZTIME (default 10s; 0 skips).
+# fuzz runs every fuzz target of every package of every module (scripts/fuzz.sh
+# finds them) for SCOPEDTOKEN_FUZZTIME (default 5s; 0 skips).
 fuzz() {
-	if [[ "${SCOPEDTOKEN_FUZZTIME:-10s}" == "0" ]]; then
+	if [[ "${SCOPEDTOKEN_FUZZTIME:-5s}" == "0" ]]; then
 		echo "fuzzing skipped (SCOPEDTOKEN_FUZZTIME=0)"
 		return 0
 	fi
-	bash "$root/scripts/fuzz.sh"
+	SCOPEDTOKEN_FUZZTIME="${SCOPEDTOKEN_FUZZTIME:-5s}" bash "$root/scripts/fuzz.sh"
 }
 
 # EXTRA_STEPS holds the names of functions run after the module loop.

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/scopedtoken/scopedtoken"
+	"github.com/scopedtoken/scopedtoken/mint"
 )
 
 const inspectSynopsis = `Usage: scopedtoken inspect [--json] [--now RFC3339] TOKEN
@@ -304,7 +305,7 @@ func (in *inspection) checkAudience(aud any, present bool) {
 		}
 	}
 	for _, e := range entries {
-		if err := scopedtoken.CheckAudience("", e); err != nil {
+		if err := mint.CheckAudience("", e); err != nil {
 			in.problem("%s (with the default prefix %s)", escapeUnsafe(err.Error()), scopedtoken.DefaultPrefix)
 		}
 	}

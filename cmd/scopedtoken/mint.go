@@ -95,7 +95,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 		return usagef("--expire-in must be positive")
 	}
 	for _, a := range aud {
-		if err := scopedtoken.CheckAudience("", a); err != nil {
+		if err := mint.CheckAudience("", a); err != nil {
 			return usageError{err}
 		}
 	}
@@ -217,9 +217,9 @@ func signingKey(kid, alg, secret, secretFile, keyFile string, fromEnv bool) (min
 		key.Secret = s
 	}
 	if key.Algorithm == "" && key.PrivateKey != nil {
-		key.Algorithm = scopedtoken.DefaultAlgorithm(key.PrivateKey)
+		key.Algorithm = mint.DefaultAlgorithm(key.PrivateKey)
 	} else if key.Algorithm == "" {
-		key.Algorithm = scopedtoken.DefaultAlgorithm(key.Secret)
+		key.Algorithm = mint.DefaultAlgorithm(key.Secret)
 	}
 	return key, nil
 }

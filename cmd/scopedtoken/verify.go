@@ -217,15 +217,15 @@ func verificationKey(kid, alg, secret, secretFile, keyFile, business string, fro
 	return withDefaultAlgorithm(key), nil
 }
 
-// withDefaultAlgorithm gives a key without --alg the DefaultAlgorithm of its
+// withDefaultAlgorithm gives a key without --alg the mint.DefaultAlgorithm of its
 // public key or secret.
 func withDefaultAlgorithm(key scopedtoken.Key) scopedtoken.Key {
 	switch {
 	case key.Algorithm != "":
 	case key.PublicKey != nil:
-		key.Algorithm = scopedtoken.DefaultAlgorithm(key.PublicKey)
+		key.Algorithm = mint.DefaultAlgorithm(key.PublicKey)
 	default:
-		key.Algorithm = scopedtoken.DefaultAlgorithm(key.Secret)
+		key.Algorithm = mint.DefaultAlgorithm(key.Secret)
 	}
 	return key
 }

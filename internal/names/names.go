@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/scopedtoken/scopedtoken/internal/chars"
 )
 
 // Me is the business word that stands for the key's own business.
@@ -23,21 +25,11 @@ func ValidSegment(seg string) bool {
 		return false
 	}
 	for i := 0; i < len(seg); i++ {
-		if !IsPchar(seg[i]) {
+		if !chars.IsPchar(seg[i]) {
 			return false
 		}
 	}
 	return true
-}
-
-// IsPchar reports whether c is an RFC 3986 pchar other than '%': unreserved,
-// a sub-delim, ':' or '@'.
-func IsPchar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
 // ValidBusiness reports whether b may be a key's business: a valid segment
@@ -98,8 +90,8 @@ const (
 // each segment non-empty, not "." or "..", and made of RFC 3986 pchar without
 // percent-encoding. One trailing '/' is ignored. It is the one statement of
 // the grammar: the middleware reads token aud claims with it, and
-// scopedtoken.CheckAudience (used by package mint for token specs and by the
-// CLI) explains its faults with Aud.Err.
+// mint.CheckAudience (for token specs and the CLI) explains its faults with
+// Aud.Err.
 func ParseAud(prefix, raw string) Aud {
 	rest, ok := strings.CutPrefix(raw, prefix)
 	if !ok {
@@ -129,7 +121,7 @@ func checkAudSegment(seg string) Aud {
 		return Aud{fault: audDotSegment, seg: seg}
 	}
 	for i := 0; i < len(seg); i++ {
-		if !IsPchar(seg[i]) {
+		if !chars.IsPchar(seg[i]) {
 			return Aud{fault: audBadChar, seg: seg, char: seg[i]}
 		}
 	}

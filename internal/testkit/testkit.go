@@ -1,10 +1,10 @@
 // Package testkit holds the test helpers that the tests of scopedtoken and
 // of its other packages share: the fixed clock and keys, raw token signing,
 // JWK Sets and the one JWKS test server (JWKSServer), whose answers a test
-// changes, and the tally of the load tests. It imports no package of the
-// module but its internal ones (scopedtoken's own tests could not import it
-// otherwise), so it speaks in tokens, JWKs and HTTP statuses. Only tests
-// import it.
+// changes, the tally of the load tests, the Wycheproof vectors and a
+// ROCA-like modulus. It imports no package of the module but its internal
+// ones (scopedtoken's own tests could not import it otherwise), so it speaks
+// in tokens, JWKs and HTTP statuses. Only tests import it.
 package testkit
 
 import (
@@ -30,7 +30,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scopedtoken/scopedtoken/internal/jwssign"
+	"github.com/scopedtoken/scopedtoken/internal/alg"
 )
 
 // Now is the fixed clock of the tests: tokens made by Claims expire a minute
@@ -86,14 +86,15 @@ func Keys(t testing.TB) KeyPairs {
 func B64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 // SignRaw builds a token from raw header and claims JSON, signed with key (a
-// secret []byte or a crypto.Signer) under alg. It allows any JSON and any
-// key, so tests can build tokens that a Minter would refuse to make.
-func SignRaw(t testing.TB, alg string, key any, header, claims string) string {
+// secret []byte or a crypto.Signer) under the algorithm name. It allows any
+// JSON and any key, so tests can build tokens that a Minter would refuse to
+// make.
+func SignRaw(t testing.TB, name string, key any, header, claims string) string {
 	t.Helper()
 	input := B64(header) + "." + B64(claims)
 	secret, _ := key.([]byte)
 	signer, _ := key.(crypto.Signer)
-	sig, err := jwssign.Sign(alg, secret, signer, []byte(input))
+	sig, err := alg.Sign(name, secret, signer, []byte(input))
 	require.NoError(t, err)
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }

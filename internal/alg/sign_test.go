@@ -1,4 +1,4 @@
-package jwssign
+package alg
 
 import (
 	"crypto"

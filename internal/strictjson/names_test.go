@@ -1,4 +1,4 @@
-package scopedtoken
+package strictjson
 
 import (
 	"encoding/json"
@@ -21,7 +21,7 @@ func TestNameFingerprintClashes(t *testing.T) {
 	}{
 		{names: 3, wantMap: false},             // 0+1+2 = 3 clashes
 		{names: 4, wantMap: true},              // 0+1+2+3 = 6 clashes
-		{names: smallNames + 1, wantMap: true}, // names that do not clash move at smallNames
+		{names: SmallNames + 1, wantMap: true}, // names that do not clash move at SmallNames
 	} {
 		for _, exact := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%d names exact %v", tc.names, exact), func(t *testing.T) {
@@ -31,22 +31,22 @@ func TestNameFingerprintClashes(t *testing.T) {
 					if i > 0 {
 						b.WriteByte(',')
 					}
-					if tc.names > smallNames {
+					if tc.names > SmallNames {
 						fmt.Fprintf(&b, `"n%d":0`, i)
 					} else {
 						fmt.Fprintf(&b, `"x%cy":0`, 'a'+i)
 					}
 				}
 				b.WriteByte('}')
-				s := scanner{data: []byte(b.String()), exactNames: exact}
-				var it objectIter
-				require.True(t, it.begin(&s))
+				s := Scanner{Data: []byte(b.String()), ExactNames: exact}
+				var it Object
+				require.True(t, it.Begin(&s))
 				var maps []bool
-				for it.next(&s) {
-					s.skipValue()
+				for it.Next(&s) {
+					s.SkipValue()
 					maps = append(maps, it.big != nil)
 				}
-				require.Equal(t, jsonOK, s.err)
+				require.Equal(t, OK, s.err)
 				require.Len(t, maps, tc.names)
 				assert.Equal(t, tc.wantMap, maps[len(maps)-1])
 			})
@@ -124,11 +124,12 @@ func objectOfNames(data []byte, split int) (outer, inner []string, doc []byte) {
 // FuzzObjectNames checks the fingerprint-and-map check of member names
 // against encoding/json's tokenizer and strings.EqualFold (nameClashes),
 // with names built to share fingerprints, in objects of up to and beyond
-// smallNames members, nested, escaped or not: the scanner refuses exactly
+// SmallNames members, nested, escaped or not: the Scanner refuses exactly
 // the documents that repeat a name in one object, or (unless it compares
 // exactly) hold two names encoding/json folds together, and says which. In
-// mode 0 it folds, in mode 1 it compares exactly, in mode 2 it reads as
-// parseHeader does: exactly, and at most MaxHeaderValues values.
+// mode 0 it folds, in mode 1 it compares exactly, in mode 2 it reads as a
+// token header is read: exactly, and at most SmallNames values (the most a
+// bounded scan may allow).
 func FuzzObjectNames(f *testing.F) {
 	// n names of one fingerprint: k, three units of x, 0, k and s (64
 	// different middles, all folding to one byte each), and s.
@@ -150,7 +151,7 @@ func FuzzObjectNames(f *testing.F) {
 		{append(clash(4), 0x10, 8, 8, 8, 3, 0x80), 0},                         // the fourth name moves to the map; then an escaped repeat of the first
 		{append(clash(6), 2, 0x1f, 8, 8, 5, 0x80), 0},                         // a variant of the second, after the move
 		{append(clash(5), 1, 8, 8, 8, 0x14, 0x80), 0},                         // a variant of the first
-		{append(clash(40), 0, 8, 15, 0, 3, 0x80), 0},                          // beyond smallNames, an exact repeat
+		{append(clash(40), 0, 8, 15, 0, 3, 0x80), 0},                          // beyond SmallNames, an exact repeat
 		{append(clash(4), clash(5)...), 4},                                    // the same names in two objects
 		{append(append(clash(3), 0x11, 8, 8, 0x18, 4, 0x80), clash(6)...), 4}, // an outer variant of the first, after an inner object that moved
 		{[]byte{11, 0x80, 0x1b, 0x80, 12, 0x80, 0x1c, 0x80, 13, 0x80, 0x1d, 0x80, 12, 0, 0x80, 0x1c, 2, 0x80}, 0},
@@ -168,72 +169,25 @@ func FuzzObjectNames(f *testing.F) {
 		require.True(t, json.Valid(doc), "%s", doc)
 		repeated, folded := nameClashes(doc)
 		exact, bounded := mode%3 != 0, mode%3 == 2
-		s := scanner{data: doc, exactNames: exact}
+		s := Scanner{Data: doc, ExactNames: exact}
 		if bounded {
-			s.maxValues = MaxHeaderValues
+			s.MaxValues = SmallNames
 		}
-		s.skipValue()
+		s.SkipValue()
 		switch {
-		case s.err == jsonTooLarge:
-			if !bounded || len(outer)+len(inner) <= MaxHeaderValues {
+		case s.err == TooLarge:
+			if !bounded || len(outer)+len(inner) <= SmallNames {
 				t.Fatalf("refused %s as too large, %d names", doc, len(outer)+len(inner))
 			}
-		case s.err == jsonOK:
-			require.True(t, s.atEnd())
-			if repeated || folded && !exact || bounded && len(outer)+len(inner) > MaxHeaderValues {
+		case s.err == OK:
+			require.True(t, s.AtEnd())
+			if repeated || folded && !exact || bounded && len(outer)+len(inner) > SmallNames {
 				t.Fatalf("accepted names that repeat (%v) or fold together (%v), mode %d: %s", repeated, folded, mode, doc)
 			}
-		case s.err == jsonDuplicate && !repeated, s.err == jsonAmbiguous && (exact || !folded):
+		case s.err == Duplicate && !repeated, s.err == Ambiguous && (exact || !folded):
 			t.Fatalf("refused %s (%d), but encoding/json sees no such names, mode %d", doc, s.err, mode)
-		case s.err != jsonDuplicate && s.err != jsonAmbiguous:
+		case s.err != Duplicate && s.err != Ambiguous:
 			t.Fatalf("refused valid JSON %s (%d)", doc, s.err)
 		}
 	})
-}
-
-// TestHeaderNamesNeedNoMap: the header is read before any signature is
-// checked, so anyone can choose its names. Names of one fingerprint must not
-// move it to a map: reading a header allocates nothing beyond its kid (see
-// MaxHeaderValues), and the pairs left to compare are bounded by
-// MaxHeaderValues anyway. Repeats are still found among them.
-func TestHeaderNamesNeedNoMap(t *testing.T) {
-	clashing := func(n int, escaped bool) string { // n different names of one fingerprint
-		var b strings.Builder
-		for i := range n {
-			if escaped {
-				fmt.Fprintf(&b, `,"\u0078%c%c\u0079":0`, 'a'+i%26, 'a'+i/26)
-			} else {
-				fmt.Fprintf(&b, `,"x%c%cy":0`, 'a'+i%26, 'a'+i/26)
-			}
-		}
-		return b.String()
-	}
-	const plain = `{"alg":"HS256","kid":"k"}`
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
-	allocs := func(h []byte) float64 { return testing.AllocsPerRun(20, func() { _, _, _ = parseHeader(h, sc) }) }
-	want := allocs([]byte(plain))
-	for _, tc := range []struct {
-		name   string
-		header string
-		want   *Error
-	}{
-		{"a few", `{"alg":"HS256","kid":"k"` + clashing(maxSigClashes+2, false) + `}`, nil},
-		{"the most a header holds", `{"alg":"HS256","kid":"k"` + clashing(MaxHeaderValues-2, false) + `}`, nil},
-		{"escaped", `{"alg":"HS256","kid":"k"` + clashing(MaxHeaderValues-2, true) + `}`, nil},
-		{"a repeat after them", `{"alg":"HS256","kid":"k"` + clashing(maxSigClashes+2, false) + `,"xaay":1}`, ErrDuplicateMember},
-		{"an escaped repeat after them", `{"alg":"HS256","kid":"k"` + clashing(maxSigClashes+2, false) + `,"\u0078aay":1}`, ErrDuplicateMember},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := []byte(tc.header)
-			require.LessOrEqual(t, len(h), MaxHeaderBytes)
-			alg, kid, e := parseHeader(h, sc)
-			require.Equal(t, tc.want, e)
-			if e == nil {
-				assert.Equal(t, "HS256", alg)
-				assert.Equal(t, "k", kid)
-			}
-			assert.Equal(t, want, allocs(h), "allocations beyond those of %s", plain)
-		})
-	}
 }
