@@ -91,7 +91,7 @@ func (m *Middleware) checkOriginSlow(r *http.Request, src tokenSource) *Error {
 	}
 	// Otherwise an unsafe method.
 	if m.crossOrigin.Check(check) != nil {
-		return ErrCrossOrigin
+		return errCrossOrigin
 	}
 	return nil
 }

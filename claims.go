@@ -89,7 +89,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 	var it strictjson.Object
 	hasAud := false
 	if !it.Begin(&s) {
-		return nil, ErrMalformedToken
+		return nil, errMalformedToken
 	}
 	for it.Next(&s) {
 		var e *Error
@@ -115,7 +115,7 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 			v.once, e = parseSingleUse(&s)
 		default:
 			if strictjson.FoldsTo(it.Name, jose.ClaimNames) { // a spelling encoding/json would read as a registered claim
-				return nil, ErrAmbiguousMember
+				return nil, errAmbiguousMember
 			}
 			s.SkipValue()
 		}
@@ -127,10 +127,10 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 		return nil, e
 	}
 	if !hasAud {
-		return nil, ErrBadAudience
+		return nil, errBadAudience
 	}
 	if !v.exp.set && !m.allowMissingExp {
-		return nil, ErrMissingExp
+		return nil, errMissingExp
 	}
 	if m.cache != nil {
 		v.size = v.heapBytes() + s.Copied()
@@ -154,11 +154,11 @@ func (v *verified) heapBytes() int {
 
 func parseStringClaim(s *strictjson.Scanner) (string, *Error) {
 	if s.Peek() != '"' {
-		return "", ErrInvalidClaims
+		return "", errInvalidClaims
 	}
 	t := s.ReadText()
 	if s.Err() != strictjson.OK {
-		return "", ErrMalformedToken
+		return "", errMalformedToken
 	}
 	return t, nil
 }
@@ -168,15 +168,15 @@ func parseStringClaim(s *strictjson.Scanner) (string, *Error) {
 func parseDate(s *strictjson.Scanner) (numericDate, *Error) {
 	c := s.Peek()
 	if c != '-' && (c < '0' || c > '9') {
-		return numericDate{}, ErrInvalidClaims
+		return numericDate{}, errInvalidClaims
 	}
 	num := s.ReadNumber()
 	if s.Err() != strictjson.OK {
-		return numericDate{}, ErrMalformedToken
+		return numericDate{}, errMalformedToken
 	}
 	d, ok := numericDateOf(num)
 	if !ok {
-		return numericDate{}, ErrInvalidClaims
+		return numericDate{}, errInvalidClaims
 	}
 	return d, nil
 }
@@ -224,7 +224,7 @@ func (m *Middleware) parseAudience(s *strictjson.Scanner, v *verified) *Error {
 	add := func(t string) *Error {
 		entry, ok := parseAudEntry(m.prefix, t)
 		if !ok {
-			return ErrBadAudience
+			return errBadAudience
 		}
 		v.aud = append(v.aud, entry)
 		return nil
@@ -233,7 +233,7 @@ func (m *Middleware) parseAudience(s *strictjson.Scanner, v *verified) *Error {
 	case '"':
 		t := s.ReadText()
 		if s.Err() != strictjson.OK {
-			return ErrMalformedToken
+			return errMalformedToken
 		}
 		return add(t)
 	case '[':
@@ -241,25 +241,25 @@ func (m *Middleware) parseAudience(s *strictjson.Scanner, v *verified) *Error {
 		it.Begin(s)
 		for it.Next(s) {
 			if s.Peek() != '"' {
-				return ErrBadAudience
+				return errBadAudience
 			}
 			t := s.ReadText()
 			if s.Err() != strictjson.OK {
-				return ErrMalformedToken
+				return errMalformedToken
 			}
 			if e := add(t); e != nil {
 				return e
 			}
 		}
 		if s.Err() != strictjson.OK {
-			return ErrMalformedToken
+			return errMalformedToken
 		}
 		if len(v.aud) == 0 {
-			return ErrBadAudience
+			return errBadAudience
 		}
 		return nil
 	}
-	return ErrBadAudience
+	return errBadAudience
 }
 
 // parseQueryClaim reads the query object: each value a string, number or
@@ -267,7 +267,7 @@ func (m *Middleware) parseAudience(s *strictjson.Scanner, v *verified) *Error {
 // nesting, names non-empty, and at most the configured counts.
 func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Error {
 	if s.Peek() != '{' {
-		return ErrBadQueryClaim
+		return errBadQueryClaim
 	}
 	var it strictjson.Object
 	it.Begin(s)
@@ -275,7 +275,7 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Erro
 	all := q.valueBuf[:0] // every value; each parameter's are a capped slice of it
 	for it.Next(s) {
 		if len(it.Name) == 0 || len(q.names) == m.maxQueryParams {
-			return ErrBadQueryClaim
+			return errBadQueryClaim
 		}
 		name := s.Text(it.Name, it.At)
 		start := len(all)
@@ -290,7 +290,7 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Erro
 				all = append(all, val)
 			}
 			if s.Err() == strictjson.OK && len(all) == start {
-				return ErrBadQueryClaim
+				return errBadQueryClaim
 			}
 		} else {
 			val, e := readQueryScalar(s)
@@ -305,7 +305,7 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Erro
 		vals := all[start:len(all):len(all)]
 		q.nvalues += len(vals)
 		if q.nvalues > m.maxQueryValues {
-			return ErrBadQueryClaim
+			return errBadQueryClaim
 		}
 		q.names = append(q.names, name)
 		q.values = append(q.values, vals)
@@ -387,5 +387,5 @@ func readQueryScalar(s *strictjson.Scanner) (string, *Error) {
 	case c == '-' || c >= '0' && c <= '9':
 		return s.ValueText(s.ReadNumber()), nil
 	}
-	return "", ErrBadQueryClaim
+	return "", errBadQueryClaim
 }

@@ -18,7 +18,7 @@ func (m *Middleware) runCheck(r *http.Request, t *Token) *Error {
 // runCheckSlow is runCheck's call of Config.Check.
 func (m *Middleware) runCheckSlow(r *http.Request, t *Token) *Error {
 	if err := m.check(r, t); err != nil {
-		return adoptError(err, ErrCheckFailed)
+		return adoptError(err, errCheckFailed)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ func (k *VerificationKey) Issuer() string { return k.issuer }
 // of its kid returns the same key, whose issuer never changes.
 func checkIssuer(v *verified) *Error {
 	if want := v.key.issuer; want != "" && v.iss != want {
-		return ErrIssuerMismatch
+		return errIssuerMismatch
 	}
 	return nil
 }

@@ -59,14 +59,14 @@ func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jw
 // verifyJWSWith is verifyJWS with a memo of headers already read (nil: none).
 func verifyJWSWith(ctx context.Context, keys KeySet, token string, maxBytes int, headers *jose.HeaderMemo) (jws, *Error) {
 	if len(token) > maxBytes {
-		return jws{}, ErrTokenTooLarge
+		return jws{}, errTokenTooLarge
 	}
 	d1, d2, ok := jose.Split(token)
 	if !ok {
-		return jws{}, ErrMalformedToken
+		return jws{}, errMalformedToken
 	}
 	if jose.DecodedLen(d1) > MaxHeaderBytes {
-		return jws{}, ErrTokenTooLarge
+		return jws{}, errTokenTooLarge
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -75,18 +75,18 @@ func verifyJWSWith(ctx context.Context, keys KeySet, token string, maxBytes int,
 	h, known := headers.Get(raw[:d1])
 	if !known {
 		if sc.header, ok = jose.Decode(sc.header[:0], raw[:d1]); !ok || len(sc.header) == 0 {
-			return jws{}, ErrMalformedToken
+			return jws{}, errMalformedToken
 		}
 	}
 	// The signature is checked for its encoding here, and decoded once the key
 	// says how long it must be.
 	sigSeg := raw[d2+1:]
 	if !jose.WellFormed(sigSeg) {
-		return jws{}, ErrMalformedToken
+		return jws{}, errMalformedToken
 	}
 	payloadSeg := raw[d1+1 : d2]
 	if !jose.ValidB64(payloadSeg) || len(payloadSeg) == 0 {
-		return jws{}, ErrMalformedToken
+		return jws{}, errMalformedToken
 	}
 	if !known {
 		var f jose.Fault
@@ -100,22 +100,22 @@ func verifyJWSWith(ctx context.Context, keys KeySet, token string, maxBytes int,
 		return jws{kid: kid}, lookupError(err)
 	}
 	if key == nil || key.id != kid {
-		return jws{kid: kid}, ErrUnknownKID // a KeySet that answers wrongly fails closed
+		return jws{kid: kid}, errUnknownKID // a KeySet that answers wrongly fails closed
 	}
 	if alg != key.alg {
-		return jws{kid: kid}, ErrAlgMismatch
+		return jws{kid: kid}, errAlgMismatch
 	}
 	if jose.DecodedLen(len(sigSeg)) != key.v.SignatureSize() {
-		return jws{kid: kid}, ErrBadSignature
+		return jws{kid: kid}, errBadSignature
 	}
 	if sc.sig, ok = jose.DecodeChecked(sc.sig[:0], sigSeg); !ok { // checked by jose.WellFormed
-		return jws{kid: kid}, ErrMalformedToken
+		return jws{kid: kid}, errMalformedToken
 	}
 	if !key.v.Verify(raw[:d2], sc.sig) {
-		return jws{kid: kid}, ErrBadSignature
+		return jws{kid: kid}, errBadSignature
 	}
 	if sc.payload, ok = jose.DecodeChecked(sc.payload[:0], payloadSeg); !ok { // checked above
-		return jws{kid: kid}, ErrMalformedToken
+		return jws{kid: kid}, errMalformedToken
 	}
 	if !known {
 		headers.Put(token[:d1], h) // only the header of a token that verified
@@ -131,17 +131,17 @@ func refusal(f jose.Fault) *Error {
 	case jose.OK:
 		return nil
 	case jose.Duplicate:
-		return ErrDuplicateMember
+		return errDuplicateMember
 	case jose.Ambiguous:
-		return ErrAmbiguousMember
+		return errAmbiguousMember
 	case jose.TooLarge:
-		return ErrTokenTooLarge
+		return errTokenTooLarge
 	case jose.Unsupported:
-		return ErrUnsupportedHeader
+		return errUnsupportedHeader
 	case jose.UnknownAlg:
-		return ErrAlgMismatch
+		return errAlgMismatch
 	case jose.NoKID:
-		return ErrMissingKID
+		return errMissingKID
 	}
-	return ErrMalformedToken
+	return errMalformedToken
 }

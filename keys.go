@@ -152,7 +152,7 @@ func (s staticKeys) LookupKey(_ context.Context, kid string) (*VerificationKey, 
 	if vk, ok := s.byID[kid]; ok {
 		return vk, nil
 	}
-	return nil, ErrUnknownKID
+	return nil, errUnknownKID
 }
 
 // KnownKey returns the key with ID kid, if any (see KnownKeySet).
@@ -188,7 +188,7 @@ type combinedKeys struct {
 func (c *combinedKeys) LookupKey(ctx context.Context, kid string) (*VerificationKey, error) {
 	var unavailable error
 	note := func(err error) {
-		if !errors.Is(err, ErrUnknownKID) && unavailable == nil {
+		if !errors.Is(err, errUnknownKID) && unavailable == nil {
 			unavailable = err
 		}
 	}
@@ -218,7 +218,7 @@ func (c *combinedKeys) LookupKey(ctx context.Context, kid string) (*Verification
 	if unavailable != nil {
 		return nil, unavailable
 	}
-	return nil, ErrUnknownKID
+	return nil, errUnknownKID
 }
 
 // KnownKey asks the KnownKeySet sets in order for the keys they hold now;

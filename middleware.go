@@ -253,14 +253,14 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 // checkPath would).
 func (m *Middleware) authorize(v *verified, path string, checked bool) (int, *Error) {
 	if !checked && !checkPath(path) {
-		return -1, ErrBadPath
+		return -1, errBadPath
 	}
 	entry, ok := v.authorize(m.prefix, path)
 	switch {
 	case !ok:
-		return -1, ErrAudienceMismatch
+		return -1, errAudienceMismatch
 	case v.businessOf(entry) == "" && !m.allowMeAlone:
-		return -1, ErrMeWithoutBusiness
+		return -1, errMeWithoutBusiness
 	}
 	return entry, nil
 }
@@ -283,7 +283,7 @@ func (m *Middleware) verify(ctx context.Context, token string, hit *verified) (v
 	if hit != nil {
 		if m.staticKeys || m.keyStillServes(ctx, hit.key) {
 			if e := m.checkTimes(hit, now); e != nil {
-				if e == ErrExpired {
+				if e == errExpired {
 					m.cache.remove(token) // an entry never outlives its token's exp
 				}
 				return nil, hit.key.id, true, e

@@ -43,7 +43,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 		return raw, "", nil
 	}
 	if len(q.names) > 0 && !limit.allows(raw) {
-		return "", "", ErrBadQuery
+		return "", "", errBadQuery
 	}
 	var stack [256]byte
 	scratch := stack[:]
@@ -59,7 +59,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	for rest, more := raw, true; more; {
 		var p queryPair
 		if p, rest, more = cutPair(rest); !p.valid {
-			return "", "", ErrBadQuery
+			return "", "", errBadQuery
 		}
 		if p.empty() {
 			empty = true
@@ -85,13 +85,13 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 		}
 	}
 	if mismatch {
-		return "", "", ErrQueryMismatch
+		return "", "", errQueryMismatch
 	}
 	if bind {
 		for i := range q.names {
 			if int(seen[i]) != len(q.values[i]) {
 				if mode == QueryRefuse && seen[i] != 0 {
-					return "", "", ErrQueryMismatch
+					return "", "", errQueryMismatch
 				}
 				changed = true
 			}
@@ -139,7 +139,7 @@ func rewriteQuery(raw, dropParam string, q *boundQuery, mode QueryMode, limit *p
 	out := b.String()
 	query = out[start:]
 	if len(q.names) > 0 && !limit.allows(query) {
-		return "", "", ErrBadQuery
+		return "", "", errBadQuery
 	}
 	if uriBase != nil {
 		uri = out

@@ -108,5 +108,5 @@ func asPackageError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return ErrMalformedToken
+	return errMalformedToken
 }

@@ -313,11 +313,11 @@ func (m *Middleware) checkRevocation(v *verified, token string) *Error {
 // Config.Revocations set.
 func (m *Middleware) checkRevocationSlow(v *verified, token string) *Error {
 	if v.once && !v.exp.set {
-		return ErrMissingExp // a used-token record could never be forgotten
+		return errMissingExp // a used-token record could never be forgotten
 	}
 	if m.revocations == nil {
 		if v.once {
-			return ErrSingleUseUnsupported
+			return errSingleUseUnsupported
 		}
 		return nil
 	}
@@ -332,14 +332,14 @@ func (m *Middleware) checkRevocationSlow(v *verified, token string) *Error {
 		// Known to be used: refused before Config.Check and without asking
 		// the store again, so that replays reaching this instance run no
 		// hook (docs/revocation.md, "Single use and Check").
-		return ErrTokenUsed
+		return errTokenUsed
 	}
 	version := m.revocations.Version() + 1 // read before Revoked: a later change forces a new check
 	if ri.clearAt.Load() == version {
 		return nil
 	}
 	if m.revocations.Revoked(&ri.check) {
-		return ErrRevoked
+		return errRevoked
 	}
 	ri.clearAt.Store(version)
 	return nil
@@ -367,12 +367,12 @@ func (m *Middleware) useOnceSlow(ctx context.Context, v *verified) *Error {
 		// is refused if the end has come since, so that the record is
 		// certain to outlive every moment this token was accepted.
 		if !m.now().Before(last) {
-			return ErrExpired
+			return errExpired
 		}
 		return nil
-	case errors.Is(err, ErrTokenUsed):
+	case errors.Is(err, errTokenUsed):
 		ri.used.Store(true)
-		return ErrTokenUsed
+		return errTokenUsed
 	}
 	return errRevocationsUnavailable.withCause(err)
 }
@@ -405,7 +405,7 @@ func parseSingleUse(s *strictjson.Scanner) (bool, *Error) {
 			return false, nil
 		}
 	default:
-		return false, ErrInvalidClaims
+		return false, errInvalidClaims
 	}
-	return false, ErrMalformedToken
+	return false, errMalformedToken
 }

@@ -103,7 +103,7 @@ func (s *MemoryRevocations) Use(_ context.Context, key string, until time.Time) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if prev, ok := s.used[key]; ok && now.UnixMilli() < prev {
-		return ErrTokenUsed
+		return errTokenUsed
 	}
 	s.used[key] = until.UnixMilli()
 	s.sweepLocked(now)

@@ -26,7 +26,7 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hi
 	have := false
 	if hdrs := r.Header["Authorization"]; len(hdrs) > 0 {
 		if len(hdrs) > 1 {
-			return "", fromHeader, nil, ErrMultipleTokens
+			return "", fromHeader, nil, errMultipleTokens
 		}
 		t, h, isBearer, e := parseBearer(hdrs[0], m.cache)
 		if e != nil {
@@ -37,7 +37,7 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hi
 	if m.queryParam != "" {
 		t, found, multiple := queryToken(r.URL.RawQuery, m.queryParam)
 		if multiple || found && have {
-			return "", fromHeader, nil, ErrMultipleTokens
+			return "", fromHeader, nil, errMultipleTokens
 		}
 		if found {
 			token, hit, have, src = t, nil, true, fromQuery
@@ -46,7 +46,7 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hi
 	if m.cookieName != "" {
 		switch cs := r.CookiesNamed(m.cookieName); {
 		case len(cs) > 1 || len(cs) == 1 && have:
-			return "", fromHeader, nil, ErrMultipleTokens
+			return "", fromHeader, nil, errMultipleTokens
 		case len(cs) == 1:
 			token, hit, have, src = cs[0].Value, nil, true, fromCookie
 		}
@@ -83,13 +83,13 @@ func parseBearer(v string, cache *tokenCache) (token string, hit *verified, isBe
 		return "", nil, false, nil
 	}
 	if !hasSpace {
-		return "", nil, false, ErrBadCredentials
+		return "", nil, false, errBadCredentials
 	}
 	if cache != nil {
 		hit = cache.get(rest)
 	}
 	if hit == nil && !isB64Token(rest) {
-		return "", nil, false, ErrBadCredentials
+		return "", nil, false, errBadCredentials
 	}
 	return rest, hit, true, nil
 }

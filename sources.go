@@ -69,13 +69,13 @@ func (m *Middleware) customToken(r *http.Request, have bool) (token string, src 
 	for i, s := range m.sources {
 		t, ok, err := s.FindToken(r)
 		if err != nil {
-			return "", fromHeader, false, adoptError(err, ErrBadCredentials)
+			return "", fromHeader, false, adoptError(err, errBadCredentials)
 		}
 		if !ok {
 			continue
 		}
 		if have || found {
-			return "", fromHeader, false, ErrMultipleTokens
+			return "", fromHeader, false, errMultipleTokens
 		}
 		token, src, found = t, fromCustom+tokenSource(i), true
 	}
@@ -170,19 +170,19 @@ func (p WebSocketProtocol) FindToken(r *http.Request) (string, bool, error) {
 			switch {
 			case afterMarker:
 				if !isB64Token(elem) {
-					return "", false, ErrBadCredentials
+					return "", false, errBadCredentials
 				}
 				token, afterMarker = elem, false
 			case strings.EqualFold(elem, marker):
 				if found {
-					return "", false, ErrMultipleTokens
+					return "", false, errMultipleTokens
 				}
 				found, afterMarker = true, true
 			}
 		}
 	}
 	if afterMarker {
-		return "", false, ErrBadCredentials // the Marker is the last element
+		return "", false, errBadCredentials // the Marker is the last element
 	}
 	return token, found, nil
 }

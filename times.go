@@ -49,19 +49,19 @@ func (a instant) before(b instant) bool {
 func (m *Middleware) checkTimes(v *verified, now time.Time) *Error {
 	t := instantOf(now)
 	if v.exp.set && !t.add(m.negLeeway).before(v.exp.instant()) {
-		return ErrExpired
+		return errExpired
 	}
 	if v.nbf.set || v.iat.set {
 		late := t.add(m.posLeeway)
 		if v.nbf.set && late.before(v.nbf.instant()) {
-			return ErrNotYetValid
+			return errNotYetValid
 		}
 		if v.iat.set && late.before(v.iat.instant()) {
-			return ErrIssuedInFuture
+			return errIssuedInFuture
 		}
 	}
 	if m.maxLifetime > 0 && v.exp.set && t.add(m.lifetimeLeeway).before(v.exp.instant()) {
-		return ErrLifetimeTooLong
+		return errLifetimeTooLong
 	}
 	return nil
 }
