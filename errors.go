@@ -208,7 +208,7 @@ type Error struct {
 	reason   string
 	message  string
 	category *category // nil only in an Error that NewError did not make
-	sentinel *Error // the sentinel this error was made from; nil on sentinels
+	sentinel *Error    // the sentinel this error was made from; nil on sentinels
 	cause    error
 }
 
