@@ -3,7 +3,7 @@ module github.com/scopedtoken/scopedtoken
 go 1.25.0
 
 require (
-	github.com/MicahParks/jwkset v0.11.4
+	github.com/MicahParks/jwkset v0.11.5
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/stretchr/testify v1.12.1
 )

@@ -3,7 +3,7 @@ module github.com/scopedtoken/scopedtoken/cmd/scopedtoken
 go 1.25.0
 
 require (
-	github.com/MicahParks/jwkset v0.11.4
+	github.com/MicahParks/jwkset v0.11.5
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/scopedtoken/scopedtoken v0.0.0-20261205235956-dae74d525d99
 	github.com/scopedtoken/scopedtoken/redisstore v0.0.0-20261205235956-dae74d525d99
