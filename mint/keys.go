@@ -7,7 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
 // KeySource finds signing keys by key ID, for token specs. Implementations
@@ -36,7 +37,7 @@ type DirKeySource string
 
 // SigningKey reads the key file of keyID.
 func (d DirKeySource) SigningKey(keyID string) (Key, error) {
-	if !plainFileName(keyID) {
+	if !names.PlainFileName(keyID) {
 		return Key{}, fmt.Errorf("key ID %q cannot name a key file: use letters, digits, '-', '_' and '.', not starting with '.'", keyID)
 	}
 	pemPath := filepath.Join(string(d), keyID+".pem")
@@ -147,15 +148,6 @@ func checkKeyNames(src KeySource, specs []Spec) error {
 		byName[name] = s.KeyID
 	}
 	return nil
-}
-
-func plainFileName(s string) bool {
-	if s == "" || s[0] == '.' || len(s) > 200 {
-		return false
-	}
-	return strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
-	}) < 0
 }
 
 func trimLineEnding(b []byte) []byte {

@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/scopedtoken/scopedtoken/internal/names"
+
 	"github.com/MicahParks/jwkset"
 	"github.com/scopedtoken/scopedtoken/mint"
 )
@@ -68,7 +70,7 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		return usagef("--alg is required")
 	case *kid == "":
 		return usagef("--kid is required")
-	case !plainFileName(*kid):
+	case !names.PlainFileName(*kid):
 		return usagef("--kid %q must be a plain file name: letters, digits, '-', '_' and '.', not starting with '.'", *kid)
 	case *bits != 2048 && *bits != 3072 && *bits != 4096:
 		return usagef("--bits must be 2048, 3072 or 4096")
@@ -316,13 +318,4 @@ func replaceFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func plainFileName(s string) bool {
-	if s == "" || s[0] == '.' || len(s) > 200 {
-		return false
-	}
-	return strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
-	}) < 0
 }

@@ -163,3 +163,21 @@ func ValidPrefix(p string) bool {
 	}
 	return true
 }
+
+// PlainFileName reports whether a key ID can name the files of its key as it
+// is (docs/minting.md): 1 to 200 ASCII letters, digits, '-', '_' and '.',
+// not starting with '.', so that it can never be a path, a hidden file or a
+// name some file system reads differently. The CLI writes keys under such
+// names and mint.DirKeySource reads them.
+func PlainFileName(s string) bool {
+	if s == "" || s[0] == '.' || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

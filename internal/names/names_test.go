@@ -1,6 +1,7 @@
 package names
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,5 +36,30 @@ func TestParseAud(t *testing.T) {
 		a := ParseAud("/v2/accounts/", bad)
 		assert.False(t, a.OK(), bad)
 		assert.ErrorContains(t, a.Err("/v2/accounts/", bad), bad)
+	}
+}
+
+func TestPlainFileName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"k1", true},
+		{"2026-12.rsa_A", true},
+		{strings.Repeat("k", 200), true},
+		{strings.Repeat("k", 201), false},
+		{"", false},
+		{".hidden", false},
+		{"..", false},
+		{"a/b", false},
+		{`a\b`, false},
+		{"a b", false},
+		{"k\x00", false},
+		{"kélvin", false},
+		{"k:1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.ok, PlainFileName(tc.name))
+		})
 	}
 }
