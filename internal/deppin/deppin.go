@@ -21,7 +21,7 @@ import (
 // here, so that the library's changes are read before the test is updated.
 func Check(t *testing.T, goMod string, want map[string]string) {
 	t.Helper()
-	required, replaced, err := read(goMod)
+	required, replaced, err := Read(goMod)
 	require.NoError(t, err)
 	for path, version := range want {
 		t.Run(path, func(t *testing.T) {
@@ -31,12 +31,12 @@ func Check(t *testing.T, goMod string, want map[string]string) {
 	}
 }
 
-// read returns the version that the go.mod file at goMod requires of each
+// Read returns the version that the go.mod file at goMod requires of each
 // module, and the modules it replaces. The go command parses it (`go mod
 // edit -json`), because test binaries carry no module list
 // (runtime/debug.ReadBuildInfo has no Deps in them) and a parser of our own
 // could mistake a replace or a comment for a require.
-func read(goMod string) (required map[string]string, replaced map[string]bool, err error) {
+func Read(goMod string) (required map[string]string, replaced map[string]bool, err error) {
 	out, err := exec.Command("go", "mod", "edit", "-json", goMod).Output()
 	if err != nil {
 		return nil, nil, fmt.Errorf("go mod edit -json %s: %w", goMod, err)

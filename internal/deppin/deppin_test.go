@@ -41,7 +41,7 @@ func TestRead(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "go.mod")
 			require.NoError(t, os.WriteFile(path, []byte(tc.goMod), 0o600))
-			required, replaced, err := read(path)
+			required, replaced, err := Read(path)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantRequired, required)
 			assert.Equal(t, tc.wantReplaced, replaced)
@@ -52,6 +52,6 @@ func TestRead(t *testing.T) {
 // TestReadMissingFile checks that a go.mod that cannot be read is an error,
 // never an empty set of requires.
 func TestReadMissingFile(t *testing.T) {
-	_, _, err := read(filepath.Join(t.TempDir(), "go.mod"))
+	_, _, err := Read(filepath.Join(t.TempDir(), "go.mod"))
 	assert.Error(t, err)
 }
