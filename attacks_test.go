@@ -678,7 +678,7 @@ func TestAttackEncoding(t *testing.T) {
 	// The signature layer on its own: the standard decoder skips CR and LF,
 	// so these must be refused by the alphabet check.
 	for _, tok := range []string{hSeg + "\n." + pSeg + "." + sSeg, hSeg + "." + pSeg + "\r\n." + sSeg, hSeg + "." + pSeg + "." + sSeg[:4] + "\n" + sSeg[4:], " " + valid} {
-		_, e := verifyJWS(context.Background(), testKeySet(t), tok, DefaultMaxTokenBytes)
+		_, e := verifyJWS(context.Background(), testKeySet(t), tok, DefaultMaxTokenBytes, nil)
 		assert.Equal(t, ErrMalformedToken, e, "%q", tok)
 	}
 }

@@ -251,17 +251,6 @@ func (c *tokenCache) evictFrom(s *cacheShard) bool {
 	return false
 }
 
-// len returns the number of entries, for tests.
-func (c *tokenCache) len() int {
-	n := 0
-	for i := range c.shards {
-		if sm := c.shards[i].entries.Load(); sm != nil {
-			n += len(sm.m)
-		}
-	}
-	return n
-}
-
 // doorkeeper is a Bloom filter of the hashes of tokens offered to a full
 // cache, cleared each time it has taken as many new tokens as the cache
 // holds (the doorkeeper of TinyLFU, Einziger et al., 2017). With 16 bits per

@@ -621,3 +621,14 @@ func TestCacheSkipsKeyLookupForStaticKeysOnly(t *testing.T) {
 		})
 	}
 }
+
+// len returns the number of entries, for tests.
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		if sm := c.shards[i].entries.Load(); sm != nil {
+			n += len(sm.m)
+		}
+	}
+	return n
+}

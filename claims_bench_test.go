@@ -32,7 +32,7 @@ func BenchmarkParseClaims(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	j, e := verifyJWS(context.Background(), m.keys, tok, m.maxTokenBytes)
+	j, e := verifyJWS(context.Background(), m.keys, tok, m.maxTokenBytes, nil)
 	if e != nil {
 		b.Fatal(e)
 	}

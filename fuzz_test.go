@@ -50,7 +50,7 @@ func FuzzVerifyJWS(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, token string) {
-		j, e := verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes)
+		j, e := verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes, nil)
 		if e == nil {
 			if j.key == nil || len(j.kid) == 0 || j.payload == "" {
 				t.Fatalf("accepted without key or payload: %+v", j)

@@ -51,13 +51,9 @@ type jws struct {
 
 // verifyJWS checks everything of docs/security.md that concerns the header and
 // signature, and returns the verified, decoded payload. The payload is only
-// decoded after the signature has verified.
-func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int) (jws, *Error) {
-	return verifyJWSWith(ctx, keys, token, maxBytes, nil)
-}
-
-// verifyJWSWith is verifyJWS with a memo of headers already read (nil: none).
-func verifyJWSWith(ctx context.Context, keys KeySet, token string, maxBytes int, headers *jose.HeaderMemo) (jws, *Error) {
+// decoded after the signature has verified. headers is a memo of headers
+// already read (nil: none).
+func verifyJWS(ctx context.Context, keys KeySet, token string, maxBytes int, headers *jose.HeaderMemo) (jws, *Error) {
 	if len(token) > maxBytes {
 		return jws{}, errTokenTooLarge
 	}

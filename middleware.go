@@ -292,7 +292,7 @@ func (m *Middleware) verify(ctx context.Context, token string, hit *verified) (v
 		}
 		m.cache.remove(token)
 	}
-	j, e := verifyJWSWith(ctx, m.keys, token, m.maxTokenBytes, &m.headers)
+	j, e := verifyJWS(ctx, m.keys, token, m.maxTokenBytes, &m.headers)
 	if e != nil {
 		return nil, j.kid, false, e
 	}

@@ -144,7 +144,7 @@ func TestWycheproofJWS(t *testing.T) {
 				want = d.accept
 			}
 			tally.Run++
-			j, e := verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes)
+			j, e := verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes, nil)
 			if want {
 				if assert.Nil(t, e, "tcId %d (%s): must verify", tc.TcID, tc.Comment) {
 					assert.NotNil(t, j.key, "tcId %d", tc.TcID)
@@ -208,7 +208,7 @@ func TestWycheproofJWK(t *testing.T) {
 			// (docs/security.md), so a token for one is refused even when Wycheproof calls it
 			// valid (2, 13, 14, 15); for every other set the label applies.
 			remote.Run++
-			_, e := verifyJWS(context.Background(), rs, token, DefaultMaxTokenBytes)
+			_, e := verifyJWS(context.Background(), rs, token, DefaultMaxTokenBytes, nil)
 			if want && !anyOct {
 				assert.Nil(t, e, "tcId %d (%s): remote set must accept", tc.TcID, tc.Comment)
 			} else {
@@ -248,7 +248,7 @@ func TestWycheproofJWK(t *testing.T) {
 				}
 				continue
 			}
-			_, e = verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes)
+			_, e = verifyJWS(context.Background(), ks, token, DefaultMaxTokenBytes, nil)
 			if want {
 				assert.Nil(t, e, "tcId %d (%s): static keys must accept", tc.TcID, tc.Comment)
 			} else {
