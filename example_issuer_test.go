@@ -54,6 +54,44 @@ func ExampleKey_issuer() {
 	// "": 401 issuer_mismatch
 }
 
+// A key that one issuer publishes under two names (a canonical domain and a
+// custom one) accepts tokens naming either, exactly; a near miss of either,
+// or no iss, is refused with issuer_mismatch.
+func ExampleKey_issuers() {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{
+		ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42",
+		Issuers: []string{"https://tenant.idp.example/", "https://login.shop.example"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: exampleNow})
+	if err != nil {
+		log.Fatal(err)
+	}
+	minter, _ := mint.New(mint.Config{
+		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
+		Now: exampleNow,
+	})
+	for _, iss := range []string{"https://tenant.idp.example/", "https://login.shop.example", "https://login.shop.example/", ""} {
+		token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
+		_, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
+		var e *scopedtoken.Error
+		switch {
+		case err == nil:
+			fmt.Printf("%q: accepted\n", iss)
+		case errors.As(err, &e):
+			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason())
+		}
+	}
+	// Output:
+	// "https://tenant.idp.example/": accepted
+	// "https://login.shop.example": accepted
+	// "https://login.shop.example/": 401 issuer_mismatch
+	// "": 401 issuer_mismatch
+}
+
 // Two OpenID Connect providers are trusted side by side: each set discovers
 // its keys from its issuer and binds them to it, and CombineKeys serves both.
 // A token signed by one provider's key but naming the other as iss is refused.
