@@ -21,33 +21,8 @@ import (
 // A key bound to an issuer accepts only tokens whose iss is exactly that
 // issuer; any other iss, or none, is refused with issuer_mismatch.
 func ExampleKey_issuer() {
-	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{
-		ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42",
-		Issuer: "https://auth.example.com",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Now: exampleNow})
-	if err != nil {
-		log.Fatal(err)
-	}
-	minter, _ := mint.New(mint.Config{
-		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
-		Now: exampleNow,
-	})
-	for _, iss := range []string{"https://auth.example.com", "https://auth.example.com/", ""} {
-		token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
-		tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
-		var e *scopedtoken.Error
-		switch {
-		case err == nil:
-			fmt.Printf("%q: accepted, Token.Issuer() %q\n", iss, tok.Issuer())
-		case errors.As(err, &e):
-			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason())
-		}
-	}
+	exampleIssuers(scopedtoken.Key{Issuer: "https://auth.example.com"},
+		"https://auth.example.com", "https://auth.example.com/", "")
 	// Output:
 	// "https://auth.example.com": accepted, Token.Issuer() "https://auth.example.com"
 	// "https://auth.example.com/": 401 issuer_mismatch
@@ -58,11 +33,22 @@ func ExampleKey_issuer() {
 // custom one) accepts tokens naming either, exactly; a near miss of either,
 // or no iss, is refused with issuer_mismatch.
 func ExampleKey_issuers() {
+	exampleIssuers(scopedtoken.Key{Issuers: []string{"https://tenant.idp.example/", "https://login.shop.example"}},
+		"https://tenant.idp.example/", "https://login.shop.example", "https://login.shop.example/", "")
+	// Output:
+	// "https://tenant.idp.example/": accepted, Token.Issuer() "https://tenant.idp.example/"
+	// "https://login.shop.example": accepted, Token.Issuer() "https://login.shop.example"
+	// "https://login.shop.example/": 401 issuer_mismatch
+	// "": 401 issuer_mismatch
+}
+
+// exampleIssuers serves the issuer examples: it gives key (whose Issuer and
+// Issuers are set) an HS256 secret, mints one token per iss ("" for none)
+// and prints what the middleware makes of each.
+func exampleIssuers(key scopedtoken.Key, issuers ...string) {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{
-		ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42",
-		Issuers: []string{"https://tenant.idp.example/", "https://login.shop.example"},
-	})
+	key.ID, key.Algorithm, key.Secret, key.BusinessID = "k1", "HS256", secret, "42"
+	keys, err := scopedtoken.StaticKeys(key)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,22 +60,17 @@ func ExampleKey_issuers() {
 		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
-	for _, iss := range []string{"https://tenant.idp.example/", "https://login.shop.example", "https://login.shop.example/", ""} {
+	for _, iss := range issuers {
 		token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
-		_, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
+		tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
 		var e *scopedtoken.Error
 		switch {
 		case err == nil:
-			fmt.Printf("%q: accepted\n", iss)
+			fmt.Printf("%q: accepted, Token.Issuer() %q\n", iss, tok.Issuer())
 		case errors.As(err, &e):
 			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason())
 		}
 	}
-	// Output:
-	// "https://tenant.idp.example/": accepted
-	// "https://login.shop.example": accepted
-	// "https://login.shop.example/": 401 issuer_mismatch
-	// "": 401 issuer_mismatch
 }
 
 // Two OpenID Connect providers are trusted side by side: each set discovers
