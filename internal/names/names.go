@@ -74,7 +74,7 @@ func CheckIssuer(iss string) error {
 // jwks.Config).
 func Issuers(one string, more []string) ([]string, error) {
 	if err := CheckIssuer(one); err != nil {
-		return nil, fmt.Errorf("Issuer %w", err)
+		return nil, fmt.Errorf("%s %w", "Issuer", err) // the field's name, not a sentence: it keeps its capital
 	}
 	var all []string
 	if one != "" {
@@ -82,10 +82,10 @@ func Issuers(one string, more []string) ([]string, error) {
 	}
 	for i, iss := range more {
 		if iss == "" {
-			return nil, fmt.Errorf("Issuers[%d] %w", i, errIssuerEmpty)
+			return nil, fmt.Errorf("%s[%d] %w", "Issuers", i, errIssuerEmpty)
 		}
 		if err := CheckIssuer(iss); err != nil {
-			return nil, fmt.Errorf("Issuers[%d] %w", i, err)
+			return nil, fmt.Errorf("%s[%d] %w", "Issuers", i, err)
 		}
 		if !slices.Contains(all, iss) {
 			all = append(all, iss)
