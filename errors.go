@@ -144,9 +144,10 @@ var (
 	// empty arrays, or exceeds Config.MaxQueryParams or Config.MaxQueryValues (401
 	// bad_query_claim).
 	ErrBadQueryClaim = errBadQueryClaim
-	// ErrIssuerMismatch means the key is bound to an issuer (Key.Issuer,
-	// jwks.Config.Issuer) and the token's iss is absent or differs (exact,
-	// case-sensitive) (401 issuer_mismatch).
+	// ErrIssuerMismatch means the key is bound to issuers (Key.Issuer and
+	// Key.Issuers, jwks.Config.Issuer and jwks.Config.Issuers) and the
+	// token's iss is absent or none of them (exact, case-sensitive) (401
+	// issuer_mismatch).
 	ErrIssuerMismatch = errIssuerMismatch
 	// ErrAudienceMismatch means the request path is outside every aud entry of a
 	// valid token (403 audience_mismatch).

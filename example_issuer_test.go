@@ -21,11 +21,34 @@ import (
 // A key bound to an issuer accepts only tokens whose iss is exactly that
 // issuer; any other iss, or none, is refused with issuer_mismatch.
 func ExampleKey_issuer() {
+	exampleIssuers(scopedtoken.Key{Issuer: "https://auth.example.com"},
+		"https://auth.example.com", "https://auth.example.com/", "")
+	// Output:
+	// "https://auth.example.com": accepted, Token.Issuer() "https://auth.example.com"
+	// "https://auth.example.com/": 401 issuer_mismatch
+	// "": 401 issuer_mismatch
+}
+
+// A key that one issuer publishes under two names (a canonical domain and a
+// custom one) accepts tokens naming either, exactly; a near miss of either,
+// or no iss, is refused with issuer_mismatch.
+func ExampleKey_issuers() {
+	exampleIssuers(scopedtoken.Key{Issuers: []string{"https://tenant.idp.example/", "https://login.shop.example"}},
+		"https://tenant.idp.example/", "https://login.shop.example", "https://login.shop.example/", "")
+	// Output:
+	// "https://tenant.idp.example/": accepted, Token.Issuer() "https://tenant.idp.example/"
+	// "https://login.shop.example": accepted, Token.Issuer() "https://login.shop.example"
+	// "https://login.shop.example/": 401 issuer_mismatch
+	// "": 401 issuer_mismatch
+}
+
+// exampleIssuers serves the issuer examples: it gives key (whose Issuer and
+// Issuers are set) an HS256 secret, mints one token per iss ("" for none)
+// and prints what the middleware makes of each.
+func exampleIssuers(key scopedtoken.Key, issuers ...string) {
 	secret := []byte("a-32-byte-secret-for-the-example")
-	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{
-		ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: "42",
-		Issuer: "https://auth.example.com",
-	})
+	key.ID, key.Algorithm, key.Secret, key.BusinessID = "k1", "HS256", secret, "42"
+	keys, err := scopedtoken.StaticKeys(key)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +60,7 @@ func ExampleKey_issuer() {
 		Key: mint.Key{ID: "k1", Algorithm: "HS256", Secret: secret},
 		Now: exampleNow,
 	})
-	for _, iss := range []string{"https://auth.example.com", "https://auth.example.com/", ""} {
+	for _, iss := range issuers {
 		token, _ := minter.Mint(mint.Claims{Audience: []string{"/v2/accounts/me/search"}, Issuer: iss})
 		tok, err := mw.Verify(context.Background(), token, "/v2/accounts/me/search")
 		var e *scopedtoken.Error
@@ -48,10 +71,6 @@ func ExampleKey_issuer() {
 			fmt.Printf("%q: %d %s\n", iss, e.Status(), e.Reason())
 		}
 	}
-	// Output:
-	// "https://auth.example.com": accepted, Token.Issuer() "https://auth.example.com"
-	// "https://auth.example.com/": 401 issuer_mismatch
-	// "": 401 issuer_mismatch
 }
 
 // Two OpenID Connect providers are trusted side by side: each set discovers

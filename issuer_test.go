@@ -3,6 +3,7 @@ package scopedtoken
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -82,8 +83,19 @@ func TestIssuerNameValidation(t *testing.T) {
 	for _, iss := range []string{"", "https://x", "https://x/", "urn:example:issuer", "accounts.google.com", "émetteur un"} {
 		vk, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: iss})
 		require.NoError(t, err, "%q", iss)
-		assert.Equal(t, iss, vk.Issuer())
+		if iss == "" {
+			assert.Nil(t, vk.Issuers())
+		} else {
+			assert.Equal(t, []string{iss}, vk.Issuers())
+		}
 	}
+	t.Run("every entry of Issuers", func(t *testing.T) {
+		for _, iss := range []string{"", "a\x00b", "\xff", " https://x", "https://x\t"} {
+			_, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuers: []string{"https://ok.example", iss}})
+			require.ErrorIs(t, err, ErrBadKey, "%q", iss)
+			assert.Contains(t, err.Error(), "Issuers[1]", "%q", iss)
+		}
+	})
 }
 
 // swapKeys is a KeySet with one key that the test replaces.
@@ -128,4 +140,88 @@ func TestIssuerCacheCannotBypass(t *testing.T) {
 		assert.Equal(t, "issuer_mismatch", out.reason)
 		assert.False(t, out.decision.Cached)
 	})
+}
+
+const otherIssuer = "https://login.custom.example/"
+
+// hostileIssCases are the spellings that a key bound to iss must refuse:
+// near misses of iss (slash, case, scheme case, space, prefix) and no iss.
+// The exact iss, also written with JSON escapes, is accepted.
+func hostileIssCases(name, iss, escaped string) []struct{ name, extra, reason string } {
+	return []struct{ name, extra, reason string }{
+		{name + ", exact", `,"iss":"` + iss + `"`, ""},
+		{name + ", written with JSON escapes", `,"iss":"` + escaped + `"`, ""},
+		{name + ", without the trailing slash", `,"iss":"` + strings.TrimSuffix(iss, "/") + `"`, "issuer_mismatch"},
+		{name + ", another case", `,"iss":"` + strings.ToUpper(iss[:9]) + iss[9:] + `"`, "issuer_mismatch"},
+		{name + ", a trailing space", `,"iss":"` + iss + ` "`, "issuer_mismatch"},
+		{name + ", a prefix of it", `,"iss":"` + iss + `x"`, "issuer_mismatch"},
+	}
+}
+
+// TestIssuersBinding: a key with Issuers (and Issuer) accepts a token whose
+// iss is exactly one of them, each with the spellings TestIssuerBinding
+// refuses for one issuer refused, and no iss, an empty one or a third issuer
+// refused; a token cannot name two issuers.
+func TestIssuersBinding(t *testing.T) {
+	ks, err := StaticKeys(
+		Key{ID: "list", Algorithm: "HS256", Secret: testSecret, Issuers: []string{testIssuer, otherIssuer}},
+		Key{ID: "both", Algorithm: "HS256", Secret: testSecret, Issuer: testIssuer, Issuers: []string{otherIssuer}},
+		Key{ID: "one", Algorithm: "HS256", Secret: testSecret, Issuer: testIssuer},
+	)
+	require.NoError(t, err)
+	m, err := New(Config{AllowMeWithoutBusiness: true, Keys: ks, Now: fixedClock})
+	require.NoError(t, err)
+	cases := append(hostileIssCases("first issuer", testIssuer, `https:\/\/issuer.example\u002f`),
+		hostileIssCases("second issuer", otherIssuer, `https:\/\/login.custom.example\u002F`)...)
+	cases = append(cases, []struct{ name, extra, reason string }{
+		{"no iss", "", "issuer_mismatch"},
+		{"empty iss", `,"iss":""`, "issuer_mismatch"},
+		{"a third issuer", `,"iss":"https://evil.example/"`, "issuer_mismatch"},
+		{"both issuers in one string", `,"iss":"` + testIssuer + " " + otherIssuer + `"`, "issuer_mismatch"},
+		{"both issuers as an array", `,"iss":["` + testIssuer + `","` + otherIssuer + `"]`, "invalid_claims"},
+	}...)
+	for _, kid := range []string{"list", "both"} {
+		for _, tc := range cases {
+			t.Run(kid+"/"+tc.name, func(t *testing.T) {
+				res := serve(t, m, bearer(attackPath, hsIssToken(t, kid, tc.extra)))
+				if tc.reason == "" {
+					require.Equal(t, http.StatusOK, res.code, res.body)
+					return
+				}
+				assertRefused(t, res, http.StatusUnauthorized, tc.reason)
+			})
+		}
+	}
+	t.Run("a key with Issuer only still refuses the other issuer", func(t *testing.T) {
+		res := serve(t, m, bearer(attackPath, hsIssToken(t, "one", `,"iss":"`+otherIssuer+`"`)))
+		assertRefused(t, res, http.StatusUnauthorized, "issuer_mismatch")
+	})
+}
+
+// TestIssuersAccessors: Issuers lists Issuer first, then Issuers, each once,
+// as a copy; AcceptsIssuer("") is false exactly for a bound key (golangjwt's
+// Keyfunc relies on it); changing the caller's slice afterwards changes
+// nothing.
+func TestIssuersAccessors(t *testing.T) {
+	more := []string{otherIssuer, testIssuer, otherIssuer}
+	vk, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuer: testIssuer, Issuers: more})
+	require.NoError(t, err)
+	assert.Equal(t, []string{testIssuer, otherIssuer}, vk.Issuers())
+	more[0] = "https://evil.example/"
+	vk.Issuers()[1] = "https://evil.example/"
+	assert.True(t, vk.AcceptsIssuer(otherIssuer))
+	assert.False(t, vk.AcceptsIssuer("https://evil.example/"))
+	assert.False(t, vk.AcceptsIssuer(""))
+
+	listOnly, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuers: []string{otherIssuer}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{otherIssuer}, listOnly.Issuers())
+	assert.False(t, listOnly.AcceptsIssuer(""))
+	assert.False(t, listOnly.AcceptsIssuer(testIssuer))
+
+	free, err := NewVerificationKey(Key{ID: "k", Algorithm: "HS256", Secret: testSecret, Issuers: []string{}})
+	require.NoError(t, err)
+	assert.Nil(t, free.Issuers())
+	assert.True(t, free.AcceptsIssuer(""))
+	assert.True(t, free.AcceptsIssuer("anything"))
 }

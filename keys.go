@@ -12,7 +12,7 @@ import (
 
 // Key is one verification key: the kid that selects it, the one algorithm it
 // accepts, its material, the business that the path word "me" stands for and,
-// optionally, the issuer whose tokens it verifies.
+// optionally, the issuers whose tokens it verifies.
 type Key struct {
 	ID         string           // the kid that selects this key
 	Algorithm  string           // the only alg accepted with this key
@@ -20,6 +20,7 @@ type Key struct {
 	PublicKey  crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 	BusinessID string           // the business that `me` stands for; "" when the key has none
 	Issuer     string           // when set, the exact iss (case-sensitive) its tokens must carry; else 401 issuer_mismatch
+	Issuers    []string         // further issuers the key also accepts: iss must be Issuer or one of these (docs/keys.md)
 }
 
 // KeySet finds verification keys by kid. Implementations must be safe for
@@ -53,7 +54,8 @@ var ErrBadKey = errors.New("scopedtoken: bad key")
 // concurrent use.
 type VerificationKey struct {
 	id, alg, business string
-	issuer            string       // "" when the key is bound to no issuer
+	issuer            string       // the first accepted issuer; "" when the key is bound to no issuer
+	moreIssuers       []string     // the other accepted issuers, each once; nil with one issuer or none
 	v                 alg.Verifier // the key material, checked, and the signature check
 }
 
@@ -61,9 +63,9 @@ type VerificationKey struct {
 // a non-empty ID, a supported algorithm, material of the type that algorithm
 // needs, HMAC secrets at least as long as the hash, RSA keys of 2048 bits or
 // more, EC points on the named curve, a BusinessID that is a valid path
-// segment other than "me", and an Issuer that is valid UTF-8 without control
-// characters or surrounding white space (see Key.Issuer). The secret is
-// copied.
+// segment other than "me", and an Issuer and Issuers that are valid UTF-8
+// without control characters or surrounding white space, with no empty entry
+// in Issuers (see Key.Issuer). The secret and the issuers are copied.
 func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if k.ID == "" {
 		return nil, fmt.Errorf("%w: key has an empty ID", ErrBadKey)
@@ -75,8 +77,9 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	if k.BusinessID != "" && !names.ValidBusiness(k.BusinessID) {
 		return nil, fmt.Errorf("%w: key %q: BusinessID %q is not a valid path segment (and may not be %q)", ErrBadKey, k.ID, k.BusinessID, meSegment)
 	}
-	if err := names.CheckIssuer(k.Issuer); err != nil {
-		return nil, fmt.Errorf("%w: key %q: Issuer %w", ErrBadKey, k.ID, err)
+	issuers, err := names.Issuers(k.Issuer, k.Issuers)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key %q: %w", ErrBadKey, k.ID, err)
 	}
 	switch {
 	case spec.Family == alg.HMAC && k.PublicKey != nil:
@@ -84,7 +87,13 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	case spec.Family != alg.HMAC && len(k.Secret) != 0:
 		return nil, fmt.Errorf("%w: key %q: %s takes a PublicKey, not a Secret", ErrBadKey, k.ID, k.Algorithm)
 	}
-	vk := &VerificationKey{id: k.ID, alg: spec.Name, business: k.BusinessID, issuer: k.Issuer}
+	vk := &VerificationKey{id: k.ID, alg: spec.Name, business: k.BusinessID}
+	if len(issuers) > 0 {
+		vk.issuer = issuers[0]
+	}
+	if len(issuers) > 1 {
+		vk.moreIssuers = issuers[1:]
+	}
 	if err := vk.v.Init(spec, k.Secret, k.PublicKey); err != nil {
 		return nil, fmt.Errorf("%w: key %q: %s", ErrBadKey, k.ID, err)
 	}

@@ -22,8 +22,12 @@ import (
 // compare with the middleware; keys, clock and raw signing come from
 // internal/testkit, valid tokens from package mint.
 
-// issuer is the issuer that the key "bound" is bound to.
-const issuer = "https://id.example"
+// issuer is the issuer that the key "bound" is bound to; the key "multi"
+// accepts it and secondIssuer.
+const (
+	issuer       = "https://id.example"
+	secondIssuer = "https://login.custom.example/"
+)
 
 // fixture is one key of the tests' set: its kid, the signing half and the
 // key the set holds.
@@ -31,10 +35,11 @@ type fixture struct {
 	kid, alg string
 	signer   any // []byte or crypto.Signer, for testkit.SignRaw and mint
 	issuer   string
+	issuers  []string // Key.Issuers
 }
 
 // fixtures are the keys of the tests' set: every algorithm family, the RFC
-// 9864 name of Ed25519, and an issuer-bound key.
+// 9864 name of Ed25519, a key bound to one issuer and one bound to two.
 func fixtures(t testing.TB) []fixture {
 	k := testkit.Keys(t)
 	return []fixture{
@@ -45,6 +50,7 @@ func fixtures(t testing.TB) []fixture {
 		{kid: "ed", alg: "EdDSA", signer: k.Ed},
 		{kid: "ed9864", alg: "Ed25519", signer: k.Ed},
 		{kid: "bound", alg: "ES256", signer: k.EC, issuer: issuer},
+		{kid: "multi", alg: "ES256", signer: k.EC, issuers: []string{issuer, secondIssuer}},
 	}
 }
 
@@ -62,13 +68,22 @@ func fixtureOf(t testing.TB, kid string) fixture {
 
 // key is the verification half of f, as a KeySet takes it.
 func (f fixture) key() scopedtoken.Key {
-	key := scopedtoken.Key{ID: f.kid, Algorithm: f.alg, BusinessID: "42", Issuer: f.issuer}
+	key := scopedtoken.Key{ID: f.kid, Algorithm: f.alg, BusinessID: "42", Issuer: f.issuer, Issuers: f.issuers}
 	if secret, ok := f.signer.([]byte); ok {
 		key.Secret = secret
 	} else {
 		key.PublicKey = f.signer.(crypto.Signer).Public()
 	}
 	return key
+}
+
+// iss is an iss that f's key accepts: its Issuer, else its first Issuers
+// entry, else "" (any).
+func (f fixture) iss() string {
+	if f.issuer == "" && len(f.issuers) > 0 {
+		return f.issuers[0]
+	}
+	return f.issuer
 }
 
 // mint mints a valid token for testkit.Path with f's key.
@@ -85,8 +100,8 @@ func (f fixture) mint(t testing.TB, c mint.Claims) string {
 	if c.Audience == nil {
 		c.Audience = []string{testkit.Path}
 	}
-	if f.issuer != "" && c.Issuer == "" {
-		c.Issuer = f.issuer
+	if c.Issuer == "" {
+		c.Issuer = f.iss()
 	}
 	tok, err := m.Mint(c)
 	require.NoError(t, err)

@@ -27,8 +27,8 @@ func TestInteropGolangJWT(t *testing.T) {
 		}
 		t.Run(f.kid, func(t *testing.T) {
 			claims := jwt.MapClaims{"aud": testkit.Path, "exp": testkit.Exp}
-			if f.issuer != "" {
-				claims["iss"] = f.issuer
+			if iss := f.iss(); iss != "" {
+				claims["iss"] = iss
 			}
 			tok := jwt.NewWithClaims(method, claims)
 			tok.Header["kid"] = f.kid

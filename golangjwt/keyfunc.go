@@ -67,14 +67,16 @@ func lookup(ctx context.Context, keys scopedtoken.KeySet, t *jwt.Token) (*scoped
 	if alg, _ := t.Header["alg"].(string); alg != vk.Algorithm() || t.Method == nil || t.Method.Alg() != alg {
 		return nil, scopedtoken.ErrAlgMismatch
 	}
-	if want := vk.Issuer(); want != "" {
+	if !vk.AcceptsIssuer("") {
+		// The key is bound to issuers (a bound key never accepts an absent
+		// iss), and the middleware's rule applies: iss exactly one of them.
 		// The claims are not verified yet, but golang-jwt checks the
 		// signature over them before it accepts the token: a refusal here is
 		// safe, and an iss that passes is then covered by the signature.
 		switch iss, err := t.Claims.GetIssuer(); {
 		case err != nil:
 			return nil, scopedtoken.ErrInvalidClaims
-		case iss != want:
+		case !vk.AcceptsIssuer(iss):
 			return nil, scopedtoken.ErrIssuerMismatch
 		}
 	}

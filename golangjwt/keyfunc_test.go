@@ -100,6 +100,15 @@ func TestKeyfunc(t *testing.T) {
 		{name: "bound key, number iss", token: sign("ES256", k.EC, `,"kid":"bound"`, testkit.Claims(`,"iss":7`)), want: scopedtoken.ErrInvalidClaims},
 		{name: "bound key, its iss escaped", token: sign("ES256", k.EC, `,"kid":"bound"`, testkit.Claims(`,"iss":"https:\/\/id.example"`))},
 		{name: "unbound key, any iss", token: sign("ES256", k.EC, `,"kid":"es"`, testkit.Claims(`,"iss":"https://evil.example"`))},
+		{name: "two-issuer key, its first issuer", token: fixtureOf(t, "multi").mint(t, mint.Claims{})},
+		{name: "two-issuer key, its second issuer", token: fixtureOf(t, "multi").mint(t, mint.Claims{Issuer: secondIssuer})},
+		{name: "two-issuer key, second issuer escaped", token: sign("ES256", k.EC, `,"kid":"multi"`, testkit.Claims(`,"iss":"https:\/\/login.custom.example\u002f"`))},
+		{name: "two-issuer key, no iss", token: sign("ES256", k.EC, `,"kid":"multi"`, claims), want: scopedtoken.ErrIssuerMismatch},
+		{name: "two-issuer key, another iss", token: sign("ES256", k.EC, `,"kid":"multi"`, testkit.Claims(`,"iss":"https://evil.example"`)), want: scopedtoken.ErrIssuerMismatch},
+		{name: "two-issuer key, second issuer without its slash", token: sign("ES256", k.EC, `,"kid":"multi"`, testkit.Claims(`,"iss":"https://login.custom.example"`)), want: scopedtoken.ErrIssuerMismatch},
+		{name: "two-issuer key, second issuer in another case", token: sign("ES256", k.EC, `,"kid":"multi"`, testkit.Claims(`,"iss":"HTTPS://login.custom.example/"`)), want: scopedtoken.ErrIssuerMismatch},
+		{name: "two-issuer key, both issuers in an array", token: sign("ES256", k.EC, `,"kid":"multi"`, testkit.Claims(`,"iss":["`+issuer+`","`+secondIssuer+`"]`)), want: scopedtoken.ErrInvalidClaims},
+		{name: "one-issuer key, the other key's second issuer", token: sign("ES256", k.EC, `,"kid":"bound"`, testkit.Claims(`,"iss":"`+secondIssuer+`"`)), want: scopedtoken.ErrIssuerMismatch},
 
 		// exp, required whatever the parser's options.
 		{name: "no exp", token: fixtureOf(t, "es").mint(t, mint.Claims{NoExpiry: true}), want: scopedtoken.ErrMissingExp},

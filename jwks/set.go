@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,8 @@ type Config struct {
 	// Issuer, when set, binds every key of the set to it: a token verified
 	// by one of them must carry exactly this iss (compared byte for byte,
 	// case-sensitively), or it is refused with scopedtoken.ErrIssuerMismatch
-	// (401, issuer_mismatch). Default "": no binding.
+	// (401, issuer_mismatch), unless it carries one of Issuers. Default "":
+	// no binding.
 	//
 	// With Issuer set and URL empty, the JWK Set URL is discovered (OpenID
 	// Connect Discovery 1.0 §4): the jwks_uri of the document at Issuer,
@@ -50,6 +52,15 @@ type Config struct {
 	// reports scopedtoken.ErrKeysUnavailable (503), and each failure is
 	// logged.
 	Issuer string
+	// Issuers binds every key of the set to several issuers: a token verified
+	// by one of them must carry exactly one of these as iss, or Issuer when
+	// that is set too (401 issuer_mismatch otherwise). It is for one JWK Set
+	// that several issuer names share: an identity provider's canonical and
+	// custom domains, or the old and new name during a migration
+	// (docs/keys.md, "Several issuers"). It never discovers anything: the
+	// set's URL comes from URL, or from Issuer alone. Entries must be
+	// non-empty; they are checked as Issuer is. Default nil.
+	Issuers []string
 	// Client makes the requests; it is copied, never changed. Default: a new
 	// client. Either way the response body is capped at MaxBodyBytes, and a
 	// redirect is followed only to the scheme, host and port of the URL the
@@ -157,9 +168,10 @@ var errUnavailable = fmt.Errorf("%w: the JWK Set could not be fetched", scopedto
 // keeps trying in the background and on unknown kids. ctx ends the background
 // work, as Close does. It fails only for a cfg that can never work.
 func New(ctx context.Context, cfg Config) (*Set, error) {
-	if err := names.CheckIssuer(cfg.Issuer); err != nil {
-		return nil, fmt.Errorf("jwks: Config.Issuer %w", err)
+	if _, err := names.Issuers(cfg.Issuer, cfg.Issuers); err != nil {
+		return nil, fmt.Errorf("jwks: Config.%w", err)
 	}
+	cfg.Issuers = slices.Clone(cfg.Issuers) // the caller's slice may change; every key is built from this copy
 	r := &Set{cfg: cfg, logger: cfg.Logger, done: make(chan struct{}), rescheduled: make(chan struct{}, 1)}
 	switch {
 	case cfg.URL != "":
@@ -386,13 +398,13 @@ func (r *Set) rebuild(jwks []jwkset.JWK) {
 }
 
 // sameKey reports whether two keys that convert built verify exactly the
-// same tokens: the same kid, algorithm, business, issuer and public key.
+// same tokens: the same kid, algorithm, business, issuers and public key.
 // rebuild then keeps the old pointer, so that cached verifications stay valid
 // (scopedtoken.KeySet asks for the same pointer while a key is unchanged).
 // Keys of a remote set are never symmetric, so a key without public material
 // is never the same as another.
 func sameKey(a, b *scopedtoken.VerificationKey) bool {
-	if a.ID() != b.ID() || a.Algorithm() != b.Algorithm() || a.BusinessID() != b.BusinessID() || a.Issuer() != b.Issuer() {
+	if a.ID() != b.ID() || a.Algorithm() != b.Algorithm() || a.BusinessID() != b.BusinessID() || !slices.Equal(a.Issuers(), b.Issuers()) {
 		return false
 	}
 	pub, ok := a.PublicKey().(interface{ Equal(crypto.PublicKey) bool })
@@ -436,7 +448,7 @@ func (r *Set) convert(j jwkset.JWK) (*scopedtoken.VerificationKey, string) {
 	if b, ok := r.cfg.BusinessByKID[m.KID]; ok {
 		business = b
 	}
-	vk, err := scopedtoken.NewVerificationKey(scopedtoken.Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business, Issuer: r.cfg.Issuer})
+	vk, err := scopedtoken.NewVerificationKey(scopedtoken.Key{ID: m.KID, Algorithm: alg, PublicKey: pub, BusinessID: business, Issuer: r.cfg.Issuer, Issuers: r.cfg.Issuers})
 	if err != nil {
 		return nil, err.Error()
 	}

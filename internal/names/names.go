@@ -8,6 +8,7 @@ package names
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,6 +42,7 @@ func ValidBusiness(b string) bool {
 var (
 	errIssuerText  = errors.New("must be valid UTF-8 without control characters")
 	errIssuerSpace = errors.New("must not begin or end with white space")
+	errIssuerEmpty = errors.New("must not hold an empty issuer")
 )
 
 // CheckIssuer validates a configured issuer: "" (none), or valid UTF-8 with
@@ -61,6 +63,35 @@ func CheckIssuer(iss string) error {
 		return errIssuerSpace
 	}
 	return nil
+}
+
+// Issuers validates a configured issuer (one, "" for none) and a list of
+// further issuers (more) with CheckIssuer, and returns every issuer once, in
+// the order given, one first: nil when there is none. An empty string in more
+// is refused, since it would read as "no binding" in a list meant to bind. The
+// error names the field, as in "Issuers[1] must not begin or end with white
+// space" (the fields are Issuer and Issuers in both scopedtoken.Key and
+// jwks.Config).
+func Issuers(one string, more []string) ([]string, error) {
+	if err := CheckIssuer(one); err != nil {
+		return nil, fmt.Errorf("%s %w", "Issuer", err) // the field's name, not a sentence: it keeps its capital
+	}
+	var all []string
+	if one != "" {
+		all = append(all, one)
+	}
+	for i, iss := range more {
+		if iss == "" {
+			return nil, fmt.Errorf("%s[%d] %w", "Issuers", i, errIssuerEmpty)
+		}
+		if err := CheckIssuer(iss); err != nil {
+			return nil, fmt.Errorf("%s[%d] %w", "Issuers", i, err)
+		}
+		if !slices.Contains(all, iss) {
+			all = append(all, iss)
+		}
+	}
+	return all, nil
 }
 
 // Aud is the outcome of ParseAud: the business and tail of a valid aud entry,

@@ -19,8 +19,10 @@ func TestValidBusiness(t *testing.T) {
 	assert.True(t, ValidSegment(Me), "me is a valid segment, only not a business")
 }
 
-// CheckIssuer is tested where it is used: TestIssuerNameValidation of the
-// root package (Key.Issuer) and of package jwks (Config.Issuer).
+// CheckIssuer and Issuers are tested where they are used: TestIssuerNameValidation,
+// TestIssuersBinding and TestIssuersAccessors of the root package (Key.Issuer,
+// Key.Issuers) and TestIssuerNameValidation of package jwks (Config.Issuer,
+// Config.Issuers).
 
 // TestParseAud: the grammar's verdict and its words come from one pass. The
 // root package's audience tests and mint's TestSpecCheckAudience cover the
