@@ -44,9 +44,9 @@ neither DIR nor inside it, so that serving DIR never serves a private key:
 
 DIR is created 0755 if missing and its files are 0644: they are public, and
 the web server that publishes them may run as another user. PRIVATE is
-created 0700. Ed25519 is the RFC 9864 name
-of EdDSA with an Ed25519 key: the key accepts only tokens with alg "Ed25519",
-so mint and verify --key need --alg Ed25519 (without it they take EdDSA).
+created 0700. Ed25519 is the RFC 9864 name of EdDSA with an Ed25519 key: the
+key accepts only tokens with alg "Ed25519", so mint and verify --key need
+--alg Ed25519 (without it they take EdDSA).
 HMAC secrets are never put in jwks.json: a JWKS is public. Existing key files
 are never overwritten. The written paths are printed to stdout. PRIVATE is
 what "scopedtoken mint --config ... --keys PRIVATE" reads (K.pem / K.secret).
@@ -55,8 +55,9 @@ what "scopedtoken mint --config ... --keys PRIVATE" reads (K.pem / K.secret).
 deletes DIR/K.pub.pem and, with --private-out, PRIVATE/K.pem. It refuses a
 kid the set does not hold and the set's last key. Remove a key only once every
 token signed with it has expired and verifiers have fetched the new set
-(docs/keys.md, "Rotating keys"); for a leaked key, also run
-"scopedtoken revoke --kid K".
+(docs/keys.md, "Rotating keys"). A leaked key is removed at once and cut
+off with "scopedtoken revoke --kid K --before T", T in the future: its
+holder chooses the iat of the tokens it forges.
 `
 
 // hmacBytes is how much randomness each HMAC secret gets: the hash size.

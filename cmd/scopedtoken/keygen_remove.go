@@ -64,6 +64,6 @@ func removeKey(dir, privateDir, kid string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "Removed %q from %s. Verifiers that fetched the set keep the key until their next fetch "+
 		"(jwks.Config.RefreshInterval, or sooner as the response's Cache-Control asks; jwks.Set.Refresh fetches now); "+
-		"for a leaked key, also run scopedtoken revoke --kid %s.\n", kid, jwksPath, kid)
+		"for a leaked key, also run scopedtoken revoke --kid %s --before a time in the future (docs/keys.md).\n", kid, jwksPath, kid)
 	return nil
 }
