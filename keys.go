@@ -72,7 +72,7 @@ func NewVerificationKey(k Key) (*VerificationKey, error) {
 	}
 	spec, ok := alg.Lookup(k.Algorithm)
 	if !ok {
-		return nil, fmt.Errorf("%w: key %q: unsupported algorithm %q", ErrBadKey, k.ID, k.Algorithm)
+		return nil, fmt.Errorf("%w: key %q: %w", ErrBadKey, k.ID, alg.Unsupported(k.Algorithm))
 	}
 	if k.BusinessID != "" && !names.ValidBusiness(k.BusinessID) {
 		return nil, fmt.Errorf("%w: key %q: BusinessID %q is not a valid path segment (and may not be %q)", ErrBadKey, k.ID, k.BusinessID, meSegment)

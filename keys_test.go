@@ -45,7 +45,7 @@ func TestStaticKeysValidation(t *testing.T) {
 		{name: "empty ID", keys: []Key{{Algorithm: "HS256", Secret: testSecret}}, want: "empty ID"},
 		{name: "duplicate ID", keys: []Key{{ID: "a", Algorithm: "HS256", Secret: testSecret}, {ID: "a", Algorithm: "HS256", Secret: testSecret}}, want: "two keys"},
 		{name: "unsupported algorithm", keys: []Key{{ID: "a", Algorithm: "none", Secret: testSecret}}, want: "unsupported algorithm"},
-		{name: "algorithm in other case", keys: []Key{{ID: "a", Algorithm: "hs256", Secret: testSecret}}, want: "unsupported algorithm"},
+		{name: "algorithm in other case", keys: []Key{{ID: "a", Algorithm: "hs256", Secret: testSecret}}, want: `unsupported algorithm "hs256": names are case-sensitive; did you mean "HS256"?`},
 		{name: "empty HMAC secret", keys: []Key{{ID: "a", Algorithm: "HS256"}}, want: "0 bytes"},
 		{name: "HS256 secret of 31 bytes", keys: []Key{{ID: "a", Algorithm: "HS256", Secret: testSecret[:31]}}, want: "at least 32"},
 		{name: "HS384 secret of 47 bytes", keys: []Key{{ID: "a", Algorithm: "HS384", Secret: make([]byte, 47)}}, want: "at least 48"},

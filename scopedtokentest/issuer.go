@@ -270,7 +270,7 @@ func isHMAC(name string) bool {
 func generateKey(name string) (*issuerKey, error) {
 	spec, ok := alg.Lookup(name)
 	if !ok {
-		return nil, fmt.Errorf("unsupported algorithm %q", name)
+		return nil, alg.Unsupported(name)
 	}
 	k := &issuerKey{kid: randomString(16), alg: name}
 	var err error

@@ -3,9 +3,12 @@
 # directory holding a go.mod, `go vet ./...` and `go test -race -count=1 ./...`,
 # with GOWORK=off so that each module builds as its users build it (its own
 # go.mod and replace directives, not the repository's go.work).
-# It needs Go (and git, when present, to list the modules), and redis-server
-# for the tests of the Redis revocation store (redisstore/, cmd/scopedtoken,
-# example/): they fail without it unless SCOPEDTOKEN_SKIP_REDIS=1.
+# It needs Go (and git, when present, to list the modules), redis-server for
+# the tests of the Redis revocation store (redisstore/, cmd/scopedtoken,
+# example/; not with SCOPEDTOKEN_SKIP_REDIS=1) and chromium for browser/'s.
+# It installs the last two when they are missing (scripts/lib/prereqs.sh:
+# Debian's packages with apt-get, as root or through sudo -n), or stops at
+# once with the command to run. Go fetches every Go dependency itself.
 #
 # Environment:
 #   SCOPEDTOKEN_MODULES  space-separated module directories to run instead of
@@ -71,6 +74,17 @@ failed=()
 mapfile -t modules < <(list_modules)
 if [[ ${#modules[@]} -eq 0 ]]; then
 	echo "test-all: no go.mod found under $root" >&2
+	exit 1
+fi
+
+# Install what the tests run before any of them starts (scripts/lib/prereqs.sh).
+# shellcheck source=lib/prereqs.sh
+source "$root/scripts/lib/prereqs.sh"
+mapfile -t missing < <(missing_prereqs "${modules[@]}")
+install_prereqs "${missing[@]+"${missing[@]}"}"
+mapfile -t missing < <(missing_prereqs "${modules[@]}")
+if [[ ${#missing[@]} -gt 0 ]]; then
+	echo "test-all: still missing after apt-get: ${missing[*]}" >&2
 	exit 1
 fi
 

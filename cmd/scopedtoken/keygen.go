@@ -27,6 +27,7 @@ import (
 )
 
 const keygenSynopsis = `Usage: scopedtoken keygen --alg A --kid K --private-out PRIVATE [--out DIR] [--bits N]
+       scopedtoken keygen --remove K [--out DIR] [--private-out PRIVATE]
 
 Generates a signing key. Public files go to DIR (default: the current
 directory), the one to publish; private files go to PRIVATE, which must be
@@ -41,12 +42,22 @@ neither DIR nor inside it, so that serving DIR never serves a private key:
                                        kid, alg and use "sig", to the keys
                                        already there
 
-Both directories are created 0700 if missing. Ed25519 is the RFC 9864 name
-of EdDSA with an Ed25519 key: the key accepts only tokens with alg "Ed25519",
-so mint and verify --key need --alg Ed25519 (without it they take EdDSA).
+DIR is created 0755 if missing and its files are 0644: they are public, and
+the web server that publishes them may run as another user. PRIVATE is
+created 0700. Ed25519 is the RFC 9864 name of EdDSA with an Ed25519 key: the
+key accepts only tokens with alg "Ed25519", so mint and verify --key need
+--alg Ed25519 (without it they take EdDSA).
 HMAC secrets are never put in jwks.json: a JWKS is public. Existing key files
 are never overwritten. The written paths are printed to stdout. PRIVATE is
 what "scopedtoken mint --config ... --keys PRIVATE" reads (K.pem / K.secret).
+
+--remove K ends a rotation: it takes the key K out of DIR/jwks.json and
+deletes DIR/K.pub.pem and, with --private-out, PRIVATE/K.pem. It refuses a
+kid the set does not hold and the set's last key. Remove a key only once every
+token signed with it has expired and verifiers have fetched the new set
+(docs/keys.md, "Rotating keys"). A leaked key is removed at once and cut
+off with "scopedtoken revoke --kid K --before T", T in the future: its
+holder chooses the iat of the tokens it forges.
 `
 
 // hmacBytes is how much randomness each HMAC secret gets: the hash size.
@@ -56,9 +67,10 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keygen")
 	alg := fs.String("alg", "", "algorithm: HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA or Ed25519 (required)")
 	kid := fs.String("kid", "", "key ID, also the file name: letters, digits, '-', '_', '.' (required)")
-	out := fs.String("out", ".", "directory of the public files, the one to publish (created 0700 if missing)")
+	out := fs.String("out", ".", "directory of the public files, the one to publish (created 0755 if missing)")
 	privateOut := fs.String("private-out", "", "directory of the private key or secret, outside --out (required; created 0700 if missing)")
 	bits := fs.Int("bits", 2048, "RSA modulus size for RS*/PS*: 2048, 3072 or 4096")
+	remove := fs.String("remove", "", "remove the key with this kid from --out's jwks.json (and its files) instead of generating one")
 	rest, err := parseFlags(fs, args, keygenSynopsis, stdout)
 	if err != nil {
 		return err
@@ -66,6 +78,10 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(rest) > 0:
 		return usagef("unexpected argument %q", rest[0])
+	case *remove != "" && (*alg != "" || *kid != ""):
+		return usagef("--remove takes no --alg or --kid: it removes a key, it does not make one")
+	case *remove != "":
+		return removeKey(*out, *privateOut, *remove, stdout, stderr)
 	case *alg == "":
 		return usagef("--alg is required")
 	case *kid == "":
@@ -175,7 +191,7 @@ func writeSecret(dir, kid string, n int, stdout, stderr io.Writer) error {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	path := filepath.Join(dir, kid+".secret")
-	if err := mkdir(dir); err != nil {
+	if err := mkdir(dir, privateDirPerm); err != nil {
 		return err
 	}
 	if err := writeNew(path, []byte(base64.RawURLEncoding.EncodeToString(b)), 0o600); err != nil {
@@ -207,10 +223,11 @@ func writeKeyPair(dir, privateDir, kid, alg string, key crypto.Signer, stdout io
 			return fmt.Errorf("%s already exists; keys are never overwritten", p)
 		}
 	}
-	for _, d := range []string{dir, privateDir} {
-		if err := mkdir(d); err != nil {
-			return err
-		}
+	if err := mkdir(dir, publicDirPerm); err != nil {
+		return err
+	}
+	if err := mkdir(privateDir, privateDirPerm); err != nil {
+		return err
 	}
 	if err := writeNew(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), 0o600); err != nil {
 		return err
@@ -225,28 +242,58 @@ func writeKeyPair(dir, privateDir, kid, alg string, key crypto.Signer, stdout io
 	return nil
 }
 
-// addToJWKS returns the JWK Set at path (or an empty one) with the public key
-// added, refusing a kid it already has.
-func addToJWKS(path, kid, alg string, pub crypto.PublicKey) ([]byte, error) {
-	set := struct {
-		Keys []json.RawMessage `json:"keys"`
-	}{Keys: []json.RawMessage{}}
+// jwkSet is a JWK Set (RFC 7517 section 5) whose keys are kept as written,
+// so that keygen rewrites the members it does not know unchanged.
+type jwkSet struct {
+	Keys []json.RawMessage `json:"keys"`
+}
+
+// readJWKS reads the JWK Set at path; a missing file is an empty set when
+// missingOK, else an error.
+func readJWKS(path string, missingOK bool) (jwkSet, error) {
+	set := jwkSet{Keys: []json.RawMessage{}}
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(data, &set); err != nil || set.Keys == nil {
-			return nil, fmt.Errorf("%s exists but is not a JWK Set ({\"keys\": [...]}); move it away first", path)
+			return set, fmt.Errorf("%s exists but is not a JWK Set ({\"keys\": [...]}); move it away first", path)
 		}
-		for _, raw := range set.Keys {
-			var k struct {
-				KID string `json:"kid"`
-			}
-			if json.Unmarshal(raw, &k) == nil && k.KID == kid {
-				return nil, fmt.Errorf("%s already has a key with kid %q", path, kid)
-			}
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	case missingOK && errors.Is(err, fs.ErrNotExist):
+	default:
+		return set, err
+	}
+	return set, nil
+}
+
+// jwkKID returns the kid of one key of a set ("" if it has none).
+func jwkKID(raw json.RawMessage) string {
+	var k struct {
+		KID string `json:"kid"`
+	}
+	_ = json.Unmarshal(raw, &k)
+	return k.KID
+}
+
+// marshalJWKS formats a set as keygen writes jwks.json.
+func marshalJWKS(set jwkSet) ([]byte, error) {
+	out, err := json.MarshalIndent(set, "", "  ")
+	if err != nil {
 		return nil, err
+	}
+	return append(out, '\n'), nil
+}
+
+// addToJWKS returns the JWK Set at path (or an empty one) with the public key
+// added, refusing a kid it already has.
+func addToJWKS(path, kid, alg string, pub crypto.PublicKey) ([]byte, error) {
+	set, err := readJWKS(path, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, raw := range set.Keys {
+		if jwkKID(raw) == kid {
+			return nil, fmt.Errorf("%s already has a key with kid %q", path, kid)
+		}
 	}
 	// jwkset refuses any alg but EdDSA for an Ed25519 key, so the RFC 9864
 	// name is written into the JWK after it is built.
@@ -267,16 +314,38 @@ func addToJWKS(path, kid, alg string, pub crypto.PublicKey) ([]byte, error) {
 		return nil, err
 	}
 	set.Keys = append(set.Keys, raw)
-	out, err := json.MarshalIndent(set, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
+	return marshalJWKS(set)
 }
 
-func mkdir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+// The modes of the directories keygen creates: --out holds what is published
+// (a web server running as another user must read it), --private-out what
+// only the owner may read.
+const (
+	publicDirPerm  os.FileMode = 0o755
+	privateDirPerm os.FileMode = 0o700
+)
+
+// mkdir creates dir, and its missing parents, with perm. The mode is set
+// explicitly on every directory it creates, so that a umask cannot make the
+// published directory (or a parent keygen made for it) unreadable to the web
+// server; an existing directory keeps the mode its owner gave it.
+func mkdir(dir string, perm os.FileMode) error {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		d := missing[i]
+		if err := os.Mkdir(d, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("creating %s: %w", dir, err)
+		} else if err == nil {
+			if err := os.Chmod(d, perm); err != nil {
+				return fmt.Errorf("creating %s: %w", dir, err)
+			}
+		}
 	}
 	return nil
 }
@@ -289,6 +358,12 @@ func writeNew(path string, data []byte, perm os.FileMode) error {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%s already exists; keys are never overwritten", path)
 		}
+		return err
+	}
+	// The mode is set explicitly: a umask must not make a public file
+	// unreadable to the web server that publishes it.
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(data); err != nil {

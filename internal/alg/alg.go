@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"math/big"
+	"strings"
 )
 
 // Family is a kind of algorithm: how it signs and what key it needs.
@@ -66,6 +67,19 @@ func Lookup(name string) (*Spec, bool) {
 func LookupBytes(name []byte) (*Spec, bool) {
 	s, ok := specs[string(name)]
 	return s, ok
+}
+
+// Unsupported returns the error for an algorithm name that Lookup does not
+// know. Names are case-sensitive (RFC 7515 §4.1.1), which someone writing
+// "hs256" does not expect, so the message says so and, when only the case is
+// wrong, names the spelling meant. It holds the name, never key material.
+func Unsupported(name string) error {
+	for n := range specs {
+		if strings.EqualFold(n, name) {
+			return fmt.Errorf("unsupported algorithm %q: names are case-sensitive; did you mean %q?", name, n)
+		}
+	}
+	return fmt.Errorf("unsupported algorithm %q (names are case-sensitive)", name)
 }
 
 // MinRSABits is the smallest RSA modulus accepted for signing or verifying.

@@ -168,3 +168,22 @@ func TestForSigningRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsupported: the error for an unknown algorithm says that names are
+// case-sensitive and, when only the case is wrong, which name was meant.
+func TestUnsupported(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"hs256", `unsupported algorithm "hs256": names are case-sensitive; did you mean "HS256"?`},
+		{"eddsa", `unsupported algorithm "eddsa": names are case-sensitive; did you mean "EdDSA"?`},
+		{"ED25519", `unsupported algorithm "ED25519": names are case-sensitive; did you mean "Ed25519"?`},
+		{"Es256", `unsupported algorithm "Es256": names are case-sensitive; did you mean "ES256"?`},
+		{"none", `unsupported algorithm "none" (names are case-sensitive)`},
+		{"", `unsupported algorithm "" (names are case-sensitive)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ok := alg.Lookup(tc.name)
+			require.False(t, ok, "Lookup is case-sensitive")
+			assert.EqualError(t, alg.Unsupported(tc.name), tc.want)
+		})
+	}
+}

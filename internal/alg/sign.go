@@ -29,7 +29,7 @@ func ForSigning(name string, secret []byte, key crypto.Signer) (string, error) {
 	}
 	spec, ok := specs[name]
 	if !ok {
-		return "", fmt.Errorf("unsupported algorithm %q", name)
+		return "", Unsupported(name)
 	}
 	if spec.Family == HMAC {
 		if key != nil {
@@ -63,7 +63,7 @@ func Sign(name string, secret []byte, key crypto.Signer, signingInput []byte) ([
 	spec, ok := specs[name]
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("unsupported algorithm %q", name)
+		return nil, Unsupported(name)
 	case spec.Family == HMAC:
 		mac := hmac.New(spec.newHash, secret)
 		mac.Write(signingInput)

@@ -57,7 +57,7 @@ func TestSign(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ alg, want string }{
-		{"none", "unsupported algorithm"}, {"", "unsupported algorithm"}, {"hs256", "unsupported algorithm"},
+		{"none", "unsupported algorithm"}, {"", "unsupported algorithm"}, {"hs256", `did you mean "HS256"`},
 		{"RS256", "no private key"}, {"ES256", "no private key"}, {"EdDSA", "no private key"},
 	} {
 		_, err := Sign(tc.alg, secret, nil, input)

@@ -25,7 +25,7 @@ import (
 
 func main() {
 	jwksURL := flag.String("jwks", "", "URL of the issuer's JWK Set (required)")
-	apiAddr := flag.String("api", ":8080", "address of the API")
+	apiAddr := flag.String("api", "127.0.0.1:8080", "address of the API (loopback unless you give another)")
 	metricsAddr := flag.String("metrics", "127.0.0.1:9464", "address of /metrics, for the scraper only")
 	flag.Parse()
 	api, err := net.Listen("tcp", *apiAddr)
