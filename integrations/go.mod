@@ -10,7 +10,7 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/rs/cors v1.11.1
-	github.com/scopedtoken/scopedtoken v0.0.0-20261205235956-dae74d525d99
+	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
 	github.com/stretchr/testify v1.12.1
 )
 
