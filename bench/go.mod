@@ -7,7 +7,7 @@ require (
 	github.com/go-chi/jwtauth/v5 v5.3.3
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/lestrrat-go/jwx/v2 v2.1.3
-	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -12,7 +12,7 @@ require (
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.24.0
 	github.com/rs/cors v1.11.1
-	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
 	github.com/scopedtoken/scopedtoken/example v0.0.0-20261205235956-dae74d525d99
 	github.com/stretchr/testify v1.12.1
 )

@@ -3,8 +3,8 @@ module github.com/scopedtoken/scopedtoken/example
 go 1.25.0
 
 require (
-	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
-	github.com/scopedtoken/scopedtoken/redisstore v0.1.0-alpha.1
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
+	github.com/scopedtoken/scopedtoken/redisstore v0.0.0-20261206015001-28ae803a713b
 	github.com/stretchr/testify v1.12.1
 )
 

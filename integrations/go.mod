@@ -10,7 +10,7 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/rs/cors v1.11.1
-	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
 	github.com/stretchr/testify v1.12.1
 )
 

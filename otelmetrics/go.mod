@@ -6,7 +6,7 @@ replace github.com/scopedtoken/scopedtoken => ../
 
 require (
 	github.com/prometheus/client_golang v1.24.1
-	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.46.0
 	go.opentelemetry.io/otel/exporters/prometheus v0.68.0

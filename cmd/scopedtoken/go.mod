@@ -5,8 +5,8 @@ go 1.25.0
 require (
 	github.com/MicahParks/jwkset v0.11.5
 	github.com/redis/go-redis/v9 v9.22.0
-	github.com/scopedtoken/scopedtoken v0.1.0-alpha.1
-	github.com/scopedtoken/scopedtoken/redisstore v0.1.0-alpha.1
+	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
+	github.com/scopedtoken/scopedtoken/redisstore v0.0.0-20261206015001-28ae803a713b
 	github.com/stretchr/testify v1.12.1
 )
 
