@@ -1,6 +1,6 @@
 module github.com/scopedtoken/scopedtoken/bench
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1

@@ -1,6 +1,6 @@
 module github.com/scopedtoken/scopedtoken/browser
 
-go 1.25.0
+go 1.26.0
 
 replace (
 	github.com/scopedtoken/scopedtoken => ../

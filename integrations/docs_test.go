@@ -120,7 +120,7 @@ func goBlocks(path, rel string) ([]docSnippet, error) {
 // its directory in the checkout.
 func snippetGoMod(root string) string {
 	var b strings.Builder
-	b.WriteString("module snippets\n\ngo 1.25.0\n\n")
+	b.WriteString("module snippets\n\ngo 1.26.0\n\n")
 	paths := make([]string, 0, len(snippetModules))
 	for p := range snippetModules {
 		paths = append(paths, p)

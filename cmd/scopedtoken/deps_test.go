@@ -17,6 +17,6 @@ import (
 func TestDependencyVersions(t *testing.T) {
 	deppin.Check(t, "go.mod", map[string]string{
 		"github.com/MicahParks/jwkset": "v0.11.5",
-		"github.com/redis/go-redis/v9": "v9.22.0",
+		"github.com/redis/go-redis/v9": "v9.23.0",
 	})
 }
