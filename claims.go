@@ -43,6 +43,7 @@ type verified struct {
 	claims        string // the payload, for Token.DecodeClaims; the claims' strings are substrings of it
 	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
+	jkt  string                         // cnf.jkt: the token is DPoP-bound to this key (docs/dpop.md)
 	once bool                           // the single-use claim is true
 	rev  atomic.Pointer[revocationInfo] // set on the first revocation check
 
@@ -113,6 +114,8 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 			v.jti, e = parseStringClaim(&s)
 		case SingleUseClaim:
 			v.once, e = parseSingleUse(&s)
+		case "cnf":
+			v.jkt, e = parseConfirmation(&s)
 		default:
 			if strictjson.FoldsTo(it.Name, jose.ClaimNames) { // a spelling encoding/json would read as a registered claim
 				return nil, errAmbiguousMember
