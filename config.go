@@ -123,8 +123,8 @@ type Config struct {
 	// implies DPoPAllowed. Default: false.
 	DPoPRequired bool
 	// DPoPAlgorithms are the algorithms a DPoP proof may be signed with:
-	// asymmetric ones only (ES*, EdDSA, Ed25519, RS*, PS*). Default: ES256
-	// and EdDSA.
+	// asymmetric ones only (ES*, EdDSA, Ed25519, RS*, PS*). Default: ES256,
+	// EdDSA and Ed25519.
 	DPoPAlgorithms []string
 	// DPoPProofWindow is how far from its iat, before or after, a proof is
 	// accepted; its jti is recorded as long. Default: one minute.

@@ -17,14 +17,15 @@ import (
 // record of each proof's jti in Config.Revocations, and the token
 // endpoint's check (VerifyDPoPProof). The proof itself is dpopproof.go's.
 
-// DefaultDPoPProofWindow is how far from its iat a DPoP proof is accepted,
+// defaultDPoPProofWindow is how far from its iat a DPoP proof is accepted,
 // either way, when Config.DPoPProofWindow is zero.
 const defaultDPoPProofWindow = time.Minute
 
 // defaultDPoPAlgorithms are the proof algorithms accepted when
-// Config.DPoPAlgorithms is empty: those a browser's WebCrypto makes
-// (ECDSA P-256) and the fastest to verify (Ed25519).
-var defaultDPoPAlgorithms = []string{"ES256", "EdDSA"}
+// Config.DPoPAlgorithms is empty: ECDSA P-256, which every browser's
+// WebCrypto makes, and Ed25519 under both its names (EdDSA, and Ed25519 of
+// RFC 9864, which panva's dpop writes).
+var defaultDPoPAlgorithms = []string{"ES256", "EdDSA", "Ed25519"}
 
 // dpopConfig is the DPoP part of a Middleware, built once by New; nil when
 // DPoP is off.

@@ -97,7 +97,7 @@ func assertDPoPRefused(t *testing.T, res result, reason, oauth string) {
 	assert.Equal(t, reason, res.reason)
 	ch := res.header.Values("WWW-Authenticate")
 	if assert.Len(t, ch, 1) {
-		assert.True(t, strings.HasPrefix(ch[0], `DPoP realm="api", algs="ES256 EdDSA", error="`+oauth+`", error_description="`), ch[0])
+		assert.True(t, strings.HasPrefix(ch[0], `DPoP realm="api", algs="ES256 EdDSA Ed25519", error="`+oauth+`", error_description="`), ch[0])
 	}
 	assert.Contains(t, res.body, `"error":"`+oauth+`"`)
 }
@@ -366,11 +366,11 @@ func TestDPoPChallenges(t *testing.T) {
 	assertDPoPRefused(t, serve(t, f.m, bearer(dpopPath, f.token)), "dpop_scheme_mismatch", "invalid_token")
 	// Allowed: a bearer request gets both challenges (RFC 9449 §7.2).
 	res = serve(t, f.m, bearer(dpopPath, ""))
-	assert.Equal(t, []string{`Bearer realm="api"`, `DPoP realm="api", algs="ES256 EdDSA"`}, res.header.Values("WWW-Authenticate"))
+	assert.Equal(t, []string{`Bearer realm="api"`, `DPoP realm="api", algs="ES256 EdDSA Ed25519"`}, res.header.Values("WWW-Authenticate"))
 	// Required: only the DPoP challenge.
 	req := newDPoPFixture(t, func(c *Config) { c.DPoPRequired = true })
 	res = serve(t, req.m, bearer(dpopPath, ""))
-	assert.Equal(t, []string{`DPoP realm="api", algs="ES256 EdDSA"`}, res.header.Values("WWW-Authenticate"))
+	assert.Equal(t, []string{`DPoP realm="api", algs="ES256 EdDSA Ed25519"`}, res.header.Values("WWW-Authenticate"))
 	assert.Equal(t, "missing_token", res.reason)
 	// Errors match their category and reason.
 	_, err := f.m.Verify(t.Context(), f.token, dpopPath)
@@ -415,7 +415,7 @@ func TestVerifyDPoPProofTokenEndpoint(t *testing.T) {
 	rec := httptest.NewRecorder()
 	f.m.WriteError(rec, post(p), err)
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
-	assert.Contains(t, rec.Header().Get("WWW-Authenticate"), `DPoP realm="api", algs="ES256 EdDSA", error="invalid_dpop_proof"`)
+	assert.Contains(t, rec.Header().Get("WWW-Authenticate"), `DPoP realm="api", algs="ES256 EdDSA Ed25519", error="invalid_dpop_proof"`)
 
 	_, err = newTestMiddleware(t, nil).VerifyDPoPProof(post(p))
 	assert.ErrorIs(t, err, errDPoPUnsupported)
