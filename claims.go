@@ -43,7 +43,7 @@ type verified struct {
 	claims        string // the payload, for Token.DecodeClaims; the claims' strings are substrings of it
 	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
-	jkt  string                         // cnf.jkt: the token is DPoP-bound to this key (docs/dpop.md)
+	jkt  *string                        // cnf.jkt, nil when unbound (docs/dpop.md); a pointer keeps the struct in its size class
 	once bool                           // the single-use claim is true
 	rev  atomic.Pointer[revocationInfo] // set on the first revocation check
 
@@ -149,6 +149,9 @@ func (v *verified) heapBytes() int {
 	n := sizeclass.Object(int(unsafe.Sizeof(*v))) + sizeclass.String(len(v.claims))
 	if cap(v.aud) > len(v.audBuf) {
 		n += sizeclass.Object(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
+	}
+	if v.jkt != nil {
+		n += sizeclass.Object(int(unsafe.Sizeof("")))
 	}
 	// The strings read out of the claims are substrings of them, or were
 	// copied and counted by the scanner (see parseClaims).

@@ -91,7 +91,7 @@ func newDPoP(cfg *Config, realm string, retryAfter int) (*dpopConfig, error) {
 // refused when DPoP is required). Without DPoP and without a bound token it
 // costs two compares.
 func (m *Middleware) checkBinding(r *http.Request, token string, v *verified, src tokenSource) *Error {
-	if v.jkt == "" && m.dpop == nil {
+	if v.jkt == nil && m.dpop == nil {
 		return nil
 	}
 	return m.checkBindingSlow(r, token, v, src)
@@ -102,20 +102,20 @@ func (m *Middleware) checkBindingSlow(r *http.Request, token string, v *verified
 	if d == nil {
 		return errDPoPUnsupported // a bound token, and DPoP off: never accepted as a bearer token
 	}
-	dpopScheme := src == fromHeader && usesDPoPScheme(r)
+	dpopScheme, jkt := src == fromHeader && usesDPoPScheme(r), v.boundKey()
 	switch {
-	case !dpopScheme && v.jkt != "":
+	case !dpopScheme && jkt != "":
 		return errDPoPSchemeMismatch // a stolen bound token sent as Bearer (RFC 9449 §7.2)
 	case !dpopScheme && d.required:
 		return errDPoPRequired
 	case !dpopScheme:
 		return nil
-	case v.jkt == "":
+	case jkt == "":
 		return errDPoPSchemeMismatch
 	case m.revocations == nil:
 		return errDPoPUnsupported // replays could not be told apart
 	}
-	_, e := m.checkProof(r, token, v.jkt)
+	_, e := m.checkProof(r, token, jkt)
 	return e
 }
 
@@ -151,9 +151,9 @@ func (m *Middleware) checkProof(r *http.Request, token, want string) (string, *E
 // VerifyUnused accepts it where a request with a proof could be accepted.
 func (m *Middleware) bindingWithoutRequest(v *verified, use bool) *Error {
 	switch {
-	case v.jkt == "" && m.dpop != nil && m.dpop.required:
+	case v.jkt == nil && m.dpop != nil && m.dpop.required:
 		return errDPoPRequired
-	case v.jkt == "":
+	case v.jkt == nil:
 		return nil
 	case m.dpop == nil || m.revocations == nil:
 		return errDPoPUnsupported
@@ -196,30 +196,38 @@ func usesDPoPScheme(r *http.Request) bool {
 	return len(h) == 1 && len(h[0]) > len("DPoP ") && h[0][len("DPoP")] == ' ' && strings.EqualFold(h[0][:len("DPoP")], "DPoP")
 }
 
+// boundKey is the token's cnf.jkt, or "" when it is not bound.
+func (v *verified) boundKey() string {
+	if v.jkt == nil {
+		return ""
+	}
+	return *v.jkt
+}
+
 // parseConfirmation reads the cnf claim (RFC 7800 §3.1) of a token: an
 // object with exactly one member, jkt, an RFC 7638 SHA-256 thumbprint in
 // base64url (43 characters, RFC 9449 §6.1). Any other confirmation method
 // (x5t#S256 of mutual TLS, jwk, kid, ...) binds the token to something this
 // middleware cannot check, so the token is refused rather than taken as a
 // bearer token.
-func parseConfirmation(s *strictjson.Scanner) (string, *Error) {
+func parseConfirmation(s *strictjson.Scanner) (*string, *Error) {
 	if s.Peek() != '{' {
-		return "", errInvalidClaims
+		return nil, errInvalidClaims
 	}
 	var it strictjson.Object
 	it.Begin(s)
 	jkt := ""
 	for it.Next(s) {
 		if string(it.Name) != "jkt" || s.Peek() != '"' {
-			return "", errInvalidClaims
+			return nil, errInvalidClaims
 		}
 		jkt = s.ReadText()
 	}
 	if s.Err() != strictjson.OK {
-		return "", refusal(jose.FaultOf(s.Err()))
+		return nil, refusal(jose.FaultOf(s.Err()))
 	}
-	if len(jkt) != 43 || !jose.ValidB64([]byte(jkt)) || !jose.WellFormed([]byte(jkt)) {
-		return "", errInvalidClaims
+	if len(jkt) != 43 || !jose.WellFormed([]byte(jkt)) {
+		return nil, errInvalidClaims
 	}
-	return jkt, nil
+	return &jkt, nil
 }

@@ -227,4 +227,4 @@ func newRequestState(parent context.Context, v *verified, entry int) *requestSta
 // KeyThumbprint returns the cnf.jkt claim of a DPoP-bound token: the RFC
 // 7638 thumbprint of the key whose proof came with the request
 // (docs/dpop.md); "" for a bearer token.
-func (t *Token) KeyThumbprint() string { return t.claims().jkt }
+func (t *Token) KeyThumbprint() string { return t.claims().boundKey() }
