@@ -110,7 +110,7 @@ type Config struct {
 	OnDecision func(Decision)
 	// Revocations, when set, refuses revoked and cut-off tokens and lets a
 	// single-use token through once in every instance that shares it
-	// (docs/revocation.md). Default: nil, nothing is revoked and single-use
+	// (docs/revocation.md), and records DPoP proofs (docs/dpop.md). Default: nil, nothing is revoked and single-use
 	// tokens are refused (401 single_use_unsupported).
 	Revocations Revocations
 	// DPoPAllowed accepts tokens bound to a client's key (cnf.jkt, RFC
