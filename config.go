@@ -108,10 +108,11 @@ type Config struct {
 	// OnDecision, when set, is called once per request with the decision, for
 	// logging and metrics; it receives no token, key or secret. Default: nil.
 	OnDecision func(Decision)
-	// Revocations, when set, refuses revoked and cut-off tokens and lets a
+	// Revocations, when set, refuses revoked and cut-off tokens, lets a
 	// single-use token through once in every instance that shares it
-	// (docs/revocation.md), and records DPoP proofs (docs/dpop.md). Default: nil, nothing is revoked and single-use
-	// tokens are refused (401 single_use_unsupported).
+	// (docs/revocation.md) and records DPoP proofs (docs/dpop.md). Default:
+	// nil, nothing is revoked and single-use and DPoP-bound tokens are
+	// refused (401 single_use_unsupported, dpop_unsupported).
 	Revocations Revocations
 	// DPoPAllowed accepts tokens bound to a client's key (cnf.jkt, RFC
 	// 9449) when sent with the DPoP scheme and a proof, beside bearer
