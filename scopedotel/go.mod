@@ -1,4 +1,4 @@
-module github.com/scopedtoken/scopedtoken/otelmetrics
+module github.com/scopedtoken/scopedtoken/scopedotel
 
 go 1.26.0
 

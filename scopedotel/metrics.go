@@ -1,12 +1,16 @@
-// Package otelmetrics records the decisions of a scopedtoken middleware, the
-// health of its remote key sets and that of its revocation store as
-// OpenTelemetry metrics.
+// Package scopedotel reports a scopedtoken middleware to OpenTelemetry: its
+// decisions as metrics and on the request's trace span, the fetches of its
+// remote key sets as spans and their health as metrics, and the state of its
+// revocation store as metrics.
 //
-// Plug (*Metrics).OnDecision into scopedtoken.Config.OnDecision, register
-// each remote key set (a *jwks.Set) with ObserveKeySet, and wrap and observe
-// the revocation store with InstrumentRevocations and ObserveRevocations:
+// Plug (*Metrics).OnDecision into scopedtoken.Config.OnDecision, give each
+// remote key set (a *jwks.Set) the hook of FetchHook and register it with
+// ObserveKeySet, and wrap and observe the revocation store with
+// InstrumentRevocations and ObserveRevocations:
 //
-//	m, err := otelmetrics.New(provider)
+//	m, err := scopedotel.New(meterProvider, scopedotel.WithTracerProvider(tracerProvider))
+//	...
+//	keys, err := jwks.New(ctx, jwks.Config{URL: jwksURL, OnFetch: m.FetchHook("issuer")})
 //	...
 //	err = m.ObserveKeySet("issuer", keys)
 //	revocations := m.InstrumentRevocations(store) // store: a *redisstore.Store, say
@@ -16,26 +20,26 @@
 // Every attribute has a bounded set of values: no request path and no token
 // content is ever recorded, and the kid only with WithKeyID, and then only
 // for allowed requests, whose kid is one of the configured keys. See
-// docs/metrics.md for the instruments and a Prometheus set-up.
-package otelmetrics
+// docs/metrics.md for the instruments, the spans and a Prometheus set-up.
+package scopedotel
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
-	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
 )
 
-// ScopeName is the instrumentation scope of every instrument.
-const ScopeName = "github.com/scopedtoken/scopedtoken/otelmetrics"
+// ScopeName is the instrumentation scope of every instrument and span; its
+// version is the module's (see ScopeVersion).
+const ScopeName = "github.com/scopedtoken/scopedtoken/scopedotel"
 
 // Names of the instruments.
 const (
@@ -53,9 +57,10 @@ const maxAttributeSets = 1024
 
 // Attribute keys.
 const (
-	OutcomeKey     = attribute.Key("scopedtoken.outcome")       // "allowed", "refused" or "anonymous"
+	OutcomeKey     = attribute.Key("scopedtoken.outcome")       // "allowed", "refused", "anonymous" or "preflight"
 	StatusKey      = attribute.Key("http.response.status_code") // the refusal's status; refusals only
-	ReasonKey      = attribute.Key("scopedtoken.reason")        // the refusal's reason code; refusals only
+	ErrorTypeKey   = attribute.Key("error.type")                // what went wrong: a refusal's reason, a failed fetch
+	ReasonKey      = ErrorTypeKey                               // the refusal's reason code; refusals only
 	CacheHitKey    = attribute.Key("scopedtoken.cache_hit")     // the verification came from the cache
 	KeyIDKey       = attribute.Key("scopedtoken.kid")           // allowed requests only, with WithKeyID
 	KeySetKey      = attribute.Key("scopedtoken.keyset")        // the name given to ObserveKeySet
@@ -79,6 +84,14 @@ type Option func(*Metrics)
 // anyone can send any kid.
 func WithKeyID() Option { return func(m *Metrics) { m.withKeyID = true } }
 
+// WithTracerProvider sets the provider of the tracer that FetchHook's spans
+// come from. Default: the global provider of otel.GetTracerProvider. The
+// spans that OnDecision annotates are the request's own, whatever their
+// provider.
+func WithTracerProvider(provider trace.TracerProvider) Option {
+	return func(m *Metrics) { m.tracerProvider = provider }
+}
+
 // StatsSource is what ObserveKeySet reads: *jwks.Set.
 type StatsSource interface {
 	Stats() jwks.Stats
@@ -87,9 +100,11 @@ type StatsSource interface {
 // Metrics records decisions, key set health and the revocation store. Build
 // it with New; it is safe for concurrent use.
 type Metrics struct {
-	withKeyID bool
-	requests  metric.Int64Counter
-	duration  metric.Float64Histogram
+	withKeyID      bool
+	tracerProvider trace.TracerProvider
+	tracer         trace.Tracer
+	requests       metric.Int64Counter
+	duration       metric.Float64Histogram
 
 	mu   sync.RWMutex
 	sets map[attrKey]*measureOpts // ready-made attribute sets by decision
@@ -109,6 +124,7 @@ type Metrics struct {
 type attrKey struct {
 	allowed   bool
 	anonymous bool
+	preflight bool
 	cached    bool
 	status    int
 	reason    string
@@ -116,14 +132,18 @@ type attrKey struct {
 }
 
 // measureOpts are the options of one attribute set, built once so that
-// recording allocates nothing.
+// recording allocates nothing: the metrics' and, for OnDecision, the span's
+// attributes and the refusal event's options.
 type measureOpts struct {
 	add    []metric.AddOption
 	record []metric.RecordOption
+	span   []attribute.KeyValue
+	event  []trace.EventOption
 }
 
 // New creates the instruments with the meter of ScopeName from provider (nil:
-// the global provider of otel.GetMeterProvider).
+// the global provider of otel.GetMeterProvider), and the tracer of FetchHook
+// (see WithTracerProvider).
 func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	if provider == nil {
 		provider = otel.GetMeterProvider()
@@ -132,7 +152,12 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	for _, o := range opts {
 		o(m)
 	}
-	meter := provider.Meter(ScopeName)
+	if m.tracerProvider == nil {
+		m.tracerProvider = otel.GetTracerProvider()
+	}
+	version := ScopeVersion()
+	m.tracer = m.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(version))
+	meter := provider.Meter(ScopeName, metric.WithInstrumentationVersion(version))
 	var (
 		errs    [6]error
 		fetches metric.Int64ObservableCounter
@@ -141,7 +166,7 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 		age     metric.Float64ObservableGauge
 	)
 	m.requests, errs[0] = meter.Int64Counter(RequestsName, metric.WithUnit("{request}"),
-		metric.WithDescription("Requests decided by the scopedtoken middleware, by outcome, refusal status and reason, and cache hit."))
+		metric.WithDescription("Requests decided by the scopedtoken middleware, by outcome, refusal status and reason (error.type), and cache hit."))
 	m.duration, errs[1] = meter.Float64Histogram(DurationName, metric.WithUnit("s"),
 		metric.WithDescription("Time from the start of the middleware's work on a request to its decision, the next handler excluded."),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...))
@@ -154,111 +179,17 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	age, errs[5] = meter.Float64ObservableGauge(KeySetAgeName, metric.WithUnit("s"),
 		metric.WithDescription("Time since the last successful fetch of a remote JWK Set (absent before the first)."))
 	if err := errors.Join(errs[:]...); err != nil {
-		return nil, fmt.Errorf("otelmetrics: creating the instruments: %w", err)
+		return nil, fmt.Errorf("scopedotel: creating the instruments: %w", err)
 	}
 	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		m.observeKeySets(o, fetches, keys, healthy, age)
 		return nil
 	}, fetches, keys, healthy, age)
 	if err != nil {
-		return nil, fmt.Errorf("otelmetrics: registering the key set callback: %w", err)
+		return nil, fmt.Errorf("scopedotel: registering the key set callback: %w", err)
 	}
 	if err := m.newRevocationInstruments(meter); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// OnDecision records one decision: it is a scopedtoken.Config.OnDecision. To
-// run your own function as well, call both from one:
-//
-//	OnDecision: func(d scopedtoken.Decision) { m.OnDecision(d); logDecision(d) },
-func (m *Metrics) OnDecision(d scopedtoken.Decision) {
-	k := attrKey{allowed: d.Allowed, anonymous: d.Anonymous, cached: d.Cached}
-	if d.Allowed {
-		if m.withKeyID {
-			k.kid = d.KeyID
-		}
-	} else {
-		k.status, k.reason = d.Status, d.Reason
-	}
-	opts := m.optsFor(k)
-	ctx := context.Background()
-	m.requests.Add(ctx, 1, opts.add...)
-	m.duration.Record(ctx, d.Duration.Seconds(), opts.record...)
-}
-
-// optsFor returns the ready-made options of k, building them on first use.
-func (m *Metrics) optsFor(k attrKey) *measureOpts {
-	m.mu.RLock()
-	opts, ok := m.sets[k]
-	m.mu.RUnlock()
-	if ok {
-		return opts
-	}
-	outcome := OutcomeKey.String("allowed")
-	attrs := []attribute.KeyValue{CacheHitKey.Bool(k.cached)}
-	if k.anonymous {
-		outcome = OutcomeKey.String("anonymous")
-	}
-	if !k.allowed {
-		outcome = OutcomeKey.String("refused")
-		attrs = append(attrs, StatusKey.Int(k.status), ReasonKey.String(k.reason))
-	}
-	attrs = append(attrs, outcome)
-	// The histogram has only the outcome and the cache hit: a histogram
-	// series costs a counter per bucket.
-	durationSet := attribute.NewSet(outcome, CacheHitKey.Bool(k.cached))
-	if k.kid != "" {
-		attrs = append(attrs, KeyIDKey.String(k.kid))
-	}
-	requestSet := attribute.NewSet(attrs...)
-	opts = &measureOpts{
-		add:    []metric.AddOption{metric.WithAttributeSet(requestSet)},
-		record: []metric.RecordOption{metric.WithAttributeSet(durationSet)},
-	}
-	m.mu.Lock()
-	if len(m.sets) < maxAttributeSets {
-		m.sets[k] = opts
-	}
-	m.mu.Unlock()
-	return opts
-}
-
-// ObserveKeySet reports the health of set (a *jwks.Set) under
-// name, read from its Stats at every collection: fetches by result, keys in
-// use, healthy, and the age of its last successful fetch. name must be
-// non-empty and not yet observed; the set is observed for as long as m lives.
-func (m *Metrics) ObserveKeySet(name string, set StatsSource) error {
-	if name == "" || set == nil {
-		return errors.New("otelmetrics: ObserveKeySet needs a name and a key set")
-	}
-	m.keySetsMu.Lock()
-	defer m.keySetsMu.Unlock()
-	if _, dup := m.keySets[name]; dup {
-		return fmt.Errorf("otelmetrics: a key set named %q is already observed", name)
-	}
-	m.keySets[name] = set
-	return nil
-}
-
-func (m *Metrics) observeKeySets(o metric.Observer, fetches metric.Int64ObservableCounter,
-	keys, healthy metric.Int64ObservableGauge, age metric.Float64ObservableGauge) {
-	m.keySetsMu.Lock()
-	defer m.keySetsMu.Unlock()
-	for name, set := range m.keySets {
-		st := set.Stats()
-		named := KeySetKey.String(name)
-		o.ObserveInt64(fetches, int64(st.Fetches-st.Failures), metric.WithAttributes(named, FetchResultKey.String("success")))
-		o.ObserveInt64(fetches, int64(st.Failures), metric.WithAttributes(named, FetchResultKey.String("failure")))
-		o.ObserveInt64(keys, int64(st.Keys), metric.WithAttributes(named))
-		up := int64(0)
-		if st.Healthy {
-			up = 1
-		}
-		o.ObserveInt64(healthy, up, metric.WithAttributes(named))
-		if !st.LastSuccess.IsZero() {
-			o.ObserveFloat64(age, time.Since(st.LastSuccess).Seconds(), metric.WithAttributes(named))
-		}
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopedtoken/scopedtoken/scopedotel"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -62,14 +63,16 @@ func TestRun(t *testing.T) {
 	code, body = get(t, "http://"+metrics.Addr().String()+"/metrics", "")
 	require.Equal(t, http.StatusOK, code)
 	for _, want := range []string{
-		`scopedtoken_requests_total{otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="allowed"} 1`,
-		`scopedtoken_requests_total{http_response_status_code="401",otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="refused",scopedtoken_reason="missing_token"} 1`,
+		`scopedtoken_requests_total{otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="allowed"} 1`,
+		`scopedtoken_requests_total{error_type="missing_token",http_response_status_code="401",otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="refused"} 1`,
 		`scopedtoken_decision_duration_seconds_count{`,
-		`scopedtoken_keyset_fetches_total{otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version="",scopedtoken_fetch_result="success",scopedtoken_keyset="issuer"} 1`,
+		`scopedtoken_keyset_fetches_total{otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="",scopedtoken_fetch_result="success",scopedtoken_keyset="issuer"} 1`,
 		`scopedtoken_keyset_healthy{`,
 		`scopedtoken_keyset_keys{`,
 		`scopedtoken_keyset_age_seconds{`,
 	} {
+		// The scope's version is the module's, as this build recorded it.
+		want = strings.ReplaceAll(want, `otel_scope_version=""`, `otel_scope_version="`+scopedotel.ScopeVersion()+`"`)
 		assert.Contains(t, body, want)
 	}
 }
