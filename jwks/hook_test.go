@@ -3,6 +3,7 @@ package jwks
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,4 +183,19 @@ func TestOnFetchClose(t *testing.T) {
 	calls := rec.snapshot()
 	assert.True(t, calls[1].ended)
 	assert.Error(t, calls[1].err, "the fetch was cut short")
+}
+
+// TestOnFetchRedactsURL checks that the URL Config.OnFetch sees (and a
+// tracer puts on its span) has its credentials redacted, as in log lines.
+func TestOnFetchRedactsURL(t *testing.T) {
+	srv := testkit.NewJWKSServer(t, testkit.JWKSet(t))
+	rec := &fetchRecorder{}
+	u := strings.Replace(srv.URL, "http://", "http://user:pa55word@", 1) + "/jwks?token=s3cret#frag"
+	newFaultRemote(t, u, func(c *Config) { c.OnFetch = rec.hook })
+	calls := rec.snapshot()
+	require.Len(t, calls, 1)
+	for _, secret := range []string{"pa55word", "s3cret", "user", "frag"} {
+		assert.NotContains(t, calls[0].fetch.URL, secret)
+	}
+	assert.Contains(t, calls[0].fetch.URL, "REDACTED")
 }

@@ -2,6 +2,7 @@ package scopedotel
 
 import (
 	"context"
+	"maps"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -26,9 +27,10 @@ const RefusedEventName = "scopedtoken.refused"
 func (m *Metrics) OnDecision(ctx context.Context, d scopedtoken.Decision) {
 	k := attrKey{allowed: d.Allowed, anonymous: d.Anonymous, preflight: d.Preflight, cached: d.Cached}
 	if d.Allowed {
-		if m.withKeyID {
-			k.kid = d.KeyID
-		}
+		// The kid of an allowed request names a configured key, so its
+		// values are bounded; a refused request's kid is whatever the client
+		// sent and is never recorded.
+		k.kid = d.KeyID
 	} else {
 		k.status, k.reason = d.Status, d.Reason
 	}
@@ -36,37 +38,22 @@ func (m *Metrics) OnDecision(ctx context.Context, d scopedtoken.Decision) {
 	m.requests.Add(ctx, 1, opts.add...)
 	m.duration.Record(ctx, d.Duration.Seconds(), opts.record...)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		annotate(span, opts, d)
-	}
-}
-
-// annotate adds decision d, whose attribute sets are opts, to the request's
-// recording span.
-func annotate(span trace.Span, opts *measureOpts, d scopedtoken.Decision) {
-	span.SetAttributes(opts.span...)
-	switch {
-	case !d.Allowed:
-		span.AddEvent(RefusedEventName, opts.event...)
-	case d.KeyID != "":
-		// The kid of an allowed request names a configured key, so its
-		// values are bounded; a refused request's kid is whatever the client
-		// sent and is never recorded (see WithKeyID).
-		span.SetAttributes(KeyIDKey.String(d.KeyID))
+		span.SetAttributes(opts.span...)
+		if !d.Allowed {
+			span.AddEvent(RefusedEventName, opts.event...)
+		}
 	}
 }
 
 // optsFor returns the ready-made options of k, building them on first use.
 func (m *Metrics) optsFor(k attrKey) *measureOpts {
-	m.mu.RLock()
-	opts, ok := m.sets[k]
-	m.mu.RUnlock()
-	if ok {
+	if opts, ok := (*m.sets.Load())[k]; ok {
 		return opts
 	}
 	outcome := OutcomeKey.String(k.outcome())
 	cached := CacheHitKey.Bool(k.cached)
 	attrs := []attribute.KeyValue{cached, outcome}
-	opts = &measureOpts{span: []attribute.KeyValue{outcome, cached}}
+	opts := &measureOpts{span: []attribute.KeyValue{outcome, cached}}
 	if !k.allowed {
 		refusal := []attribute.KeyValue{StatusKey.Int(k.status), ReasonKey.String(k.reason)}
 		attrs = append(attrs, refusal...)
@@ -80,16 +67,23 @@ func (m *Metrics) optsFor(k attrKey) *measureOpts {
 	// series costs a counter per bucket.
 	durationSet := attribute.NewSet(outcome, cached)
 	if k.kid != "" {
-		attrs = append(attrs, KeyIDKey.String(k.kid))
+		opts.span = append(opts.span, KeyIDKey.String(k.kid))
+		if m.withKeyID {
+			attrs = append(attrs, KeyIDKey.String(k.kid))
+		}
 	}
 	requestSet := attribute.NewSet(attrs...)
 	opts.add = []metric.AddOption{metric.WithAttributeSet(requestSet)}
 	opts.record = []metric.RecordOption{metric.WithAttributeSet(durationSet)}
-	m.mu.Lock()
-	if len(m.sets) < maxAttributeSets {
-		m.sets[k] = opts
+	m.setsMu.Lock()
+	defer m.setsMu.Unlock()
+	old := *m.sets.Load()
+	if _, ok := old[k]; !ok && len(old) < maxAttributeSets {
+		sets := make(map[attrKey]*measureOpts, len(old)+1)
+		maps.Copy(sets, old)
+		sets[k] = opts
+		m.sets.Store(&sets)
 	}
-	m.mu.Unlock()
 	return opts
 }
 

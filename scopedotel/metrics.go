@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -106,8 +107,10 @@ type Metrics struct {
 	requests       metric.Int64Counter
 	duration       metric.Float64Histogram
 
-	mu   sync.RWMutex
-	sets map[attrKey]*measureOpts // ready-made attribute sets by decision
+	// sets holds the ready-made attribute sets by decision. It is copied on
+	// write (under setsMu), so that OnDecision reads it without a lock.
+	sets   atomic.Pointer[map[attrKey]*measureOpts]
+	setsMu sync.Mutex
 
 	keySetsMu sync.Mutex
 	keySets   map[string]StatsSource
@@ -120,7 +123,9 @@ type Metrics struct {
 	stores   map[string]*observedStore // by the name given to ObserveRevocations
 }
 
-// attrKey is what a decision's attributes depend on.
+// attrKey is what a decision's attributes depend on. kid is set for every
+// request allowed with a token, whose span gets it; the metrics have it only
+// with WithKeyID.
 type attrKey struct {
 	allowed   bool
 	anonymous bool
@@ -148,10 +153,11 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	if provider == nil {
 		provider = otel.GetMeterProvider()
 	}
-	m := &Metrics{sets: map[attrKey]*measureOpts{}, keySets: map[string]StatsSource{}, stores: map[string]*observedStore{}}
+	m := &Metrics{keySets: map[string]StatsSource{}, stores: map[string]*observedStore{}}
 	for _, o := range opts {
 		o(m)
 	}
+	m.sets.Store(&map[attrKey]*measureOpts{})
 	if m.tracerProvider == nil {
 		m.tracerProvider = otel.GetTracerProvider()
 	}
