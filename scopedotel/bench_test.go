@@ -25,7 +25,7 @@ import (
 // alternately:
 //
 //	go test -c -o /tmp/otel.test . && for i in 1 2 3 4 5 6; do for v in off on traced-off traced-on; do
-//	/tmp/otel.test -test.run '^$' -test.bench "^BenchmarkCacheHit/$v\$" -test.benchmem; done; done
+//	/tmp/otel.test -test.run '^$' -test.bench "^BenchmarkCacheHit/^$v\$" -test.benchmem -test.benchtime 300000x; done; done
 func BenchmarkCacheHit(b *testing.B) {
 	iss := scopedtokentest.NewIssuer(b, scopedtokentest.WithTime(testNow))
 	token := iss.Mint()
