@@ -91,15 +91,8 @@ func TestServeOtelStdout(t *testing.T) {
 	checkCommands(t, cmds)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, c := range cmds {
-		req, err := http.NewRequest(http.MethodGet, c.rawURL, nil)
-		require.NoError(t, err)
-		if c.token != "" {
-			req.Header.Set("Authorization", "Bearer "+c.token)
-		}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Equal(t, c.want, resp.StatusCode, c.rawURL)
+		status, _, _ := sendCommand(t, client, c)
+		require.Equal(t, c.want, status, c.rawURL)
 	}
 	cancel()
 	require.NoError(t, <-done)

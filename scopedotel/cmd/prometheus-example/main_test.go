@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken/scopedotel"
+	"github.com/scopedtoken/scopedtoken/scopedotel/internal/docprogram"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -82,18 +82,5 @@ func TestRun(t *testing.T) {
 // page's other Go blocks (the Redis store's wiring, which this module cannot
 // import) are built by TestDocsSnippetsCompile in the integrations module.
 func TestDocsShowThisProgram(t *testing.T) {
-	doc, err := os.ReadFile("../../../docs/metrics.md")
-	require.NoError(t, err)
-	program, err := os.ReadFile("main.go")
-	require.NoError(t, err)
-	var shown []string
-	for _, part := range strings.Split(string(doc), "```go\n")[1:] {
-		block, _, found := strings.Cut(part, "```\n")
-		require.True(t, found, "an unterminated Go block")
-		if strings.HasPrefix(block, "// Command prometheus-example") {
-			shown = append(shown, block)
-		}
-	}
-	require.Len(t, shown, 1, "docs/metrics.md shows the program once, as a whole")
-	assert.Equal(t, string(program), shown[0], "the program of docs/metrics.md must be cmd/prometheus-example/main.go")
+	docprogram.Check(t, "../../../docs/metrics.md", "main.go", "// Command prometheus-example")
 }

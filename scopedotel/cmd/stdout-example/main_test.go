@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 
@@ -17,10 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopedtoken/scopedtoken/scopedotel"
+	"github.com/scopedtoken/scopedtoken/scopedotel/internal/docprogram"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
-
-var dumpTo = os.Getenv("DUMP")
 
 // lockedBuffer is the program's output: the span and metric exporters write
 // to it from different goroutines.
@@ -124,9 +121,6 @@ func TestRun(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 
-	if dumpTo != "" {
-		_ = os.WriteFile(dumpTo, out.b.Bytes(), 0o644)
-	}
 	spans, metrics := readOutput(t, out.b.Bytes())
 	var requests, fetches []span
 	for _, s := range spans {
@@ -162,18 +156,5 @@ func TestRun(t *testing.T) {
 // TestDocsShowThisProgram keeps docs/metrics.md and this program identical,
 // so the documented program is the one that compiles and runs here.
 func TestDocsShowThisProgram(t *testing.T) {
-	doc, err := os.ReadFile("../../../docs/metrics.md")
-	require.NoError(t, err)
-	program, err := os.ReadFile("main.go")
-	require.NoError(t, err)
-	var shown []string
-	for _, part := range strings.Split(string(doc), "```go\n")[1:] {
-		block, _, found := strings.Cut(part, "```\n")
-		require.True(t, found, "an unterminated Go block")
-		if strings.HasPrefix(block, "// Command stdout-example") {
-			shown = append(shown, block)
-		}
-	}
-	require.Len(t, shown, 1, "docs/metrics.md shows the program once, as a whole")
-	assert.Equal(t, string(program), shown[0], "the program of docs/metrics.md must be cmd/stdout-example/main.go")
+	docprogram.Check(t, "../../../docs/metrics.md", "main.go", "// Command stdout-example")
 }
