@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/scopedtoken/scopedtoken v0.0.0-20261206015001-28ae803a713b
 	github.com/scopedtoken/scopedtoken/redisstore v0.0.0-20261206015001-28ae803a713b
-	github.com/scopedtoken/scopedtoken/scopedotel v0.0.0-20261206015001-28ae803a713b
+	github.com/scopedtoken/scopedtoken/scopedotel v0.0.0-20261206023952-a8f3fb1f547b
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel/exporters/stdout/stdoutmetric v1.47.0
