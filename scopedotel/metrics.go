@@ -18,8 +18,9 @@
 //	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, Revocations: revocations, OnDecision: m.OnDecision})
 //
 // Every attribute has a bounded set of values: no request path and no token
-// content is ever recorded, and the kid only with WithKeyID, and then only
-// for allowed requests, whose kid is one of the configured keys. See
+// content is ever recorded, and the kid only for allowed requests, whose kid
+// is one of the configured keys (on their span always, on the metrics only
+// with WithKeyID). See
 // docs/metrics.md for the instruments, the spans and a Prometheus set-up.
 package scopedotel
 
@@ -80,9 +81,10 @@ var DurationBuckets = []float64{
 type Option func(*Metrics)
 
 // WithKeyID adds the kid (scopedtoken.kid) to the request counter of allowed
-// requests. Their kid is that of a configured key, so its values are bounded
-// by the keys in use; the kid of a refused request is never recorded, since
-// anyone can send any kid.
+// requests, as their spans always have it. Their kid is that of a configured
+// key, so its values are bounded by the keys in use, but each kid is a series
+// of its own; the kid of a refused request is never recorded, since anyone
+// can send any kid.
 func WithKeyID() Option { return func(m *Metrics) { m.withKeyID = true } }
 
 // WithTracerProvider sets the provider of the tracer that FetchHook's spans
