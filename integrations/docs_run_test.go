@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,8 +76,8 @@ func TestDocsTestBlocksPass(t *testing.T) {
 //     URL gets a redis-server of its own on its port (when redis-server is not
 //     installed the subtest fails, or skips with SCOPEDTOKEN_SKIP_REDIS=1); an
 //     http://127.0.0.1 URL in a go run line on a port the block does not
-//     listen on is served, as static files, from the working directory (where
-//     the page's keygen wrote its files).
+//     listen on is served, as static files, from the --out folder of the
+//     page's last `scopedtoken keygen` (the folder it publishes).
 //   - Everything runs in a temporary directory; the server and redis-server
 //     are killed by the process handle when the subtest ends.
 func TestDocsServersAnswer(t *testing.T) {
@@ -255,6 +256,7 @@ type shSession struct {
 	serverOut   *lockedBuffer
 	curls       int
 	lastBody    *string // the body of the curl line just run, for a `#   text` line after it
+	published   string  // the --out folder of the last keygen run
 }
 
 var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
@@ -286,6 +288,9 @@ func (s *shSession) run(l shLine, file string) {
 	case words[0] == "scopedtoken":
 		_, err := s.cli.run(t, s.work, s.environ(), words[1:])
 		require.NoError(t, err, "%s: %s", at, trimmed)
+		if i := slices.Index(words, "--out"); len(words) > 1 && words[1] == "keygen" && i > 0 && i+1 < len(words) {
+			s.published = words[i+1]
+		}
 	case words[0] == "export":
 		for _, w := range words[1:] {
 			name, value, ok := strings.Cut(w, "=")
@@ -321,8 +326,9 @@ func (s *shSession) environ() []string {
 	return env
 }
 
-// start starts Redis for a redis:// URL, static files for an http:// URL the
-// server does not listen on, then the server, and waits until it listens.
+// start starts Redis for a redis:// URL, keygen's --out folder for an
+// http:// URL the server does not listen on, then the server, and waits until
+// it listens.
 func (s *shSession) start(at string, args []string) {
 	t := s.t
 	t.Helper()
@@ -338,7 +344,8 @@ func (s *shSession) start(at string, args []string) {
 		}
 		for _, m := range regexp.MustCompile(`http://127\.0\.0\.1:(\d+)`).FindAllStringSubmatch(a, -1) {
 			if !s.serverPorts[m[1]] {
-				serveFiles(t, m[1], s.work)
+				require.NotEmpty(t, s.published, "%s: static files are served from keygen's --out, and no keygen ran", at)
+				serveFiles(t, m[1], filepath.Join(s.work, s.published))
 			}
 		}
 	}
@@ -469,7 +476,7 @@ func (s *shSession) curl(at string, args []string, comment string) {
 	resp, err := client.Do(req)
 	require.NoError(t, err, "%s", at)
 	defer resp.Body.Close()
-	got, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	got, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	assert.Equal(t, m[1], strconv.Itoa(resp.StatusCode), "%s: the page says curl gets %s; body: %s", at, m[1], got)
 	s.curls++
 	body = string(got)
