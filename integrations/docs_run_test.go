@@ -202,10 +202,13 @@ func portMap(t *testing.T, texts ...string) map[string]string {
 	return ports
 }
 
-// movePorts rewrites every 127.0.0.1:PORT of text by ports.
+// movePorts rewrites every 127.0.0.1:PORT of text that ports maps.
 func movePorts(text string, ports map[string]string) string {
 	return loopbackPort.ReplaceAllStringFunc(text, func(m string) string {
-		return "127.0.0.1:" + ports[loopbackPort.FindStringSubmatch(m)[1]]
+		if to, ok := ports[loopbackPort.FindStringSubmatch(m)[1]]; ok {
+			return "127.0.0.1:" + to
+		}
+		return m
 	})
 }
 
@@ -432,55 +435,74 @@ func (s *shSession) curl(at string, args []string, comment string) {
 	t.Helper()
 	m := curlStatus.FindStringSubmatch(comment)
 	require.NotNil(t, m, "%s: a curl line ends in the status it gets, as `# 200` (docs/README.md)", at)
+	req, err := parseCurl(args)
+	require.NoError(t, err, "%s: %s (docs/README.md)", at, strings.Join(args, " "))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req = req.WithContext(ctx)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(t, err, "%s", at)
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var body string
+	assert.Equal(t, m[1], strconv.Itoa(resp.StatusCode), "%s: the page says curl gets %s; body: %s", at, m[1], got)
+	s.curls++
+	body = string(got)
+	s.lastBody = &body
+}
+
+// parseCurl reads the arguments of a curl line into a request. It knows -H,
+// -X, -d and the output options -s, -S, -sS, -i; any other option, a second
+// URL or a URL other than http://127.0.0.1:PORT is an error.
+func parseCurl(args []string) (*http.Request, error) {
 	method, body, target := "", "", ""
 	header := http.Header{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		next := func() string {
-			i++
-			require.Less(t, i, len(args), "%s: %s needs a value", at, a)
-			return args[i]
+		value := ""
+		if a == "-H" || a == "-X" || a == "-d" {
+			if i++; i == len(args) {
+				return nil, fmt.Errorf("curl %s needs a value", a)
+			}
+			value = args[i]
 		}
 		switch {
 		case a == "-H":
-			name, value, ok := strings.Cut(next(), ":")
-			require.True(t, ok, "%s: -H 'Name: value'", at)
-			header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+			name, v, ok := strings.Cut(value, ":")
+			if !ok {
+				return nil, fmt.Errorf("curl -H %q: not 'Name: value'", value)
+			}
+			header.Add(strings.TrimSpace(name), strings.TrimSpace(v))
 		case a == "-X":
-			method = next()
+			method = value
 		case a == "-d":
-			body = next()
+			body = value
 		case a == "-s", a == "-S", a == "-sS", a == "-i":
 		case !strings.HasPrefix(a, "-") && target == "":
 			target = a
 		default:
-			t.Fatalf("%s: curl %s is not supported by the docs' test (docs/README.md)", at, a)
+			return nil, fmt.Errorf("curl %s is not supported by the docs' test", a)
 		}
 	}
-	require.True(t, strings.HasPrefix(target, "http://127.0.0.1:"), "%s: curl must call http://127.0.0.1:PORT, got %q", at, target)
+	if !strings.HasPrefix(target, "http://127.0.0.1:") {
+		return nil, fmt.Errorf("curl must call http://127.0.0.1:PORT, not %q", target)
+	}
 	if method == "" {
 		method = http.MethodGet
 		if body != "" {
 			method = http.MethodPost
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, target, strings.NewReader(body))
-	require.NoError(t, err, "%s", at)
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
 	req.Header = header
 	if body != "" && header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	require.NoError(t, err, "%s", at)
-	defer resp.Body.Close()
-	got, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	assert.Equal(t, m[1], strconv.Itoa(resp.StatusCode), "%s: the page says curl gets %s; body: %s", at, m[1], got)
-	s.curls++
-	body = string(got)
-	s.lastBody = &body
+	return req, nil
 }
 
 // words splits a sh line into words as sh would, expanding $NAME, ${NAME}
