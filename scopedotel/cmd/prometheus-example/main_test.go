@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopedtoken/scopedtoken/jwks"
 	"github.com/scopedtoken/scopedtoken/scopedotel"
 	"github.com/scopedtoken/scopedtoken/scopedotel/internal/docprogram"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
@@ -41,14 +42,14 @@ func get(t *testing.T, url, token string) (int, string) {
 // TestRun runs the documented program against a real JWK Set, sends requests
 // and scrapes /metrics as Prometheus would.
 func TestRun(t *testing.T) {
-	// The example's key set names no business, so the path names one: "me"
-	// would be refused (me_without_business).
-	const path = "/v2/accounts/42/search"
-	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithAudience(path))
+	// The keys are business 42's, given as --business would: "me" in the
+	// path stands for it.
+	const path = "/v2/accounts/me/search"
+	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithBusiness("42"))
 	api, metrics := listen(t), listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, iss.JWKSServer().URL, api, metrics) }()
+	go func() { done <- run(ctx, jwks.Config{URL: iss.JWKSServer().URL, BusinessID: "42"}, api, metrics) }()
 	defer func() {
 		cancel()
 		assert.NoError(t, <-done)
