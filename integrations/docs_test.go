@@ -47,7 +47,7 @@ var snippetModules = map[string]string{
 	"github.com/scopedtoken/scopedtoken":              ".",
 	"github.com/scopedtoken/scopedtoken/integrations": "integrations",
 	"github.com/scopedtoken/scopedtoken/redisstore":   "redisstore",
-	"github.com/scopedtoken/scopedtoken/otelmetrics":  "otelmetrics",
+	"github.com/scopedtoken/scopedtoken/scopedotel":   "scopedotel",
 }
 
 // TestDocsSnippetsCompile builds every Go block of README.md and docs/*.md, so

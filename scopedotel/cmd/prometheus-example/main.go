@@ -20,7 +20,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
-	"github.com/scopedtoken/scopedtoken/otelmetrics"
+	"github.com/scopedtoken/scopedtoken/scopedotel"
 )
 
 func main() {
@@ -58,7 +58,7 @@ func run(ctx context.Context, keysConfig jwks.Config, api, metrics net.Listener)
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer provider.Shutdown(context.Background())
 
-	m, err := otelmetrics.New(provider)
+	m, err := scopedotel.New(provider)
 	if err != nil {
 		return err
 	}
