@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -105,9 +106,12 @@ type Config struct {
 	// ErrorHandler writes refusals. It receives an *Error and must not call
 	// the next handler. Default: (*Middleware).WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
-	// OnDecision, when set, is called once per request with the decision, for
-	// logging and metrics; it receives no token, key or secret. Default: nil.
-	OnDecision func(Decision)
+	// OnDecision, when set, is called once per request with the request's
+	// context and the decision, for logging, metrics and traces (the context
+	// carries the request's span, docs/metrics.md); it receives no token, key
+	// or secret. It runs before the next handler or the refusal is written.
+	// Default: nil.
+	OnDecision func(ctx context.Context, d Decision)
 	// Revocations, when set, refuses revoked and cut-off tokens, lets a
 	// single-use token through once in every instance that shares it
 	// (docs/revocation.md) and records DPoP proofs (docs/dpop.md). Default:

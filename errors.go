@@ -116,7 +116,9 @@ var (
 	// a string (401 missing_kid).
 	ErrMissingKID = errMissingKID
 	// ErrUnknownKID means no key has the token's kid; a KeySet returns an error
-	// wrapping it for a kid it does not hold (401 unknown_kid).
+	// wrapping it for a kid it does not hold (401 unknown_kid). It is the
+	// verifying side's; minting's, a KeySource without the signing key, is
+	// mint.ErrKeyNotFound.
 	ErrUnknownKID = errUnknownKID
 	// ErrBadSignature means the signature does not verify with the key its kid
 	// names (401 bad_signature).

@@ -56,7 +56,7 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	}
 	// The API also reads the cookie that the site moves an emailed link's
 	// token into (site.go, docs/browser.md).
-	cfg := scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie}
+	cfg := scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie, OnDecision: o.onDecision}
 	if o.revocations != nil {
 		cfg.Revocations = o.revocations
 	}

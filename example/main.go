@@ -2,7 +2,7 @@
 // middleware on loopback, with a demo key generated at start, and prints
 // ready-to-paste curl commands with the status each one gets.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F]
+//	go run ./example [-addr 127.0.0.1:8080] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F] [-otel stdout]
 //
 // With one of the -redis flags, revocations and single-use tokens are shared
 // through that Redis deployment: one server, Redis Cluster or Sentinel, in
@@ -11,7 +11,9 @@
 // SCOPEDTOKEN_REDIS_SENTINEL_URL (one at most) gives it, which keeps a
 // password out of the process list. With -secret-file (an HS256 secret, as
 // "scopedtoken keygen --alg HS256" writes it) several demo instances accept
-// each other's tokens.
+// each other's tokens. With -otel stdout the API is wrapped in otelhttp and
+// each request's span (with the decision: outcome, and for a refusal the
+// reason as error.type) and the metrics are printed as JSON.
 package main
 
 import (
@@ -36,6 +38,7 @@ type config struct {
 	addr       string
 	redis      redisTarget
 	secretFile string
+	otel       string // "" or "stdout"
 }
 
 // parseConfig reads the flags in args and, for Redis when no -redis* flag
@@ -51,11 +54,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		redisstore.Sentinel: fs.String("redis-sentinel", "", "share them through the primary that these sentinels monitor instead: redis://SENTINEL:PORT?master_name=NAME&addr=SENTINEL2:PORT2[&password=PASSWORD] (default $SCOPEDTOKEN_REDIS_SENTINEL_URL)"),
 	}
 	fs.StringVar(&c.secretFile, "secret-file", "", "HS256 secret file (scopedtoken keygen --alg HS256); default: a fresh secret")
+	fs.StringVar(&c.otel, "otel", "", "stdout: print each request's OpenTelemetry span and the metrics as JSON")
 	if err := fs.Parse(args); err != nil {
 		return c, parseError{err} // already printed, with the usage
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkOtel(c.otel); err != nil {
+		return c, err
 	}
 	given := map[redisstore.Deployment]string{}
 	for d, u := range urls {
@@ -89,6 +96,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer closeStore()
+	o.otel = c.otel
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		log.Fatal(err)
@@ -104,10 +112,24 @@ const readyLine = "Press Ctrl-C to stop."
 // serve runs the demo on ln until ctx is done, then shuts the server down,
 // letting requests in flight finish for up to five seconds.
 func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.Time, o options) error {
+	var tel *telemetry
+	if o.otel == otelStdout {
+		var err error
+		if tel, err = newTelemetry(out); err != nil {
+			ln.Close()
+			return err
+		}
+		defer tel.shutdown()
+		o.onDecision = tel.metrics.OnDecision
+	}
 	d, err := newDemo(now, o)
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	handler := d.handler
+	if tel != nil {
+		handler = tel.handler(handler)
 	}
 	base := baseURL(ln.Addr())
 	fmt.Fprintf(out, "scopedtoken demo API on %s\n", base)
@@ -120,7 +142,7 @@ func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.
 	d.printCommands(out, base)
 	fmt.Fprintln(out, readyLine)
 
-	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
