@@ -907,3 +907,71 @@ func TestAttackRawPathCharacters(t *testing.T) {
 	_, err := m.Verify(context.Background(), tok, attackPath+"/caf\xc3\xa9")
 	assert.NoError(t, err, "raw non-ASCII bytes are not ambiguous")
 }
+
+// TestAttackDPoP is the thief of a DPoP-bound token (docs/dpop.md): from a
+// log, a proxy or a script in the page, with or without proofs the client
+// sent, but without the client's private key.
+func TestAttackDPoP(t *testing.T) {
+	f := newDPoPFixture(t, nil)
+	thief := mustP256(t)
+	captured := f.proof(nil)
+	require.Equal(t, http.StatusOK, serve(t, f.m, dpopRequest("DPoP", f.token, captured)).code, "the client's own request")
+	otherInstance := newTestMiddleware(t, func(c *Config) { c.Revocations, c.DPoPAllowed, c.DPoPOrigin = f.store, true, dpopOrigin })
+	// The malleable twin (r, n-s) of the captured proof's ECDSA signature is
+	// a valid signature of the same claims: the record names the jti, not
+	// the proof's bytes, so the twin is the same proof.
+	seg := strings.LastIndexByte(captured, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(captured[seg+1:])
+	require.NoError(t, err)
+	n := elliptic.P256().Params().N
+	s := new(big.Int).Sub(n, new(big.Int).SetBytes(sig[32:]))
+	twin := captured[:seg+1] + base64.RawURLEncoding.EncodeToString(append(sig[:32:32], s.FillBytes(make([]byte, 32))...))
+	post := func(p string) *http.Request {
+		r := dpopRequest("DPoP", f.token, p)
+		r.Method = http.MethodPost
+		return r
+	}
+	otherPath := func(p string) *http.Request {
+		r := dpopRequest("DPoP", f.token, p)
+		r.URL.Path, r.RequestURI = "/v2/accounts/me/other", "/v2/accounts/me/other"
+		return r
+	}
+	for _, tc := range []struct {
+		name   string
+		m      *Middleware
+		req    *http.Request
+		reason string
+		oauth  string
+	}{
+		{"the token alone, as Bearer", f.m, bearer(dpopPath, f.token), "dpop_scheme_mismatch", "invalid_token"},
+		{"the token alone, as DPoP", f.m, dpopRequest("DPoP", f.token), "dpop_proof_missing", "invalid_dpop_proof"},
+		{"a proof by the thief's own key", f.m, dpopRequest("DPoP", f.token, testkit.DPoPProof(t, "ES256", thief, nil,
+			testkit.DPoPClaims("GET", dpopURL, f.token, testNow))), "dpop_proof_key", "invalid_dpop_proof"},
+		{"the thief's key in the client's jwk", f.m, dpopRequest("DPoP", f.token, testkit.DPoPProofWithJWK(t, "ES256", thief,
+			testkit.DPoPJWK(t, &f.key.PublicKey), testkit.DPoPClaims("GET", dpopURL, f.token, testNow))), "dpop_proof_signature", "invalid_dpop_proof"},
+		{"the captured proof replayed", f.m, dpopRequest("DPoP", f.token, captured), "dpop_proof_replayed", "invalid_dpop_proof"},
+		{"the captured proof on another instance", otherInstance, dpopRequest("DPoP", f.token, captured), "dpop_proof_replayed", "invalid_dpop_proof"},
+		{"the captured proof's ECDSA twin (r, n-s)", f.m, dpopRequest("DPoP", f.token, twin), "dpop_proof_replayed", "invalid_dpop_proof"},
+		{"a captured proof for another method", f.m, post(f.proof(nil)), "dpop_proof_method", "invalid_dpop_proof"},
+		{"a captured proof for another path", f.m, otherPath(f.proof(nil)), "dpop_proof_url", "invalid_dpop_proof"},
+		{"a captured proof for another token", f.m, dpopRequest("DPoP", f.token, f.proof(func(_, c map[string]any) {
+			another := validClaims()
+			another["sub"], another["cnf"] = "another", map[string]any{"jkt": f.jkt}
+			c["ath"] = testkit.DPoPClaims("GET", "", hsToken(t, another), testNow)["ath"]
+		})), "dpop_proof_ath", "invalid_dpop_proof"},
+		{"a proof made ahead of time", f.m, dpopRequest("DPoP", f.token, f.proof(func(_, c map[string]any) {
+			c["iat"] = testNow.Add(time.Hour).Unix()
+		})), "dpop_proof_time", "invalid_dpop_proof"},
+		{"an unsigned proof (alg none)", f.m, dpopRequest("DPoP", f.token, testkit.Unsigned(
+			`{"typ":"dpop+jwt","alg":"none","jwk":`+mustJSON(t, testkit.DPoPJWK(t, &f.key.PublicKey))+`}`, `{}`, "AA")), "dpop_proof_header", "invalid_dpop_proof"},
+		{"an HMAC proof keyed by the token", f.m, dpopRequest("DPoP", f.token, testkit.DPoPProofWithJWK(t, "HS256", []byte(f.token),
+			map[string]any{"kty": "oct", "k": testkit.B64(f.token)}, testkit.DPoPClaims("GET", dpopURL, f.token, testNow))), "dpop_proof_header", "invalid_dpop_proof"},
+		{"a huge proof", f.m, dpopRequest("DPoP", f.token, strings.Repeat("a", maxProofBytes+1)), "dpop_proof_too_large", "invalid_dpop_proof"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := serve(t, tc.m, tc.req)
+			assertDPoPRefused(t, res, tc.reason, tc.oauth)
+			assert.NotContains(t, res.body, f.token, "the token must never be echoed")
+		})
+	}
+}

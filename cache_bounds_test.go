@@ -94,6 +94,13 @@ func cbLarge(i int) MintClaims {
 	return c
 }
 
+// cbBound is a typical token bound to a DPoP key (cnf.jkt, docs/dpop.md).
+func cbBound(i int) MintClaims {
+	c := cbTypical(i)
+	c.DPoPThumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+	return c
+}
+
 var (
 	cbTypicalOnce   sync.Once
 	cbTypicalTokens []string
@@ -192,6 +199,7 @@ func TestCacheBytesMatchHeap(t *testing.T) {
 		{name: "rich", claims: cbRich},
 		{name: "many parameters", claims: cbManyParams},
 		{name: "large", claims: cbLarge},
+		{name: "DPoP-bound", claims: cbBound},
 		{name: "minimal, revocations", claims: cbMinimal, revocations: true}, // named by hash
 		{name: "rich, revocations", claims: cbRich, revocations: true},       // named by jti
 		{name: "several businesses, revocations", claims: cbBusinesses, revocations: true},

@@ -43,6 +43,7 @@ type verified struct {
 	claims        string // the payload, for Token.DecodeClaims; the claims' strings are substrings of it
 	size          int    // heap bytes held, for the cache's byte bound (when there is a cache)
 
+	jkt  *string                        // cnf.jkt, nil when unbound (docs/dpop.md); a pointer keeps the struct in its size class
 	once bool                           // the single-use claim is true
 	rev  atomic.Pointer[revocationInfo] // set on the first revocation check
 
@@ -113,6 +114,8 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 			v.jti, e = parseStringClaim(&s)
 		case SingleUseClaim:
 			v.once, e = parseSingleUse(&s)
+		case "cnf":
+			v.jkt, e = parseConfirmation(&s)
 		default:
 			if strictjson.FoldsTo(it.Name, jose.ClaimNames) { // a spelling encoding/json would read as a registered claim
 				return nil, errAmbiguousMember
@@ -146,6 +149,9 @@ func (v *verified) heapBytes() int {
 	n := sizeclass.Object(int(unsafe.Sizeof(*v))) + sizeclass.String(len(v.claims))
 	if cap(v.aud) > len(v.audBuf) {
 		n += sizeclass.Object(cap(v.aud) * int(unsafe.Sizeof(audEntry{})))
+	}
+	if v.jkt != nil {
+		n += sizeclass.Object(int(unsafe.Sizeof("")))
 	}
 	// The strings read out of the claims are substrings of them, or were
 	// copied and counted by the scanner (see parseClaims).

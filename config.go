@@ -112,11 +112,33 @@ type Config struct {
 	// or secret. It runs before the next handler or the refusal is written.
 	// Default: nil.
 	OnDecision func(ctx context.Context, d Decision)
-	// Revocations, when set, refuses revoked and cut-off tokens and lets a
+	// Revocations, when set, refuses revoked and cut-off tokens, lets a
 	// single-use token through once in every instance that shares it
-	// (docs/revocation.md). Default: nil, nothing is revoked and single-use
-	// tokens are refused (401 single_use_unsupported).
+	// (docs/revocation.md) and records DPoP proofs (docs/dpop.md). Default:
+	// nil, nothing is revoked and single-use and DPoP-bound tokens are
+	// refused (401 single_use_unsupported, dpop_unsupported).
 	Revocations Revocations
+	// DPoPAllowed accepts tokens bound to a client's key (cnf.jkt, RFC
+	// 9449) when sent with the DPoP scheme and a proof, beside bearer
+	// tokens (docs/dpop.md). Each proof's jti is recorded in Revocations;
+	// without it, bound tokens are refused (401 dpop_unsupported). Default:
+	// false, bound tokens are refused.
+	DPoPAllowed bool
+	// DPoPRequired accepts only DPoP-bound tokens, each with its proof; it
+	// implies DPoPAllowed. Default: false.
+	DPoPRequired bool
+	// DPoPAlgorithms are the algorithms a DPoP proof may be signed with:
+	// asymmetric ones only (ES*, EdDSA, Ed25519, RS*, PS*). Default: ES256,
+	// EdDSA and Ed25519.
+	DPoPAlgorithms []string
+	// DPoPProofWindow is how far from its iat, before or after, a proof is
+	// accepted; its jti is recorded as long. Default: one minute.
+	DPoPProofWindow time.Duration
+	// DPoPOrigin is the public origin that proofs name in htu, such as
+	// "https://api.example.com": set it behind a proxy or load balancer.
+	// Default: "", the request's own (https when it came over TLS, and its
+	// Host header).
+	DPoPOrigin string
 }
 
 // Defaults of Config.
@@ -225,6 +247,10 @@ func New(cfg Config) (*Middleware, error) {
 	}
 	m.realm, m.retryAfter = realm, int((retry+time.Second-1)/time.Second)
 	m.responses = buildResponses(m.realm, m.retryAfter)
+	var err error
+	if m.dpop, err = newDPoP(&cfg, m.realm, m.retryAfter); err != nil {
+		return nil, err
+	}
 	if m.errorHandler == nil {
 		m.errorHandler = m.WriteError
 	}

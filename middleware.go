@@ -68,6 +68,7 @@ type Middleware struct {
 	responses       map[*Error]*response
 	cache           *tokenCache
 	revocations     Revocations
+	dpop            *dpopConfig // nil: DPoP off (docs/dpop.md)
 	urlLimit        *paramLimit
 	headers         jose.HeaderMemo
 }
@@ -125,6 +126,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	v, kid, cached, e := m.verify(ctx, token, hit)
 	if e == nil {
 		e = m.checkRevocation(v, token)
+	}
+	if e == nil {
+		e = m.checkBinding(r, token, v, src)
 	}
 	if e != nil {
 		m.refuse(w, r, e, kid, cached, start)
@@ -237,6 +241,9 @@ func (m *Middleware) verifyPath(ctx context.Context, token, path string, use boo
 	v, _, _, e := m.verify(ctx, token, m.cacheHit(token))
 	if e == nil {
 		e = m.checkRevocation(v, token)
+	}
+	if e == nil {
+		e = m.bindingWithoutRequest(v, use)
 	}
 	if e != nil {
 		return nil, e

@@ -27,6 +27,7 @@ type (
 		Issuer, Subject, ID string
 		Extra               map[string]any
 		Once                bool
+		DPoPThumbprint      string
 	}
 	MintConfig struct {
 		Key      MintKey

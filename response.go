@@ -76,7 +76,10 @@ func quote(s string) string {
 func (m *Middleware) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := asPackageError(err)
 	resp := m.responses[reasonOf(e)]
-	if resp == nil { // a refusal of the user's own making
+	switch {
+	case m.dpop != nil: // its challenges (docs/dpop.md)
+		resp = m.dpop.response(r, e, m.realm, m.retryAfter)
+	case resp == nil: // a refusal of the user's own making
 		resp = buildResponse(e, m.realm, m.retryAfter)
 	}
 	h := w.Header()

@@ -29,6 +29,9 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hi
 			return "", fromHeader, nil, errMultipleTokens
 		}
 		t, h, isBearer, e := parseBearer(hdrs[0], m.cache)
+		if !isBearer && e == nil && m.dpop != nil {
+			t, h, isBearer, e = parseCredentials(hdrs[0], "DPoP", m.cache) // RFC 9449 §7.1
+		}
 		if e != nil {
 			return "", fromHeader, nil, e
 		}
@@ -73,13 +76,19 @@ func (m *Middleware) extract(r *http.Request) (token string, src tokenSource, hi
 // token it holds verified, and a compact JWS is made of base64url segments
 // and dots. Its syntax is then not checked again.
 func parseBearer(v string, cache *tokenCache) (token string, hit *verified, isBearer bool, e *Error) {
+	return parseCredentials(v, "Bearer", cache)
+}
+
+// parseCredentials is parseBearer for the scheme name (Bearer, or DPoP,
+// whose credentials have the same syntax: RFC 9449 §7.1).
+func parseCredentials(v, name string, cache *tokenCache) (token string, hit *verified, isBearer bool, e *Error) {
 	scheme, rest, hasSpace := v, "", false
-	if len(v) > len("Bearer ") && v[len("Bearer")] == ' ' { // the usual case, without a search
-		scheme, rest, hasSpace = v[:len("Bearer")], v[len("Bearer "):], true
+	if len(v) > len(name)+1 && v[len(name)] == ' ' { // the usual case, without a search
+		scheme, rest, hasSpace = v[:len(name)], v[len(name)+1:], true
 	} else {
 		scheme, rest, hasSpace = strings.Cut(v, " ")
 	}
-	if scheme != "Bearer" && !strings.EqualFold(scheme, "Bearer") { // the usual spelling first: a compare is cheaper
+	if scheme != name && !strings.EqualFold(scheme, name) { // the usual spelling first: a compare is cheaper
 		return "", nil, false, nil
 	}
 	if !hasSpace {

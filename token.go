@@ -225,3 +225,8 @@ func (s *requestState) Value(key any) any {
 func newRequestState(parent context.Context, v *verified, entry int) *requestState {
 	return &requestState{Context: parent, tok: Token{v: v, entry: int32(entry)}}
 }
+
+// KeyThumbprint returns the cnf.jkt claim of a DPoP-bound token: the RFC
+// 7638 thumbprint of the key whose proof came with the request
+// (docs/dpop.md); "" for a bearer token.
+func (t *Token) KeyThumbprint() string { return t.claims().boundKey() }

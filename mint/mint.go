@@ -74,6 +74,12 @@ type Claims struct {
 	// a middleware with scopedtoken.Config.Revocations accepts it once in the whole
 	// fleet. It gets a random jti when ID is empty, and needs an expiry.
 	Once bool
+	// DPoPThumbprint binds the token to a client's key (the cnf.jkt claim,
+	// RFC 9449 §6.1): the RFC 7638 SHA-256 thumbprint of its public key,
+	// which a token endpoint gets from
+	// scopedtoken.Middleware.VerifyDPoPProof. A middleware then accepts the
+	// token only with a DPoP proof signed by that key (docs/dpop.md).
+	DPoPThumbprint string
 }
 
 // Minter mints tokens with one key. It is safe for concurrent use.
@@ -187,6 +193,12 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 			claims[name] = v
 		}
 	}
+	if c.DPoPThumbprint != "" {
+		if !validThumbprint(c.DPoPThumbprint) {
+			return nil, fmt.Errorf("%w: DPoPThumbprint must be a base64url SHA-256 thumbprint (43 characters)", ErrMint)
+		}
+		claims["cnf"] = map[string]string{"jkt": c.DPoPThumbprint}
+	}
 	if len(c.Query) > 0 {
 		q := make(map[string]any, len(c.Query))
 		names := make([]string, 0, len(c.Query))
@@ -217,6 +229,13 @@ func (m *Minter) payload(c Claims) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the claims would be refused: the JSON %s", ErrMint, e)
 	}
 	return payload, nil
+}
+
+// validThumbprint reports whether jkt has the form the middleware accepts
+// in cnf.jkt: 32 bytes in unpadded base64url.
+func validThumbprint(jkt string) bool {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(jkt)
+	return err == nil && len(b) == 32
 }
 
 // randomID returns 128 random bits, base64url: a jti that no other token has.

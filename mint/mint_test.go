@@ -16,6 +16,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/mint"
+	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
 // TestDefaultAlgorithm: DefaultAlgorithm is the middleware's choice for a
@@ -111,4 +112,33 @@ func TestMintRefusesCaseTwins(t *testing.T) {
 	}
 	_, err = m.Mint(mint.Claims{Audience: aud, Extra: map[string]any{"role": "user", "p": map[string]any{"a": 1}}})
 	assert.NoError(t, err, "distinct names mint as before")
+}
+
+// TestMintDPoPBound: Claims.DPoPThumbprint writes cnf.jkt, which a middleware
+// with DPoP allowed accepts only with a proof of that key; a malformed
+// thumbprint and a cnf in Extra are refused.
+func TestMintDPoPBound(t *testing.T) {
+	secret := []byte("a-32-byte-secret-for-the-example")
+	set, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k", Algorithm: "HS256", Secret: secret})
+	require.NoError(t, err)
+	verifier, err := scopedtoken.New(scopedtoken.Config{Keys: set, DPoPAllowed: true,
+		Revocations: scopedtoken.NewMemoryRevocations(nil)})
+	require.NoError(t, err)
+	m, err := mint.New(mint.Config{Key: mint.Key{ID: "k", Secret: secret}, Verify: verifier})
+	require.NoError(t, err)
+	key := scopedtokentest.NewDPoPKey(t, "", nil)
+	token, err := m.Mint(mint.Claims{Audience: []string{"/v2/accounts/42/search"}, DPoPThumbprint: key.Thumbprint()})
+	require.NoError(t, err)
+	tok, err := verifier.VerifyUnused(context.Background(), token, "/v2/accounts/42/search")
+	require.NoError(t, err)
+	assert.Equal(t, key.Thumbprint(), tok.KeyThumbprint())
+	_, err = verifier.Verify(context.Background(), token, "/v2/accounts/42/search")
+	assert.ErrorIs(t, err, scopedtoken.ErrInvalidDPoPProof, "a bound token needs a proof")
+
+	for _, bad := range []string{"short", key.Thumbprint() + "A", "+" + key.Thumbprint()[1:]} {
+		_, err = m.Mint(mint.Claims{Audience: []string{"/v2/accounts/42/search"}, DPoPThumbprint: bad})
+		assert.ErrorIs(t, err, mint.ErrMint, bad)
+	}
+	_, err = m.Mint(mint.Claims{Audience: []string{"/v2/accounts/42/search"}, Extra: map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint()}}})
+	assert.ErrorIs(t, err, mint.ErrMint, "cnf is a registered claim")
 }

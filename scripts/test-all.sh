@@ -6,8 +6,8 @@
 # It needs Go (and git, when present, to list the modules), redis-server for
 # the tests of the Redis revocation store (redisstore/, cmd/scopedtoken,
 # example/, and integrations/ for the server of docs/revocation.md; not with
-# SCOPEDTOKEN_SKIP_REDIS=1) and chromium for browser/'s.
-# It installs the last two when they are missing (scripts/lib/prereqs.sh:
+# SCOPEDTOKEN_SKIP_REDIS=1), and chromium, nodejs and npm for browser/'s.
+# It installs them when they are missing (scripts/lib/prereqs.sh:
 # Debian's packages with apt-get, as root or through sudo -n), or stops at
 # once with the command to run. Go fetches every Go dependency itself.
 #

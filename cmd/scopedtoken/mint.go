@@ -17,7 +17,7 @@ import (
 const mintSynopsis = `Usage:
   scopedtoken mint --kid K [--secret S | --secret-file F | --key PRIVATE.pem] [--alg A]
                    --aud P [--aud P ...] [--query k=v ...] [--expire-in 5m]
-                   [--once] [--verify] [--url BASE]
+                   [--once] [--dpop-jkt JKT] [--verify] [--url BASE]
   scopedtoken mint --config tokens.json --page /some/page [--keys DIR]
 
 The first form mints one token and prints it (or, with --url, the link that
@@ -33,7 +33,10 @@ printing it (its signature, key and claims; "me" passes without a business,
 which only the verifier's key knows). A --query name given several times gets
 several values. --once mints a single-use token (a random jti and "once":
 true): a service with shared revocation state accepts it once in its whole
-fleet.
+fleet. --dpop-jkt binds the token to a client's key (cnf.jkt, RFC 9449): JKT
+is the RFC 7638 thumbprint of its public key, and a service with DPoP
+allowed accepts the token only with a DPoP proof signed by that key
+(docs/dpop.md).
 
 The second form loads a named token spec file and prints, as a JSON object
 by spec name, a token for every spec whose scope matches the page. Keys come
@@ -61,6 +64,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	verify := fs.Bool("verify", false, "verify the minted token before printing it")
 	base := fs.String("url", "", "print a link: BASE with ?jwt=TOKEN added")
 	once := fs.Bool("once", false, "mint a single-use token")
+	dpopJKT := fs.String("dpop-jkt", "", "bind the token to the DPoP key of this RFC 7638 thumbprint")
 	config := fs.String("config", "", "named token spec file (JSON)")
 	page := fs.String("page", "", "page path to mint the named tokens for (with --config)")
 	keysDir := fs.String("keys", "", "directory of K.pem / K.secret files, keygen's --private-out (with --config; default: environment)")
@@ -73,7 +77,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 	}
 	given := setFlags(fs)
 	if given["config"] || given["page"] || given["keys"] {
-		for _, name := range []string{"kid", "secret", "secret-file", "key", "alg", "aud", "query", "expire-in", "verify", "url", "once"} {
+		for _, name := range []string{"kid", "secret", "secret-file", "key", "alg", "aud", "query", "expire-in", "verify", "url", "once", "dpop-jkt"} {
 			if given[name] {
 				return usagef("--%s cannot be used with --config: the spec file says what to mint", name)
 			}
@@ -126,7 +130,7 @@ func runMint(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	token, err := m.Mint(mint.Claims{Audience: aud, Query: q, Once: *once})
+	token, err := m.Mint(mint.Claims{Audience: aud, Query: q, Once: *once, DPoPThumbprint: *dpopJKT})
 	if err != nil {
 		return err
 	}
@@ -273,8 +277,9 @@ func verifierFor(k mint.Key) (*scopedtoken.Middleware, error) {
 		return nil, err
 	}
 	// A revocation store, so that a single-use token passes (the check does
-	// not use it up).
-	return scopedtoken.New(scopedtoken.Config{Keys: set, Revocations: scopedtoken.NewMemoryRevocations(nil), AllowMeWithoutBusiness: true})
+	// not use it up), and DPoP allowed, so that a bound one does.
+	return scopedtoken.New(scopedtoken.Config{Keys: set, Revocations: scopedtoken.NewMemoryRevocations(nil),
+		AllowMeWithoutBusiness: true, DPoPAllowed: true})
 }
 
 func countSet(given map[string]bool, names ...string) int {

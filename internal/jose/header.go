@@ -32,7 +32,7 @@ const SingleUse = "once"
 
 // ClaimNames are the claims the middleware reads; a spelling that
 // encoding/json would fold onto one of them makes the token invalid.
-var ClaimNames = []string{"aud", "exp", "nbf", "iat", "query", "iss", "sub", "jti", SingleUse}
+var ClaimNames = []string{"aud", "exp", "nbf", "iat", "query", "iss", "sub", "jti", SingleUse, "cnf"}
 
 // RegisteredClaim reports whether name is one of ClaimNames, or differs from
 // one only by encoding/json's case folding.

@@ -1,7 +1,8 @@
 # prereqs.sh installs the programs that scripts/test-all.sh's tests run and
 # Go does not fetch itself: Debian's redis-server (the Redis revocation
-# store's tests start it) and chromium (the browser/ module's tests drive
-# it). It is sourced from scripts/test-all.sh, never run. README.md ("Two
+# store's tests start it), chromium (the browser/ module's tests drive
+# it) and nodejs and npm (the browser/ module's DPoP test runs panva's dpop
+# with them). It is sourced from scripts/test-all.sh, never run. README.md ("Two
 # commands") describes it.
 
 # prereq_has reports whether one of the commands named is on PATH.
@@ -50,7 +51,7 @@ install_prereqs() {
 # missing_prereqs prints the Debian packages that the modules named (module
 # directories relative to the repository root) need and that are not on PATH:
 # redis-server for the modules whose tests start Redis, unless
-# SCOPEDTOKEN_SKIP_REDIS=1, and chromium for browser/.
+# SCOPEDTOKEN_SKIP_REDIS=1, and chromium, nodejs and npm for browser/.
 missing_prereqs() {
 	local dir redis="" browser=""
 	for dir in "$@"; do
@@ -65,5 +66,12 @@ missing_prereqs() {
 	# browser/kit_test.go accepts any of these names.
 	if [[ -n "$browser" ]] && ! prereq_has chromium chromium-browser google-chrome; then
 		echo chromium
+	fi
+	# browser/dpop_node_test.go runs node and npm; it never skips without them.
+	if [[ -n "$browser" ]] && ! prereq_has node; then
+		echo nodejs
+	fi
+	if [[ -n "$browser" ]] && ! prereq_has npm; then
+		echo npm
 	fi
 }
