@@ -2,7 +2,13 @@
 // middleware on loopback, with a demo key generated at start, and prints
 // ready-to-paste curl commands with the status each one gets.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F]
+//	go run ./example [-addr 127.0.0.1:8080] [-origin URL] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F]
+//
+// DPoP (docs/dpop.md) is allowed: the home page gets its token bound to a
+// key of its own and proves it has the key on every call. -origin is the
+// public origin the demo is served at, which every DPoP proof's htu names:
+// several instances behind one load balancer share it. By default it is the
+// demo's own address.
 //
 // With one of the -redis flags, revocations and single-use tokens are shared
 // through that Redis deployment: one server, Redis Cluster or Sentinel, in
@@ -23,6 +29,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,6 +41,7 @@ import (
 // config is what the command line and the environment ask for.
 type config struct {
 	addr       string
+	origin     string // "" for the listener's own address
 	redis      redisTarget
 	secretFile string
 }
@@ -45,6 +53,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	var c config
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; keep it on loopback, the demo tokens are printed")
+	fs.StringVar(&c.origin, "origin", "", "the public origin the demo is served at, scheme://host[:port], which DPoP proofs name (default: its own address, http://ADDR)")
 	urls := map[redisstore.Deployment]*string{
 		redisstore.Single:   fs.String("redis", "", "share revocations and single-use tokens through this Redis server: redis://[:PASSWORD@]HOST:PORT[/DB] (default $SCOPEDTOKEN_REDIS_URL)"),
 		redisstore.Cluster:  fs.String("redis-cluster", "", "share them through this Redis Cluster instead: redis://[:PASSWORD@]HOST:PORT?addr=HOST2:PORT2&addr=HOST3:PORT3 (default $SCOPEDTOKEN_REDIS_CLUSTER_URL)"),
@@ -57,6 +66,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if c.origin != "" {
+		var err error
+		if c.origin, err = checkOrigin(c.origin); err != nil {
+			return c, err
+		}
+	}
 	given := map[redisstore.Deployment]string{}
 	for d, u := range urls {
 		given[d] = *u
@@ -64,6 +79,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	c.redis, err = chooseRedis(given, getenv)
 	return c, err
+}
+
+// checkOrigin returns the -origin flag without a final "/", or an error
+// when it is not an http or https origin.
+func checkOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("-origin %q must be an http or https origin, such as https://demo.example.com", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
 }
 
 // parseError is an error of the flag package, which printed it.
@@ -88,6 +114,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	o.origin = c.origin
 	defer closeStore()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -104,13 +131,19 @@ const readyLine = "Press Ctrl-C to stop."
 // serve runs the demo on ln until ctx is done, then shuts the server down,
 // letting requests in flight finish for up to five seconds.
 func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.Time, o options) error {
+	base := baseURL(ln.Addr())
+	if o.origin == "" {
+		o.origin = base
+	}
 	d, err := newDemo(now, o)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	base := baseURL(ln.Addr())
 	fmt.Fprintf(out, "scopedtoken demo API on %s\n", base)
+	if o.origin != base {
+		fmt.Fprintf(out, "served at the public origin %s, which DPoP proofs name\n", o.origin)
+	}
 	origin := "generated now"
 	if o.secret != nil {
 		origin = "from the secret file"

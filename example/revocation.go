@@ -19,8 +19,9 @@ import (
 // revocation state.
 type options struct {
 	secret      []byte            // nil: a fresh secret
-	revocations *redisstore.Store // nil: no revocation
+	revocations *redisstore.Store // nil: proofs and single-use tokens recorded in memory, no revocation
 	redis       redisTarget       // for the printed revoke command
+	origin      string            // the public origin DPoP proofs name; "" takes it from each request
 }
 
 // redisEnv names, for each deployment, the environment variable that gives
