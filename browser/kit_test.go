@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -219,4 +221,46 @@ func newKit(t *testing.T) *kit {
 func bearer(h http.Header) string {
 	tok, _ := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
 	return tok
+}
+
+// sentRequest is a request as the browser sent it.
+type sentRequest struct {
+	url    string
+	header http.Header
+}
+
+// watchRequests records the requests the tab sends to a URL whose path
+// starts with pathPrefix, headers included, from now on (the DevTools
+// protocol's Network.requestWillBeSent, which shows what a script added);
+// the returned function lists them so far.
+func watchRequests(t *testing.T, ctx context.Context, pathPrefix string) func() []sentRequest {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		seen []sentRequest
+	)
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*network.EventRequestWillBeSent)
+		if !ok || e.Request == nil {
+			return
+		}
+		u, err := url.Parse(e.Request.URL)
+		if err != nil || !strings.HasPrefix(u.Path, pathPrefix) {
+			return
+		}
+		h := http.Header{}
+		for name, v := range e.Request.Headers {
+			if s, ok := v.(string); ok {
+				h.Set(name, s)
+			}
+		}
+		mu.Lock()
+		seen = append(seen, sentRequest{url: e.Request.URL, header: h})
+		mu.Unlock()
+	}))
+	return func() []sentRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]sentRequest(nil), seen...)
+	}
 }
