@@ -32,43 +32,9 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Skip("builds the demo with the go command")
 	}
 	ctx := newBrowser(t)
-	bin := filepath.Join(t.TempDir(), "demo")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = "../example" // with its own go.mod, as its users build it
-	build.Env = append(os.Environ(), "GOWORK=off")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build the demo:\n%s", out)
-
-	runCtx, stop := context.WithTimeout(context.Background(), browserTimeout)
-	defer stop()
-	demo := exec.CommandContext(runCtx, bin, "-addr", "127.0.0.1:0")
-	stdout, err := demo.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, demo.Start())
-	t.Cleanup(func() {
-		stop()      // ends the demo: CommandContext kills the process it started
-		demo.Wait() //nolint:errcheck // killed on purpose
-	})
-
-	var page, link string
-	pageLine := regexp.MustCompile(`^# In a browser: (http://127\.0\.0\.1:\d+/) `)
-	linkLine := regexp.MustCompile(`^# an emailed link.*: (http://127\.0\.0\.1:\d+/answers\?jwt=[A-Za-z0-9_.-]+)$`)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() && sc.Text() != "Press Ctrl-C to stop." {
-		if m := pageLine.FindStringSubmatch(sc.Text()); m != nil {
-			page = m[1]
-		}
-		if m := linkLine.FindStringSubmatch(sc.Text()); m != nil {
-			link = m[1]
-		}
-	}
-	require.NotEmpty(t, page, "the demo prints its page URL")
-	require.NotEmpty(t, link, "the demo prints an emailed link")
-	go func() {
-		for sc.Scan() { // drained so that the demo never blocks on its output
-		}
-	}()
+	demo := startDemo(t, buildDemo(t), "-addr", "127.0.0.1:0")
+	page, link := demo.page, demo.link
+	require.Equal(t, demo.base+"/", page, "the page is at the demo's own address by default")
 
 	calls := watchRequests(t, ctx, "/v2/accounts/me/search")
 	res := openPage(t, ctx, page)
@@ -103,6 +69,63 @@ func TestDemoInBrowser(t *testing.T) {
 	assert.Equal(t, "200", res.status, res.text)
 	assert.Contains(t, res.text, `"endpoint": "answers"`)
 	assert.Equal(t, strings.TrimSuffix(page, "/")+"/answers", res.href, "the token left the address bar")
+}
+
+// buildDemo builds the demo as its users do ("go build" in example/, with
+// its own go.mod) into a temporary directory and returns the binary.
+func buildDemo(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "demo")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = "../example"
+	build.Env = append(os.Environ(), "GOWORK=off")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "build the demo:\n%s", out)
+	return bin
+}
+
+// runningDemo is what a started demo printed: its own address, the page
+// URL and the emailed link (under -origin when given).
+type runningDemo struct {
+	base, page, link string
+}
+
+// startDemo runs the demo binary with args, reads what it prints up to its
+// ready line, and ends it when the test ends, or after browserTimeout.
+func startDemo(t *testing.T, bin string, args ...string) runningDemo {
+	t.Helper()
+	runCtx, stop := context.WithTimeout(context.Background(), browserTimeout)
+	demo := exec.CommandContext(runCtx, bin, args...)
+	stdout, err := demo.StdoutPipe()
+	require.NoError(t, err)
+	demo.Stderr = os.Stderr
+	require.NoError(t, demo.Start())
+	t.Cleanup(func() {
+		stop()      // ends the demo: CommandContext kills the process it started
+		demo.Wait() //nolint:errcheck // killed on purpose
+	})
+
+	var d runningDemo
+	baseLine := regexp.MustCompile(`^scopedtoken demo API on (http://127\.0\.0\.1:\d+)$`)
+	pageLine := regexp.MustCompile(`^# In a browser: (https?://\S+/) `)
+	linkLine := regexp.MustCompile(`^# an emailed link.*: (https?://\S+/answers\?jwt=[A-Za-z0-9_.-]+)$`)
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() && sc.Text() != "Press Ctrl-C to stop." {
+		for re, dst := range map[*regexp.Regexp]*string{baseLine: &d.base, pageLine: &d.page, linkLine: &d.link} {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				*dst = m[1]
+			}
+		}
+	}
+	require.NotEmpty(t, d.base, "the demo prints its address")
+	require.NotEmpty(t, d.page, "the demo prints its page URL")
+	require.NotEmpty(t, d.link, "the demo prints an emailed link")
+	go func() {
+		for sc.Scan() { // drained so that the demo never blocks on its output
+		}
+	}()
+	return d
 }
 
 // checkPageProof asserts the page's proof has the form RFC 9449 §4.2 gives
