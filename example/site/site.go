@@ -172,4 +172,3 @@ func (s *site) page(p *Page) http.Handler {
 		pageTemplate.Execute(w, pageData{Page: p, APIBase: s.cfg.APIOrigin, DPoP: s.cfg.DPoP != nil, Nav: s.cfg.Pages}) //nolint:errcheck // the client went away
 	})
 }
-
