@@ -35,8 +35,8 @@ func TestDemoDPoPBlackBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the demo with the go command and runs Node and Redis")
 	}
+	redis := redistest.Start(t) // skips, with SCOPEDTOKEN_SKIP_REDIS=1, before npm ci
 	dir := dpopNode(t)
-	redis := redistest.Start(t)
 	secret := filepath.Join(t.TempDir(), "demo.secret")
 	require.NoError(t, os.WriteFile(secret, []byte("a-32-byte-secret-for-the-black-box-test\n"), 0o600))
 	bin := buildDemo(t)
