@@ -169,6 +169,7 @@ const businessID = "1234567"
 // link tokens from the site's cookie too), the site's token specs and a
 // minter for emailed links.
 type kit struct {
+	keys   scopedtoken.KeySet
 	mw     *scopedtoken.Middleware
 	specs  *mint.Specs
 	minter *mint.Minter
@@ -187,14 +188,20 @@ var testPages = []site.Page{
 	{Path: "/answers", Title: "Answers (emailed link)", Intro: "Calls answers with the link's cookie.", Call: "/v2/accounts/me/answers?input=pizza"},
 }
 
-func newKit(t *testing.T) *kit {
+// newKit makes a kit; each of configure changes the middleware's Config
+// before New.
+func newKit(t *testing.T, configure ...func(*scopedtoken.Config)) *kit {
 	t.Helper()
 	secret := make([]byte, 32)
 	_, err := rand.Read(secret)
 	require.NoError(t, err)
 	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: businessID})
 	require.NoError(t, err)
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, TokenCookie: site.DefaultLinkCookie})
+	cfg := scopedtoken.Config{Keys: keys, TokenCookie: site.DefaultLinkCookie}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	mw, err := scopedtoken.New(cfg)
 	require.NoError(t, err)
 	specs, err := mint.LoadSpecs(strings.NewReader(testSpecs), mint.SpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: secret}, Verify: mw})
 	require.NoError(t, err)
@@ -214,7 +221,7 @@ func newKit(t *testing.T) *kit {
 			json.NewEncoder(w).Encode(map[string]any{"endpoint": name, "business": tok.BusinessID(), "query": r.URL.Query()}) //nolint:errcheck // the client went away
 		})
 	}
-	return &kit{mw: mw, specs: specs, minter: minter, api: mw.Handler(mux)}
+	return &kit{keys: keys, mw: mw, specs: specs, minter: minter, api: mw.Handler(mux)}
 }
 
 // bearer returns the token of an Authorization header, "" without one.

@@ -71,7 +71,11 @@ type Config struct {
 	// DPoPRequired, Config.Revocations and, behind a proxy, DPoPOrigin) whose
 	// VerifyDPoPProof checks the proofs of POST /site/tokens: the pages then
 	// make a non-extractable key, get their tokens bound to it and call the
-	// API with the DPoP scheme. Nil: the pages send bearer tokens.
+	// API with the DPoP scheme. Nil: the pages send bearer tokens. Proofs
+	// for the token endpoint name the site's URL: with an API on another
+	// origin (APIOrigin), give the site a middleware of its own whose
+	// DPoPOrigin is the site's origin, with the API's Revocations, so that
+	// one record refuses every replay.
 	DPoP *scopedtoken.Middleware
 }
 
