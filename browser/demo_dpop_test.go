@@ -47,23 +47,7 @@ func TestDemoDPoPBlackBox(t *testing.T) {
 	}
 	a, b := inst[0].base, inst[1].base
 
-	ctx, stop := context.WithTimeout(context.Background(), browserTimeout)
-	defer stop()
-	node := exec.CommandContext(ctx, "node", "proofs.mjs", "ES256", blackBoxOrigin+"/site/tokens")
-	node.Dir = dir
-	node.Stderr = os.Stderr
-	stdin, err := node.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := node.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, node.Start())
-	defer func() { stdin.Close(); _ = node.Wait() }()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(nil, 1<<20)
-	read := func(v any) {
-		require.True(t, lines.Scan(), "node ended early: %v", lines.Err())
-		require.NoError(t, json.Unmarshal(lines.Bytes(), v))
-	}
+	read, write := runProofs(t, dir, "ES256", blackBoxOrigin+"/site/tokens")
 
 	// The token endpoint: a's tokens bound to the key of Node's proof; the
 	// same proof at b gets none.
@@ -97,11 +81,8 @@ func TestDemoDPoPBlackBox(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &plain))
 
 	const apiPath = "/v2/accounts/me/search"
-	in, err := json.Marshal(map[string]string{"url": blackBoxOrigin + apiPath, "otherURL": blackBoxOrigin + "/v2/accounts/me/answers",
+	write(map[string]string{"url": blackBoxOrigin + apiPath, "otherURL": blackBoxOrigin + "/v2/accounts/me/answers",
 		"token": token, "otherToken": plain["search"]})
-	require.NoError(t, err)
-	_, err = stdin.Write(append(in, '\n'))
-	require.NoError(t, err)
 	var p nodeProofs
 	read(&p)
 
@@ -142,4 +123,34 @@ func TestDemoDPoPBlackBox(t *testing.T) {
 	// one more fresh proof of the key, never used.
 	code, body, _ = api(b, "DPoP", p.Aged)
 	assert.Equal(t, http.StatusOK, code, "b accepts a's bound token with a fresh proof: %s", body)
+}
+
+// runProofs starts dpopnode/proofs.mjs in dir (see dpopNode) for alg and
+// tokenURL, ended when the test ends or after browserTimeout, and returns
+// what reads its next line of JSON into v and what writes v to it as one.
+func runProofs(t *testing.T, dir, alg, tokenURL string) (read, write func(v any)) {
+	t.Helper()
+	ctx, stop := context.WithTimeout(context.Background(), browserTimeout)
+	node := exec.CommandContext(ctx, "node", "proofs.mjs", alg, tokenURL)
+	node.Dir = dir
+	node.Stderr = os.Stderr
+	stdin, err := node.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := node.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, node.Start())
+	t.Cleanup(func() { stdin.Close(); _ = node.Wait(); stop() })
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	read = func(v any) {
+		require.True(t, lines.Scan(), "node ended early: %v", lines.Err())
+		require.NoError(t, json.Unmarshal(lines.Bytes(), v))
+	}
+	write = func(v any) {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		_, err = stdin.Write(append(b, '\n'))
+		require.NoError(t, err)
+	}
+	return read, write
 }
