@@ -917,6 +917,15 @@ func TestAttackDPoP(t *testing.T) {
 	captured := f.proof(nil)
 	require.Equal(t, http.StatusOK, serve(t, f.m, dpopRequest("DPoP", f.token, captured)).code, "the client's own request")
 	otherInstance := newTestMiddleware(t, func(c *Config) { c.Revocations, c.DPoPAllowed, c.DPoPOrigin = f.store, true, dpopOrigin })
+	// The malleable twin (r, n-s) of the captured proof's ECDSA signature is
+	// a valid signature of the same claims: the record names the jti, not
+	// the proof's bytes, so the twin is the same proof.
+	seg := strings.LastIndexByte(captured, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(captured[seg+1:])
+	require.NoError(t, err)
+	n := elliptic.P256().Params().N
+	s := new(big.Int).Sub(n, new(big.Int).SetBytes(sig[32:]))
+	twin := captured[:seg+1] + base64.RawURLEncoding.EncodeToString(append(sig[:32:32], s.FillBytes(make([]byte, 32))...))
 	post := func(p string) *http.Request {
 		r := dpopRequest("DPoP", f.token, p)
 		r.Method = http.MethodPost
@@ -942,6 +951,7 @@ func TestAttackDPoP(t *testing.T) {
 			testkit.DPoPJWK(t, &f.key.PublicKey), testkit.DPoPClaims("GET", dpopURL, f.token, testNow))), "dpop_proof_signature", "invalid_dpop_proof"},
 		{"the captured proof replayed", f.m, dpopRequest("DPoP", f.token, captured), "dpop_proof_replayed", "invalid_dpop_proof"},
 		{"the captured proof on another instance", otherInstance, dpopRequest("DPoP", f.token, captured), "dpop_proof_replayed", "invalid_dpop_proof"},
+		{"the captured proof's ECDSA twin (r, n-s)", f.m, dpopRequest("DPoP", f.token, twin), "dpop_proof_replayed", "invalid_dpop_proof"},
 		{"a captured proof for another method", f.m, post(f.proof(nil)), "dpop_proof_method", "invalid_dpop_proof"},
 		{"a captured proof for another path", f.m, otherPath(f.proof(nil)), "dpop_proof_url", "invalid_dpop_proof"},
 		{"a captured proof for another token", f.m, dpopRequest("DPoP", f.token, f.proof(func(_, c map[string]any) {

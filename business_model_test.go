@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -89,7 +90,7 @@ func TestBusinessIDModel(t *testing.T) {
 		var cached []bool
 		m := newTestMiddleware(t, func(c *Config) {
 			c.AllowMeWithoutBusiness = allowMe
-			c.OnDecision = func(d Decision) { cached = append(cached, d.Cached) }
+			c.OnDecision = func(_ context.Context, d Decision) { cached = append(cached, d.Cached) }
 		})
 		for _, kid := range []string{"hs", "biz"} {
 			keyBusiness := map[string]string{"hs": "", "biz": "42"}[kid]

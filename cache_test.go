@@ -81,7 +81,7 @@ func newCTHarness(t testing.TB, cfg Config) *ctHarness {
 	t.Helper()
 	ch := &ctHarness{}
 	cfg.AllowMeWithoutBusiness = true // the key "hs" has no business; see newTestMiddleware
-	cfg.OnDecision = func(d Decision) {
+	cfg.OnDecision = func(_ context.Context, d Decision) {
 		ch.mu.Lock()
 		ch.decision = d
 		ch.mu.Unlock()

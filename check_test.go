@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,7 +66,7 @@ func TestCheck(t *testing.T) {
 					checked = tok
 					return tc.err
 				}
-				c.OnDecision = func(d Decision) { decided = d }
+				c.OnDecision = func(_ context.Context, d Decision) { decided = d }
 				c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 					handled = err
 					mustMiddleware(t).WriteError(w, r, err)

@@ -1,6 +1,7 @@
 package scopedtoken
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -105,13 +106,17 @@ type Config struct {
 	// ErrorHandler writes refusals. It receives an *Error and must not call
 	// the next handler. Default: (*Middleware).WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
-	// OnDecision, when set, is called once per request with the decision, for
-	// logging and metrics; it receives no token, key or secret. Default: nil.
-	OnDecision func(Decision)
-	// Revocations, when set, refuses revoked and cut-off tokens and lets a
+	// OnDecision, when set, is called once per request with the request's
+	// context and the decision, for logging, metrics and traces (the context
+	// carries the request's span, docs/metrics.md); it receives no token, key
+	// or secret. It runs before the next handler or the refusal is written.
+	// Default: nil.
+	OnDecision func(ctx context.Context, d Decision)
+	// Revocations, when set, refuses revoked and cut-off tokens, lets a
 	// single-use token through once in every instance that shares it
-	// (docs/revocation.md). Default: nil, nothing is revoked and single-use
-	// tokens are refused (401 single_use_unsupported).
+	// (docs/revocation.md) and records DPoP proofs (docs/dpop.md). Default:
+	// nil, nothing is revoked and single-use and DPoP-bound tokens are
+	// refused (401 single_use_unsupported, dpop_unsupported).
 	Revocations Revocations
 	// DPoPAllowed accepts tokens bound to a client's key (cnf.jkt, RFC
 	// 9449) when sent with the DPoP scheme and a proof, beside bearer

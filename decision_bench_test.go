@@ -1,6 +1,7 @@
 package scopedtoken_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -22,10 +23,10 @@ func BenchmarkOnDecision(b *testing.B) {
 	var sink scopedtoken.Decision
 	for _, tc := range []struct {
 		name       string
-		onDecision func(scopedtoken.Decision)
+		onDecision func(context.Context, scopedtoken.Decision)
 	}{
 		{name: "none"},
-		{name: "set", onDecision: func(d scopedtoken.Decision) { sink = d }},
+		{name: "set", onDecision: func(_ context.Context, d scopedtoken.Decision) { sink = d }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			m, err := scopedtoken.New(scopedtoken.Config{Keys: set, Now: benchClock, AllowMeWithoutBusiness: true, OnDecision: tc.onDecision})

@@ -35,7 +35,7 @@ func TestDecisionDuration(t *testing.T) {
 	var got []Decision
 	m := newTestMiddleware(t, func(c *Config) {
 		c.Keys = slowKeys{KeySet: c.Keys, delay: delay}
-		c.OnDecision = func(d Decision) { events = append(events, "decision"); got = append(got, d) }
+		c.OnDecision = func(_ context.Context, d Decision) { events = append(events, "decision"); got = append(got, d) }
 		c.Check = func(r *http.Request, _ *Token) error {
 			if r.URL.Query().Has("deny") {
 				return errors.New("denied")
@@ -80,7 +80,7 @@ func TestDecisionDurationAnonymous(t *testing.T) {
 	var got []Decision
 	m := newTestMiddleware(t, func(c *Config) {
 		c.CredentialsOptional = true
-		c.OnDecision = func(d Decision) { got = append(got, d) }
+		c.OnDecision = func(_ context.Context, d Decision) { got = append(got, d) }
 	})
 	res := serve(t, m, bearer("/v2/accounts/me/search", ""))
 	require.Equal(t, http.StatusOK, res.code)

@@ -245,6 +245,30 @@ func mustJSON(t testing.TB, v map[string]any) string {
 	return b.String()
 }
 
+// FuzzDPoPProof: no proof, however malformed, panics the verifier or
+// passes without a signature of the key it names; the seeds are a valid
+// proof and its parts.
+func FuzzDPoPProof(f *testing.F) {
+	fx := newDPoPFixture(f, nil)
+	good := fx.proof(nil)
+	f.Add(good)
+	f.Add(good[:strings.LastIndexByte(good, '.')+1])
+	f.Add(strings.Replace(good, ".", "..", 1))
+	f.Add("e30.e30.")
+	f.Fuzz(func(t *testing.T, p string) {
+		r := dpopRequest("DPoP", fx.token, p)
+		got, e := fx.m.dpop.readProof(r, fx.token, fx.jkt, testNow)
+		if e != nil {
+			require.Equal(t, catInvalidDPoPProof, e.category, "a proof is refused as a proof")
+			return
+		}
+		// Accepted: signed by the token's key (only the seed is), for this request.
+		require.Equal(t, fx.jkt, got.jkt)
+		require.Equal(t, http.MethodGet, got.htm)
+		require.NotEmpty(t, got.jti)
+	})
+}
+
 // TestDPoPAcceptedForms are proofs that name the request in another
 // spelling that RFC 3986 §6.2.2 and §6.2.3 make equal, and the window's
 // edges.

@@ -116,7 +116,9 @@ var (
 	// a string (401 missing_kid).
 	ErrMissingKID = errMissingKID
 	// ErrUnknownKID means no key has the token's kid; a KeySet returns an error
-	// wrapping it for a kid it does not hold (401 unknown_kid).
+	// wrapping it for a kid it does not hold (401 unknown_kid). It is the
+	// verifying side's; minting's, a KeySource without the signing key, is
+	// mint.ErrKeyNotFound.
 	ErrUnknownKID = errUnknownKID
 	// ErrBadSignature means the signature does not verify with the key its kid
 	// names (401 bad_signature).
@@ -172,8 +174,9 @@ var (
 	// ErrBadPath means the request path is ambiguous: //, dot segments, %2F, %5C,
 	// %2E or encoded control characters (400 bad_path).
 	ErrBadPath = errBadPath
-	// ErrBadCredentials means the Authorization header says Bearer but is not
-	// followed by exactly one space and a b64token (400 bad_credentials).
+	// ErrBadCredentials means the Authorization header says Bearer (or DPoP,
+	// where DPoP is on) but is not followed by exactly one space and a
+	// b64token (400 bad_credentials).
 	ErrBadCredentials = errBadCredentials
 	// ErrMultipleTokens means the request has two Authorization headers, or a
 	// token in more than one place (400 multiple_tokens).

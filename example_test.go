@@ -187,7 +187,7 @@ func ExampleConfig_credentialsOptional() {
 		Keys:                keys,
 		Now:                 exampleNow,
 		CredentialsOptional: true,
-		OnDecision: func(d scopedtoken.Decision) {
+		OnDecision: func(_ context.Context, d scopedtoken.Decision) {
 			fmt.Printf("allowed=%t anonymous=%t reason=%q\n", d.Allowed, d.Anonymous, d.Reason)
 		},
 	})
@@ -281,7 +281,7 @@ func ExampleConfig_checkCustomClaim() {
 			}
 			return nil
 		},
-		OnDecision: func(d scopedtoken.Decision) {
+		OnDecision: func(_ context.Context, d scopedtoken.Decision) {
 			if d.Err != nil {
 				fmt.Println("log:", d.Reason, errors.Unwrap(d.Err))
 			}

@@ -14,7 +14,7 @@ import (
 // accepts, its material, the business that the path word "me" stands for and,
 // optionally, the issuers whose tokens it verifies.
 type Key struct {
-	ID         string           // the kid that selects this key
+	ID         string           // the kid that selects this key (a key's ID, not a token's: Token.ID() is the jti)
 	Algorithm  string           // the only alg accepted with this key
 	Secret     []byte           // HMAC secret, for HS*
 	PublicKey  crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey

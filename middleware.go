@@ -29,6 +29,10 @@ type Decision struct {
 	// Anonymous says the request was allowed without a token, under
 	// Config.CredentialsOptional. Status and Reason are then empty.
 	Anonymous bool
+	// Preflight says the request was a CORS preflight let through without a
+	// token under Config.AllowPreflight (Allowed is true; KeyID, Status and
+	// Reason are empty).
+	Preflight bool
 }
 
 // Middleware verifies scoped tokens. Build it with New; it is safe for
@@ -60,7 +64,7 @@ type Middleware struct {
 	realm           string
 	retryAfter      int // seconds
 	errorHandler    func(http.ResponseWriter, *http.Request, error)
-	onDecision      func(Decision)
+	onDecision      func(context.Context, Decision)
 	responses       map[*Error]*response
 	cache           *tokenCache
 	revocations     Revocations
@@ -100,6 +104,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		start = time.Now() // only then: requests without OnDecision pay nothing
 	}
 	if m.allowPreflight && isPreflight(r) {
+		if m.onDecision != nil {
+			m.onDecision(r.Context(), Decision{Allowed: true, Preflight: true, Path: r.URL.EscapedPath(), Duration: time.Since(start)})
+		}
 		next.ServeHTTP(w, r)
 		return
 	}
@@ -196,14 +203,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if m.onDecision != nil {
-		m.onDecision(Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached, Duration: time.Since(start)})
+		m.onDecision(ctx, Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached, Duration: time.Since(start)})
 	}
 	next.ServeHTTP(w, r2)
 }
 
 func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, kid string, cached bool, start time.Time) {
 	if m.onDecision != nil {
-		m.onDecision(Decision{Status: e.Status(), Reason: e.reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e,
+		m.onDecision(r.Context(), Decision{Status: e.Status(), Reason: e.reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e,
 			Duration: time.Since(start)})
 	}
 	m.errorHandler(w, r, e)

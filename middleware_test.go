@@ -318,7 +318,7 @@ func mustMiddleware(t *testing.T) *Middleware { return newTestMiddleware(t, nil)
 
 func TestOnDecision(t *testing.T) {
 	var got []Decision
-	m := newTestMiddleware(t, func(c *Config) { c.OnDecision = func(d Decision) { got = append(got, d) } })
+	m := newTestMiddleware(t, func(c *Config) { c.OnDecision = func(_ context.Context, d Decision) { got = append(got, d) } })
 	token := hsToken(t, validClaims())
 	serve(t, m, bearer("/v2/accounts/me/search", token))
 	serve(t, m, bearer("/v2/accounts/me/search", token))
@@ -488,7 +488,7 @@ func TestNoCacheStillWorks(t *testing.T) {
 	var cached []bool
 	m := newTestMiddleware(t, func(c *Config) {
 		c.CacheSize = -1
-		c.OnDecision = func(d Decision) { cached = append(cached, d.Cached) }
+		c.OnDecision = func(_ context.Context, d Decision) { cached = append(cached, d.Cached) }
 	})
 	token := hsToken(t, validClaims())
 	for range 2 {

@@ -14,7 +14,7 @@ func (m *Middleware) passAnonymous(w http.ResponseWriter, r *http.Request, next 
 		r = r.WithContext(context.WithValue(r.Context(), contextKey{}, (*Token)(nil)))
 	}
 	if m.onDecision != nil {
-		m.onDecision(Decision{Allowed: true, Anonymous: true, Path: r.URL.EscapedPath(), Duration: time.Since(start)})
+		m.onDecision(r.Context(), Decision{Allowed: true, Anonymous: true, Path: r.URL.EscapedPath(), Duration: time.Since(start)})
 	}
 	next.ServeHTTP(w, r)
 }

@@ -56,7 +56,7 @@ func TestCredentialsOptional(t *testing.T) {
 				if tc.keys != nil {
 					c.Keys = tc.keys
 				}
-				c.OnDecision = func(d Decision) { decisions = append(decisions, d) }
+				c.OnDecision = func(_ context.Context, d Decision) { decisions = append(decisions, d) }
 			})
 			target := tc.target
 			if target == "" {

@@ -3,7 +3,7 @@ package scopedtoken
 import "time"
 
 // RevocationStats is what a Revocations store tells about itself, for
-// metrics and probes (the otelmetrics module reads it through
+// metrics and probes (the scopedotel module reads it through
 // RevocationStatsReporter).
 type RevocationStats struct {
 	// State sums up the store's link to its shared state: for the Redis

@@ -18,6 +18,9 @@ import (
 // multiple_tokens) and a found token is verified like any other. FindToken
 // runs on every request, concurrently: keep it cheap and safe for concurrent
 // use.
+//
+// A TokenSource is where a request's token is read from; it has nothing to
+// do with mint.KeySource, where minting reads its signing keys.
 type TokenSource interface {
 	// FindToken returns the token that r carries in this source's place, with
 	// found false when it carries none there. A credential there that is

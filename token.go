@@ -80,13 +80,15 @@ func (t *Token) NotBefore() time.Time { return t.claims().nbf.time() }
 // IssuedAt returns the iat claim, or the zero time when the token has none.
 func (t *Token) IssuedAt() time.Time { return t.claims().iat.time() }
 
-// Issuer returns the iss claim, or "".
+// Issuer returns the iss claim, or "". Key.Issuer and jwks.Config.Issuer
+// name the iss a key requires; scopedtokentest.Issuer is a test's minter.
 func (t *Token) Issuer() string { return t.claims().iss }
 
 // Subject returns the sub claim, or "".
 func (t *Token) Subject() string { return t.claims().sub }
 
-// ID returns the jti claim, or "".
+// ID returns the jti claim, or "": the token's own ID. The kid, the ID of
+// the key that verified it (Key.ID), is KeyID.
 func (t *Token) ID() string { return t.claims().jti }
 
 // DecodeClaims unmarshals the token's claims (all of them, registered and

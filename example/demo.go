@@ -60,7 +60,7 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	// pass, bound ones need a proof whose jti is recorded in the Redis store,
 	// shared by every instance, or else in memory (docs/dpop.md).
 	cfg := scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie,
-		DPoPAllowed: true, DPoPOrigin: o.origin, Revocations: scopedtoken.NewMemoryRevocations(now)}
+		OnDecision: o.onDecision, DPoPAllowed: true, DPoPOrigin: o.origin, Revocations: scopedtoken.NewMemoryRevocations(now)}
 	if o.revocations != nil {
 		cfg.Revocations = o.revocations
 	}

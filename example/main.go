@@ -2,7 +2,7 @@
 // middleware on loopback, with a demo key generated at start, and prints
 // ready-to-paste curl commands with the status each one gets.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-origin URL] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F]
+//	go run ./example [-addr 127.0.0.1:8080] [-origin URL] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F] [-otel stdout]
 //
 // DPoP (docs/dpop.md) is allowed: the home page gets its token bound to a
 // key of its own and proves it has the key on every call. -origin is the
@@ -17,7 +17,9 @@
 // SCOPEDTOKEN_REDIS_SENTINEL_URL (one at most) gives it, which keeps a
 // password out of the process list. With -secret-file (an HS256 secret, as
 // "scopedtoken keygen --alg HS256" writes it) several demo instances accept
-// each other's tokens.
+// each other's tokens. With -otel stdout the API is wrapped in otelhttp and
+// each request's span (with the decision: outcome, and for a refusal the
+// reason as error.type) and the metrics are printed as JSON.
 package main
 
 import (
@@ -44,6 +46,7 @@ type config struct {
 	origin     string // "" for the listener's own address
 	redis      redisTarget
 	secretFile string
+	otel       string // "" or "stdout"
 }
 
 // parseConfig reads the flags in args and, for Redis when no -redis* flag
@@ -60,6 +63,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		redisstore.Sentinel: fs.String("redis-sentinel", "", "share them through the primary that these sentinels monitor instead: redis://SENTINEL:PORT?master_name=NAME&addr=SENTINEL2:PORT2[&password=PASSWORD] (default $SCOPEDTOKEN_REDIS_SENTINEL_URL)"),
 	}
 	fs.StringVar(&c.secretFile, "secret-file", "", "HS256 secret file (scopedtoken keygen --alg HS256); default: a fresh secret")
+	fs.StringVar(&c.otel, "otel", "", "stdout: print each request's OpenTelemetry span and the metrics as JSON")
 	if err := fs.Parse(args); err != nil {
 		return c, parseError{err} // already printed, with the usage
 	}
@@ -71,6 +75,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if c.origin, err = checkOrigin(c.origin); err != nil {
 			return c, err
 		}
+	}
+	if err := checkOtel(c.otel); err != nil {
+		return c, err
 	}
 	given := map[redisstore.Deployment]string{}
 	for d, u := range urls {
@@ -116,6 +123,7 @@ func main() {
 	}
 	o.origin = c.origin
 	defer closeStore()
+	o.otel = c.otel
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		log.Fatal(err)
@@ -135,10 +143,24 @@ func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.
 	if o.origin == "" {
 		o.origin = base
 	}
+	var tel *telemetry
+	if o.otel == otelStdout {
+		var err error
+		if tel, err = newTelemetry(out); err != nil {
+			ln.Close()
+			return err
+		}
+		defer tel.shutdown()
+		o.onDecision = tel.metrics.OnDecision
+	}
 	d, err := newDemo(now, o)
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	handler := d.handler
+	if tel != nil {
+		handler = tel.handler(handler)
 	}
 	fmt.Fprintf(out, "scopedtoken demo API on %s\n", base)
 	if o.origin != base {
@@ -153,7 +175,7 @@ func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.
 	d.printCommands(out, base)
 	fmt.Fprintln(out, readyLine)
 
-	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

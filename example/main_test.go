@@ -143,17 +143,8 @@ func TestServeOverLoopback(t *testing.T) {
 	for _, c := range cmds {
 		require.True(t, strings.HasPrefix(c.rawURL, "http://"+ln.Addr().String()+"/"), "printed URL %q names the listener", c.rawURL)
 		t.Run(strconv.Itoa(c.want)+" "+c.rawURL, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodGet, c.rawURL, nil)
-			require.NoError(t, err)
-			if c.token != "" {
-				req.Header.Set("Authorization", "Bearer "+c.token)
-			}
-			resp, err := client.Do(req)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			require.NoError(t, err)
-			checkResponse(t, c, resp.StatusCode, resp.Header, body)
+			status, header, body := sendCommand(t, client, c)
+			checkResponse(t, c, status, header, body)
 		})
 	}
 
@@ -162,6 +153,22 @@ func TestServeOverLoopback(t *testing.T) {
 	client.CloseIdleConnections()
 	_, err = net.Dial("tcp", ln.Addr().String())
 	assert.Error(t, err, "the listener is closed after shutdown")
+}
+
+// sendCommand sends one printed command over client, as curl would.
+func sendCommand(t *testing.T, client *http.Client, c printedCommand) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.rawURL, nil)
+	require.NoError(t, err)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, body
 }
 
 func TestBaseURL(t *testing.T) {

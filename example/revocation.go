@@ -11,17 +11,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/mint"
 	"github.com/scopedtoken/scopedtoken/redisstore"
 )
 
-// options are what the flags add to the demo: a shared secret and shared
-// revocation state.
+// options are what the flags add to the demo: a shared secret, shared
+// revocation state and OpenTelemetry.
 type options struct {
 	secret      []byte            // nil: a fresh secret
 	revocations *redisstore.Store // nil: proofs and single-use tokens recorded in memory, no revocation
 	redis       redisTarget       // for the printed revoke command
 	origin      string            // the public origin DPoP proofs name; "" takes it from each request
+	otel        string            // -otel: "" or "stdout"
+	// onDecision is the middleware's Config.OnDecision (serve sets it for
+	// -otel stdout).
+	onDecision func(context.Context, scopedtoken.Decision)
 }
 
 // redisEnv names, for each deployment, the environment variable that gives

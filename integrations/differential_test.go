@@ -1,6 +1,7 @@
 package integrations_test
 
 import (
+	"context"
 	crand "crypto/rand"
 	"fmt"
 	"math/rand/v2"
@@ -420,7 +421,7 @@ func newDiffKeys(t *testing.T) *diffKeys {
 	d.mw, err = scopedtoken.New(scopedtoken.Config{
 		Keys:       keys,
 		Now:        func() time.Time { return diffClock },
-		OnDecision: func(dec scopedtoken.Decision) { d.lastDecision = &dec },
+		OnDecision: func(_ context.Context, dec scopedtoken.Decision) { d.lastDecision = &dec },
 	})
 	require.NoError(t, err)
 	minter := func(kid string, secret []byte) *mint.Minter {

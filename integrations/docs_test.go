@@ -24,6 +24,21 @@ type docSnippet struct {
 	alias string // the package directory it is built in
 }
 
+// testFunc finds a test function, which makes a block a test block.
+var testFunc = regexp.MustCompile(`(?m)^func Test\w*\(t \*testing\.T\)`)
+
+// isTest reports whether the block is a test: it has a func TestX(t *testing.T).
+func (s docSnippet) isTest() bool { return testFunc.MatchString(s.code) }
+
+// fileName is the name the block is written under: main_test.go for a test
+// block, so that go test runs it, main.go for any other.
+func (s docSnippet) fileName() string {
+	if s.isTest() {
+		return "main_test.go"
+	}
+	return "main.go"
+}
+
 // snippetModules are the repository's modules a snippet may import, by path
 // relative to the repository root. The throwaway module that builds the
 // snippets replaces each with the checkout, so the docs are built against the
@@ -32,7 +47,7 @@ var snippetModules = map[string]string{
 	"github.com/scopedtoken/scopedtoken":              ".",
 	"github.com/scopedtoken/scopedtoken/integrations": "integrations",
 	"github.com/scopedtoken/scopedtoken/redisstore":   "redisstore",
-	"github.com/scopedtoken/scopedtoken/otelmetrics":  "otelmetrics",
+	"github.com/scopedtoken/scopedtoken/scopedotel":   "scopedotel",
 }
 
 // TestDocsSnippetsCompile builds every Go block of README.md and docs/*.md, so
@@ -40,19 +55,28 @@ var snippetModules = map[string]string{
 // whole file (package clause, imports, no elisions). All blocks are built in
 // one throwaway module, one package directory per block, with one `go vet`,
 // which type-checks them and runs vet's checks; a failure is reported at the
-// Markdown file and line of the offending code.
+// Markdown file and line of the offending code. Which blocks also run is the
+// rule of TestDocsTestBlocksPass and TestDocsServersAnswer (docs_run_test.go).
 func TestDocsSnippetsCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
+	_, dir, snippets := snippetModule(t)
+	out, err := goCommand(dir, "vet", "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("the Go blocks of the docs do not build:\n%s", locate(string(out), snippets))
+	}
+}
+
+// snippetModule writes every Go block of README.md and docs/*.md into a
+// throwaway module, one package directory per block (a test block as
+// main_test.go, any other as main.go), and returns the repository root, the
+// module's directory and the blocks.
+func snippetModule(t *testing.T) (root, dir string, snippets []docSnippet) {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
-	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	require.NoError(t, err)
-	files = append([]string{filepath.Join(root, "README.md")}, files...)
-
-	var snippets []docSnippet
-	for _, f := range files {
+	for _, f := range docPages(t, root) {
 		rel, err := filepath.Rel(root, f)
 		require.NoError(t, err)
 		found, err := goBlocks(f, rel)
@@ -61,57 +85,92 @@ func TestDocsSnippetsCompile(t *testing.T) {
 	}
 	require.NotEmpty(t, snippets)
 
-	dir := t.TempDir()
+	dir = t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(snippetGoMod(root)), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), snippetGoSum(t, root), 0o644))
 	for i := range snippets {
 		s := &snippets[i]
 		s.alias = fmt.Sprintf("snippet%03d", i+1)
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, s.alias), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, s.alias, "main.go"), []byte(s.code), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, s.alias, s.fileName()), []byte(s.code), 0o644))
 	}
+	return root, dir, snippets
+}
 
-	cmd := exec.Command("go", "vet", "./...")
+// docPages returns README.md and docs/*.md, the pages whose blocks are built.
+func docPages(t *testing.T, root string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	return append([]string{filepath.Join(root, "README.md")}, files...)
+}
+
+// goCommand is the go command run in the snippets' module dir. It is offline
+// after the first run: every module comes from the module cache, with the
+// checksums of the repository's own go.sum files.
+func goCommand(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	// Offline after the first run: every module comes from the module cache,
-	// with the checksums of the repository's own go.sum files.
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the Go blocks of the docs do not build:\n%s", locate(string(out), snippets))
-	}
+	return cmd
 }
 
 // goBlocks returns the ```go blocks of one Markdown file.
 func goBlocks(path, rel string) ([]docSnippet, error) {
+	blocks, err := fencedBlocks(path, rel)
+	var out []docSnippet
+	for _, b := range blocks {
+		if b.lang == "go" {
+			out = append(out, docSnippet{file: rel, line: b.line, code: b.text})
+		}
+	}
+	return out, err
+}
+
+// fencedBlock is one fenced block of a Markdown file: its language, the line
+// of its first line of content, the text, and the number of the section
+// (counted by headings) it is in.
+type fencedBlock struct {
+	lang    string
+	line    int
+	text    string
+	section int
+}
+
+// fencedBlocks returns the fenced blocks (```lang ... ```) of one Markdown file.
+func fencedBlocks(path, rel string) ([]fencedBlock, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var (
-		out   []docSnippet
-		cur   *docSnippet
-		lines []string
-		n     int
+		out     []fencedBlock
+		cur     *fencedBlock
+		lines   []string
+		n       int
+		section int
 	)
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		n++
 		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
 		switch {
-		case cur == nil && strings.TrimSpace(line) == "```go":
-			cur, lines = &docSnippet{file: rel, line: n + 1}, nil
-		case cur != nil && strings.TrimSpace(line) == "```":
-			cur.code = strings.Join(lines, "\n") + "\n"
+		case cur == nil && strings.HasPrefix(trimmed, "```"):
+			cur, lines = &fencedBlock{lang: strings.TrimPrefix(trimmed, "```"), line: n + 1, section: section}, nil
+		case cur != nil && trimmed == "```":
+			cur.text = strings.Join(lines, "\n") + "\n"
 			out = append(out, *cur)
 			cur = nil
 		case cur != nil:
 			lines = append(lines, line)
+		case strings.HasPrefix(line, "#"):
+			section++
 		}
 	}
 	if cur != nil {
-		return nil, fmt.Errorf("%s:%d: unterminated ```go block", rel, cur.line-1)
+		return nil, fmt.Errorf("%s:%d: unterminated ```%s block", rel, cur.line-1, cur.lang)
 	}
 	return out, sc.Err()
 }
@@ -153,7 +212,7 @@ func snippetGoSum(t *testing.T, root string) []byte {
 }
 
 var (
-	snippetPos = regexp.MustCompile(`(?:\./)?(snippet\d{3})/main\.go:(\d+)`)
+	snippetPos = regexp.MustCompile(`(?:[^\s:]*/)?(snippet\d{3})(?:run)?/main(?:_test)?\.go:(\d+)`)
 	snippetPkg = regexp.MustCompile(`snippets/snippet\d{3}\b`)
 )
 

@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,8 +49,8 @@ func discoveryURL(issuer string) (*url.URL, error) {
 // (OpenID Connect Discovery 1.0 §4.3), or nothing of it is used. The fetch
 // shares the JWKS fetch's client, body cap, timeout and redirect rule (here:
 // only within the configuration URL's scheme, host and port).
-func (r *Set) discover() (*endpoint, error) {
-	body, _, err := r.get(r.discovery, "application/json")
+func (r *Set) discover(ctx context.Context) (*endpoint, error) {
+	body, _, err := r.get(ctx, r.discovery, "application/json")
 	if err != nil {
 		return nil, fmt.Errorf("OpenID discovery: %w", err)
 	}

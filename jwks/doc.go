@@ -20,6 +20,11 @@
 // in a log line or an error. docs/keys.md and the "Remote keys" rule of
 // docs/security.md describe every rule; docs/configuration.md every field.
 //
+// Config.OnFetch is called around each fetch with the context of what
+// started it, so that a tracer (the scopedotel module's FetchHook) puts a
+// fetch that a request waits for under that request's span; this package
+// itself depends on no telemetry library.
+//
 // A minimal use:
 //
 //	keys, err := jwks.New(ctx, jwks.Config{URL: "https://id.example.com/.well-known/jwks.json"})

@@ -20,26 +20,30 @@ var (
 // header. With discovery (Config.Issuer and no URL), the jwks_uri is
 // discovered first whenever none is known or the set is unhealthy (the last
 // fetch failed), and kept once a fetch succeeds.
-func (r *Set) download() ([]byte, http.Header, error) {
+func (r *Set) download(ctx context.Context) ([]byte, http.Header, error) {
 	e := r.jwks.Load()
 	if r.discovery != nil && (e == nil || !r.snapshot.Load().healthy) {
 		var err error
-		if e, err = r.discover(); err != nil {
+		if e, err = r.discover(ctx); err != nil {
 			return nil, nil, err
 		}
 		r.jwks.Store(e)
 	}
-	return r.get(e, "application/jwk-set+json, application/json")
+	return r.get(ctx, e, "application/jwk-set+json, application/json")
 }
 
-// get fetches e through the set's client, bounded by HTTPTimeout and by the
-// set's own context (never a request's, so that a cancelled request cannot
-// abort a fetch others wait for). The body is capped by the client's
-// limitTransport and redirects are checked by sameOriginRedirects. Errors are
-// redacted with e's redactor.
-func (r *Set) get(e *endpoint, accept string) ([]byte, http.Header, error) {
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.HTTPTimeout)
+// get fetches e through the set's client, bounded by HTTPTimeout and ended
+// by the set's own context (never a request's cancellation, so that a
+// cancelled request cannot abort a fetch others wait for). ctx gives the
+// request its values: the set's own context, or what Config.OnFetch returned
+// (a trace span, say), which carries no caller's cancellation. The body is
+// capped by the client's limitTransport and redirects are checked by
+// sameOriginRedirects. Errors are redacted with e's redactor.
+func (r *Set) get(ctx context.Context, e *endpoint, accept string) ([]byte, http.Header, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.HTTPTimeout)
 	defer cancel()
+	stop := context.AfterFunc(r.ctx, cancel) // Close ends the fetch
+	defer stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url, nil)
 	if err != nil {
 		return nil, nil, e.redact.error(err)

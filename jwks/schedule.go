@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ func (r *Set) refreshLoop() {
 		case <-r.rescheduled:
 		case <-t.C:
 			if r.untilRefresh() <= 0 {
-				call, _ := r.startFetch(true)
+				call, _ := r.startFetch(context.Background(), FetchScheduled)
 				<-call.done
 			}
 		}

@@ -105,6 +105,11 @@ type Config struct {
 	// Logger receives fetch failures and skipped keys (with their kid and
 	// the reason, never key material). Default slog.Default().
 	Logger *slog.Logger
+	// OnFetch, when set, is called around each fetch, with the context of the
+	// request (or Refresh or New call) that started it: for tracing, so that
+	// a fetch a request waits for shows under that request (see FetchHook).
+	// Default nil.
+	OnFetch FetchHook
 }
 
 // Defaults of Config.
@@ -219,7 +224,7 @@ func New(ctx context.Context, cfg Config) (*Set, error) {
 	r.client.CheckRedirect = sameOriginRedirects(r.client.CheckRedirect)
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	r.snapshot.Store(&keySnapshot{})
-	call, _ := r.startFetch(true)
+	call, _ := r.startFetch(ctx, FetchInitial)
 	<-call.done
 	go r.refreshLoop()
 	return r, nil
@@ -260,7 +265,7 @@ func (r *Set) LookupKey(ctx context.Context, kid string) (*scopedtoken.Verificat
 	if k, ok := snap.keys[kid]; ok {
 		return k, nil
 	}
-	if call, _ := r.startFetch(false); call != nil {
+	if call, _ := r.startFetch(ctx, FetchUnknownKID); call != nil {
 		t := time.NewTimer(r.cfg.RefreshWait)
 		select {
 		case <-call.done:
@@ -293,7 +298,7 @@ func (r *Set) KnownKey(kid string) (*scopedtoken.VerificationKey, bool) {
 // Close it fetches nothing and returns an error.
 func (r *Set) Refresh(ctx context.Context) error {
 	for {
-		call, started := r.startFetch(true)
+		call, started := r.startFetch(ctx, FetchRefresh)
 		if call == nil {
 			return errClosed
 		}
@@ -311,10 +316,11 @@ func (r *Set) Refresh(ctx context.Context) error {
 // errClosed is what Refresh returns after Close.
 var errClosed = errors.New("jwks: the key set is closed")
 
-// startFetch joins the fetch under way (started false) or starts one.
-// Unforced fetches (for unknown kids) are rate-limited and return nil when the
-// limit refuses; no fetch starts after Close (nil).
-func (r *Set) startFetch(force bool) (call *fetchCall, started bool) {
+// startFetch joins the fetch under way (started false) or starts one for
+// cause, on behalf of a caller with ctx (see FetchHook). Fetches for unknown
+// kids are rate-limited and return nil when the limit refuses; no fetch
+// starts after Close (nil).
+func (r *Set) startFetch(ctx context.Context, cause FetchCause) (call *fetchCall, started bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.inflight != nil {
@@ -323,7 +329,7 @@ func (r *Set) startFetch(force bool) (call *fetchCall, started bool) {
 	if r.ctx.Err() != nil { // closed: lookups answer from the last set
 		return nil, false
 	}
-	if !force {
+	if cause == FetchUnknownKID {
 		if time.Since(r.lastUnknown) < r.cfg.MinRefreshInterval {
 			return nil, false
 		}
@@ -332,7 +338,7 @@ func (r *Set) startFetch(force bool) (call *fetchCall, started bool) {
 	call = &fetchCall{done: make(chan struct{})}
 	r.inflight = call
 	go func() {
-		call.err = r.fetch()
+		call.err = r.runFetch(ctx, cause)
 		r.mu.Lock()
 		r.inflight = nil
 		r.mu.Unlock()
@@ -347,10 +353,11 @@ const (
 	logFirstFetchFailed = "scopedtoken: JWK Set fetch failed; no keys yet"
 )
 
-// fetch downloads and parses the set once; on success rebuild replaces the
-// keys, on failure the last good set stays.
-func (r *Set) fetch() error {
-	body, header, err := r.download()
+// fetch downloads and parses the set once, its requests under ctx (see
+// get); on success rebuild replaces the keys, on failure the last good set
+// stays.
+func (r *Set) fetch(ctx context.Context) error {
+	body, header, err := r.download(ctx)
 	var jwks []jwkset.JWK
 	if err == nil {
 		jwks, err = r.parseJWKSet(body)

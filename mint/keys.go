@@ -11,7 +11,9 @@ import (
 	"github.com/scopedtoken/scopedtoken/internal/names"
 )
 
-// KeySource finds signing keys by key ID, for token specs. Implementations
+// KeySource finds signing keys by key ID, for token specs: where minting
+// reads its keys, unlike scopedtoken.TokenSource, where the middleware finds
+// a request's token. Implementations
 // return a Key with either Secret or PrivateKey set (ID and Algorithm
 // may be left empty: the caller fills in the ID, and the algorithm comes from
 // the spec or DefaultAlgorithm), or an error wrapping ErrKeyNotFound
@@ -21,7 +23,8 @@ type KeySource interface {
 }
 
 // ErrKeyNotFound is wrapped by a KeySource's error when it has no key with
-// the requested ID.
+// the requested ID. It is minting's; a verifier that has no key for a
+// token's kid refuses the token with scopedtoken.ErrUnknownKID.
 var ErrKeyNotFound = errors.New("mint: signing key not found")
 
 // DirKeySource is a directory of signing keys, one file per key ID:

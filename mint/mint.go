@@ -23,6 +23,8 @@ import (
 // Key is a key that mints tokens: its kid, its one algorithm and either
 // an HMAC secret (HS*) or a private key (RS*, PS*, ES*, EdDSA, Ed25519).
 type Key struct {
+	// ID is the kid written into each token's header (the jti, the token's
+	// own ID, is Claims.ID).
 	ID string
 	// Algorithm is the one algorithm the key signs with. Empty means
 	// DefaultAlgorithm of the key: HS256 for a secret, RS256 for RSA,

@@ -45,8 +45,10 @@ const DefaultLifetime = mint.DefaultLifetime
 // WithAlgorithm says otherwise.
 const DefaultAlgorithm = "ES256"
 
-// Issuer holds a test's keys and mints its tokens. It starts with two keys,
-// both published: an HS256 secret and an asymmetric key (ES256 by default).
+// Issuer holds a test's keys and mints its tokens: the issuing side, not the
+// iss claim, which its tokens carry only when IssuerClaim sets it. It starts
+// with two keys, both published: an HS256 secret and an asymmetric key (ES256
+// by default).
 // Tokens are signed with the asymmetric key unless SignWith picks another,
 // because only that one can also be served from the JWKS server. An Issuer is
 // safe for concurrent use, but its methods report failures with t.Fatal.
@@ -125,7 +127,7 @@ func NewIssuer(t testing.TB, opts ...Option) *Issuer {
 func (i *Issuer) Now() time.Time { return i.now() }
 
 // KeyID returns the kid of the asymmetric key that signs by default; Rotate
-// changes it.
+// changes it. It is not the KeyID mint option, which only rewrites a header.
 func (i *Issuer) KeyID() string {
 	i.mu.Lock()
 	defer i.mu.Unlock()

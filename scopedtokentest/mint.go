@@ -125,7 +125,10 @@ func Header(name string, value any) MintOption {
 	}
 }
 
-// KeyID writes kid into the header instead of the signing key's kid.
+// KeyID writes kid into the header instead of the signing key's kid. The
+// token is still signed by the signing key, so a verifier that knows kid
+// sees a bad signature: a hostile token. To sign with another key, use
+// SignWith.
 func KeyID(kid string) MintOption { return Header("kid", kid) }
 
 // Alg writes alg into the header instead of the signing key's algorithm; the

@@ -143,7 +143,7 @@ func run(o options, log io.Writer) (result, error) {
 	var hotRequests, hotHits atomic.Int64
 	cfg := scopedtoken.Config{Keys: keys}
 	if o.hot > 0 {
-		cfg.OnDecision = func(d scopedtoken.Decision) {
+		cfg.OnDecision = func(_ context.Context, d scopedtoken.Decision) {
 			if d.KeyID == hotKID && counting.Load() {
 				hotRequests.Add(1)
 				if d.Cached {

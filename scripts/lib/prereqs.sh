@@ -56,7 +56,7 @@ missing_prereqs() {
 	local dir redis="" browser=""
 	for dir in "$@"; do
 		case "$dir" in
-		redisstore | cmd/scopedtoken | example) redis=1 ;;
+		redisstore | cmd/scopedtoken | example | integrations) redis=1 ;;
 		browser) browser=1 redis=1 ;; # TestDemoDPoPBlackBox starts Redis too
 		esac
 	done

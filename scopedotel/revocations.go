@@ -1,4 +1,4 @@
-package otelmetrics
+package scopedotel
 
 import (
 	"context"
@@ -52,7 +52,7 @@ var useOutcomeNames = [useOutcomes]string{useUsed: "used", useAlreadyUsed: "alre
 // nothing. Wrap a store of your own with InstrumentRevocations to time its
 // Use calls anyway, and ignore this error with errors.Is if you observe
 // stores of several kinds.
-var ErrNoRevocationStats = errors.New("otelmetrics: the revocation store does not implement scopedtoken.RevocationStatsReporter")
+var ErrNoRevocationStats = errors.New("scopedotel: the revocation store does not implement scopedtoken.RevocationStatsReporter")
 
 // observedStore is one store of ObserveRevocations with its attribute sets,
 // built once.
@@ -89,7 +89,7 @@ func (m *Metrics) newRevocationInstruments(meter metric.Meter) error {
 		metric.WithDescription("Time the revocation store took to record a single-use token, by outcome."),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...))
 	if err := errors.Join(errs[:]...); err != nil {
-		return fmt.Errorf("otelmetrics: creating the revocation instruments: %w", err)
+		return fmt.Errorf("scopedotel: creating the revocation instruments: %w", err)
 	}
 	for i, name := range useOutcomeNames {
 		set := attribute.NewSet(UseOutcomeKey.String(name))
@@ -103,7 +103,7 @@ func (m *Metrics) newRevocationInstruments(meter metric.Meter) error {
 		return nil
 	}, state, age, entries, pending, writeBacks)
 	if err != nil {
-		return fmt.Errorf("otelmetrics: registering the revocation callback: %w", err)
+		return fmt.Errorf("scopedotel: registering the revocation callback: %w", err)
 	}
 	return nil
 }
@@ -121,7 +121,7 @@ func (m *Metrics) newRevocationInstruments(meter metric.Meter) error {
 // is observed for as long as m lives.
 func (m *Metrics) ObserveRevocations(name string, rev scopedtoken.Revocations) error {
 	if name == "" || rev == nil || isNil(rev) {
-		return errors.New("otelmetrics: ObserveRevocations needs a name and a revocation store")
+		return errors.New("scopedotel: ObserveRevocations needs a name and a revocation store")
 	}
 	stats, ok := rev.(scopedtoken.RevocationStatsReporter)
 	if !ok {
@@ -135,7 +135,7 @@ func (m *Metrics) ObserveRevocations(name string, rev scopedtoken.Revocations) e
 	m.storesMu.Lock()
 	defer m.storesMu.Unlock()
 	if _, dup := m.stores[name]; dup {
-		return fmt.Errorf("otelmetrics: a revocation store named %q is already observed", name)
+		return fmt.Errorf("scopedotel: a revocation store named %q is already observed", name)
 	}
 	m.stores[name] = st
 	return nil

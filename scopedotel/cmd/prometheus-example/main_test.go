@@ -5,13 +5,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopedtoken/scopedtoken/jwks"
+	"github.com/scopedtoken/scopedtoken/scopedotel"
+	"github.com/scopedtoken/scopedtoken/scopedotel/internal/docprogram"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -40,14 +42,14 @@ func get(t *testing.T, url, token string) (int, string) {
 // TestRun runs the documented program against a real JWK Set, sends requests
 // and scrapes /metrics as Prometheus would.
 func TestRun(t *testing.T) {
-	// The example's key set names no business, so the path names one: "me"
-	// would be refused (me_without_business).
-	const path = "/v2/accounts/42/search"
-	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithAudience(path))
+	// The keys are business 42's, given as --business would: "me" in the
+	// path stands for it.
+	const path = "/v2/accounts/me/search"
+	iss := scopedtokentest.NewIssuer(t, scopedtokentest.WithBusiness("42"))
 	api, metrics := listen(t), listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, iss.JWKSServer().URL, api, metrics) }()
+	go func() { done <- run(ctx, jwks.Config{URL: iss.JWKSServer().URL, BusinessID: "42"}, api, metrics) }()
 	defer func() {
 		cancel()
 		assert.NoError(t, <-done)
@@ -62,14 +64,16 @@ func TestRun(t *testing.T) {
 	code, body = get(t, "http://"+metrics.Addr().String()+"/metrics", "")
 	require.Equal(t, http.StatusOK, code)
 	for _, want := range []string{
-		`scopedtoken_requests_total{otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="allowed"} 1`,
-		`scopedtoken_requests_total{http_response_status_code="401",otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="refused",scopedtoken_reason="missing_token"} 1`,
+		`scopedtoken_requests_total{otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="allowed"} 1`,
+		`scopedtoken_requests_total{error_type="missing_token",http_response_status_code="401",otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="",scopedtoken_cache_hit="false",scopedtoken_outcome="refused"} 1`,
 		`scopedtoken_decision_duration_seconds_count{`,
-		`scopedtoken_keyset_fetches_total{otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version="",scopedtoken_fetch_result="success",scopedtoken_keyset="issuer"} 1`,
+		`scopedtoken_keyset_fetches_total{otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="",scopedtoken_fetch_result="success",scopedtoken_keyset="issuer"} 1`,
 		`scopedtoken_keyset_healthy{`,
 		`scopedtoken_keyset_keys{`,
 		`scopedtoken_keyset_age_seconds{`,
 	} {
+		// The scope's version is the module's, as this build recorded it.
+		want = strings.ReplaceAll(want, `otel_scope_version=""`, `otel_scope_version="`+scopedotel.ScopeVersion()+`"`)
 		assert.Contains(t, body, want)
 	}
 }
@@ -79,18 +83,5 @@ func TestRun(t *testing.T) {
 // page's other Go blocks (the Redis store's wiring, which this module cannot
 // import) are built by TestDocsSnippetsCompile in the integrations module.
 func TestDocsShowThisProgram(t *testing.T) {
-	doc, err := os.ReadFile("../../../docs/metrics.md")
-	require.NoError(t, err)
-	program, err := os.ReadFile("main.go")
-	require.NoError(t, err)
-	var shown []string
-	for _, part := range strings.Split(string(doc), "```go\n")[1:] {
-		block, _, found := strings.Cut(part, "```\n")
-		require.True(t, found, "an unterminated Go block")
-		if strings.HasPrefix(block, "// Command prometheus-example") {
-			shown = append(shown, block)
-		}
-	}
-	require.Len(t, shown, 1, "docs/metrics.md shows the program once, as a whole")
-	assert.Equal(t, string(program), shown[0], "the program of docs/metrics.md must be cmd/prometheus-example/main.go")
+	docprogram.Check(t, "../../../docs/metrics.md", "main.go", "// Command prometheus-example")
 }

@@ -1,4 +1,4 @@
-package otelmetrics_test
+package scopedotel_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
-	"github.com/scopedtoken/scopedtoken/otelmetrics"
+	"github.com/scopedtoken/scopedtoken/scopedotel"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -25,12 +25,12 @@ var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 const searchPath = "/v2/accounts/me/search"
 
 // newReader returns a manual reader of the real SDK and Metrics over it.
-func newReader(t *testing.T, opts ...otelmetrics.Option) (*sdkmetric.ManualReader, *otelmetrics.Metrics) {
+func newReader(t *testing.T, opts ...scopedotel.Option) (*sdkmetric.ManualReader, *scopedotel.Metrics) {
 	t.Helper()
 	reader := sdkmetric.NewManualReader()
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
-	m, err := otelmetrics.New(provider, opts...)
+	m, err := scopedotel.New(provider, opts...)
 	require.NoError(t, err)
 	return reader, m
 }
@@ -58,7 +58,7 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]metricdata
 	require.NoError(t, reader.Collect(context.Background(), &rm))
 	out := map[string]metricdata.Aggregation{}
 	for _, sm := range rm.ScopeMetrics {
-		assert.Equal(t, otelmetrics.ScopeName, sm.Scope.Name)
+		assert.Equal(t, scopedotel.ScopeName, sm.Scope.Name)
 		for _, m := range sm.Metrics {
 			out[m.Name] = m.Data
 		}
@@ -128,20 +128,20 @@ func TestMetricsEndToEnd(t *testing.T) {
 
 	got := collect(t, reader)
 	assert.Equal(t, map[string]int64{
-		"scopedtoken.cache_hit=false,scopedtoken.outcome=allowed":                                                                    1,
-		"scopedtoken.cache_hit=true,scopedtoken.outcome=allowed":                                                                     1,
-		"http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused,scopedtoken.reason=missing_token":     1,
-		"http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused,scopedtoken.reason=expired":           1,
-		"http.response.status_code=403,scopedtoken.cache_hit=false,scopedtoken.outcome=refused,scopedtoken.reason=audience_mismatch": 1,
-		"http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused,scopedtoken.reason=unknown_kid":       1,
-	}, sums[int64](t, got[otelmetrics.RequestsName]), "no path and no kid")
+		"scopedtoken.cache_hit=false,scopedtoken.outcome=allowed":                                                            1,
+		"scopedtoken.cache_hit=true,scopedtoken.outcome=allowed":                                                             1,
+		"error.type=missing_token,http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused":     1,
+		"error.type=expired,http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused":           1,
+		"error.type=audience_mismatch,http.response.status_code=403,scopedtoken.cache_hit=false,scopedtoken.outcome=refused": 1,
+		"error.type=unknown_kid,http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused":       1,
+	}, sums[int64](t, got[scopedotel.RequestsName]), "no path and no kid")
 
-	hist, ok := got[otelmetrics.DurationName].(metricdata.Histogram[float64])
-	require.True(t, ok, "%T", got[otelmetrics.DurationName])
+	hist, ok := got[scopedotel.DurationName].(metricdata.Histogram[float64])
+	require.True(t, ok, "%T", got[scopedotel.DurationName])
 	counts := map[string]uint64{}
 	for _, p := range hist.DataPoints {
 		counts[key(p.Attributes)] = p.Count
-		assert.Equal(t, otelmetrics.DurationBuckets, p.Bounds)
+		assert.Equal(t, scopedotel.DurationBuckets, p.Bounds)
 		assert.Positive(t, p.Sum, "durations are measured")
 	}
 	assert.Equal(t, map[string]uint64{
@@ -155,12 +155,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 		"scopedtoken.fetch.result=failure,scopedtoken.keyset=issuer": 0,
 		"scopedtoken.fetch.result=success,scopedtoken.keyset=backup": 0,
 		"scopedtoken.fetch.result=failure,scopedtoken.keyset=backup": 1,
-	}, sums[int64](t, got[otelmetrics.FetchesName]))
+	}, sums[int64](t, got[scopedotel.FetchesName]))
 	assert.Equal(t, map[string]int64{"scopedtoken.keyset=issuer": 1, "scopedtoken.keyset=backup": 0},
-		sums[int64](t, got[otelmetrics.KeysName]), "the issuer serves one public key; its HMAC key is never served")
+		sums[int64](t, got[scopedotel.KeysName]), "the issuer serves one public key; its HMAC key is never served")
 	assert.Equal(t, map[string]int64{"scopedtoken.keyset=issuer": 1, "scopedtoken.keyset=backup": 0},
-		sums[int64](t, got[otelmetrics.HealthyName]))
-	age := sums[float64](t, got[otelmetrics.KeySetAgeName])
+		sums[int64](t, got[scopedotel.HealthyName]))
+	age := sums[float64](t, got[scopedotel.KeySetAgeName])
 	require.Len(t, age, 1, "a set that never fetched has no age")
 	assert.GreaterOrEqual(t, age["scopedtoken.keyset=issuer"], 0.0)
 	assert.Less(t, age["scopedtoken.keyset=issuer"], time.Hour.Seconds())
@@ -169,21 +169,21 @@ func TestMetricsEndToEnd(t *testing.T) {
 	broken.FailWith(0)
 	require.NoError(t, bad.Refresh(context.Background()))
 	got = collect(t, reader)
-	assert.Equal(t, int64(1), sums[int64](t, got[otelmetrics.HealthyName])["scopedtoken.keyset=backup"])
-	assert.Equal(t, int64(1), sums[int64](t, got[otelmetrics.FetchesName])["scopedtoken.fetch.result=success,scopedtoken.keyset=backup"])
-	assert.Len(t, sums[float64](t, got[otelmetrics.KeySetAgeName]), 2)
+	assert.Equal(t, int64(1), sums[int64](t, got[scopedotel.HealthyName])["scopedtoken.keyset=backup"])
+	assert.Equal(t, int64(1), sums[int64](t, got[scopedotel.FetchesName])["scopedtoken.fetch.result=success,scopedtoken.keyset=backup"])
+	assert.Len(t, sums[float64](t, got[scopedotel.KeySetAgeName]), 2)
 }
 
 // TestWithKeyID checks that the kid is recorded for allowed requests only:
 // the kid of a refused request is whatever the client sent.
 func TestWithKeyID(t *testing.T) {
-	reader, m := newReader(t, otelmetrics.WithKeyID())
-	m.OnDecision(scopedtoken.Decision{Allowed: true, KeyID: "k1", Path: "/v2/accounts/1/x", Duration: time.Millisecond})
-	m.OnDecision(scopedtoken.Decision{Status: 401, Reason: "unknown_kid", KeyID: "attacker-chosen", Path: "/v2/accounts/2/y"})
+	reader, m := newReader(t, scopedotel.WithKeyID())
+	m.OnDecision(context.Background(), scopedtoken.Decision{Allowed: true, KeyID: "k1", Path: "/v2/accounts/1/x", Duration: time.Millisecond})
+	m.OnDecision(context.Background(), scopedtoken.Decision{Status: 401, Reason: "unknown_kid", KeyID: "attacker-chosen", Path: "/v2/accounts/2/y"})
 	assert.Equal(t, map[string]int64{
-		"scopedtoken.cache_hit=false,scopedtoken.kid=k1,scopedtoken.outcome=allowed":                                           1,
-		"http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused,scopedtoken.reason=unknown_kid": 1,
-	}, sums[int64](t, collect(t, reader)[otelmetrics.RequestsName]))
+		"scopedtoken.cache_hit=false,scopedtoken.kid=k1,scopedtoken.outcome=allowed":                                   1,
+		"error.type=unknown_kid,http.response.status_code=401,scopedtoken.cache_hit=false,scopedtoken.outcome=refused": 1,
+	}, sums[int64](t, collect(t, reader)[scopedotel.RequestsName]))
 }
 
 // TestAnonymousOutcome checks that a request let through without a token
@@ -206,7 +206,7 @@ func TestAnonymousOutcome(t *testing.T) {
 	assert.Equal(t, map[string]int64{
 		"scopedtoken.cache_hit=false,scopedtoken.outcome=anonymous": 1,
 		"scopedtoken.cache_hit=false,scopedtoken.outcome=allowed":   1,
-	}, sums[int64](t, collect(t, reader)[otelmetrics.RequestsName]))
+	}, sums[int64](t, collect(t, reader)[scopedotel.RequestsName]))
 }
 
 func TestObserveKeySetRefusals(t *testing.T) {
@@ -222,13 +222,14 @@ func TestObserveKeySetRefusals(t *testing.T) {
 // SDK: it must allocate nothing once an attribute set has been seen.
 func BenchmarkOnDecision(b *testing.B) {
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	m, err := otelmetrics.New(provider)
+	m, err := scopedotel.New(provider)
 	if err != nil {
 		b.Fatal(err)
 	}
 	d := scopedtoken.Decision{Allowed: true, KeyID: "k", Cached: true, Duration: 2 * time.Microsecond}
 	b.ReportAllocs()
+	ctx := context.Background()
 	for b.Loop() {
-		m.OnDecision(d)
+		m.OnDecision(ctx, d)
 	}
 }

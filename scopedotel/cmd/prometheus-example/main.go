@@ -20,11 +20,12 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/jwks"
-	"github.com/scopedtoken/scopedtoken/otelmetrics"
+	"github.com/scopedtoken/scopedtoken/scopedotel"
 )
 
 func main() {
 	jwksURL := flag.String("jwks", "", "URL of the issuer's JWK Set (required)")
+	business := flag.String("business", "", `the business of the set's keys, which "me" in a path stands for`)
 	apiAddr := flag.String("api", "127.0.0.1:8080", "address of the API (loopback unless you give another)")
 	metricsAddr := flag.String("metrics", "127.0.0.1:9464", "address of /metrics, for the scraper only")
 	flag.Parse()
@@ -38,13 +39,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *jwksURL, api, metrics); err != nil {
+	if err := run(ctx, jwks.Config{URL: *jwksURL, BusinessID: *business}, api, metrics); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// run serves the API on api and the metrics on metrics until ctx ends.
-func run(ctx context.Context, jwksURL string, api, metrics net.Listener) error {
+// run serves the API on api and the metrics on metrics until ctx ends. A
+// JWK Set carries no business: without keysConfig.BusinessID, a path with
+// "me" is refused with 403 me_without_business.
+func run(ctx context.Context, keysConfig jwks.Config, api, metrics net.Listener) error {
 	// The exporter is a reader of the OpenTelemetry SDK that turns every
 	// collection into Prometheus metrics of its own registry.
 	registry := prometheus.NewRegistry()
@@ -55,11 +58,11 @@ func run(ctx context.Context, jwksURL string, api, metrics net.Listener) error {
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer provider.Shutdown(context.Background())
 
-	m, err := otelmetrics.New(provider)
+	m, err := scopedotel.New(provider)
 	if err != nil {
 		return err
 	}
-	keys, err := jwks.New(ctx, jwks.Config{URL: jwksURL})
+	keys, err := jwks.New(ctx, keysConfig)
 	if err != nil {
 		return err
 	}

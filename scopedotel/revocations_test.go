@@ -1,4 +1,4 @@
-package otelmetrics_test
+package scopedotel_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/scopedtoken/scopedtoken"
-	"github.com/scopedtoken/scopedtoken/otelmetrics"
+	"github.com/scopedtoken/scopedtoken/scopedotel"
 	"github.com/scopedtoken/scopedtoken/scopedtokentest"
 )
 
@@ -74,7 +74,7 @@ func histogramCounts(t *testing.T, data metricdata.Aggregation) map[string]uint6
 	out := map[string]uint64{}
 	for _, p := range hist.DataPoints {
 		out[key(p.Attributes)] = p.Count
-		assert.Equal(t, otelmetrics.DurationBuckets, p.Bounds)
+		assert.Equal(t, scopedotel.DurationBuckets, p.Bounds)
 		lowest, ok := p.Min.Value()
 		assert.True(t, ok, "durations are measured")
 		assert.GreaterOrEqual(t, lowest, 0.0)
@@ -126,13 +126,13 @@ func attributesOf(t *testing.T, reader *sdkmetric.ManualReader) map[string][]att
 func assertNoSecret(t *testing.T, reader *sdkmetric.ManualReader, secrets ...string) {
 	t.Helper()
 	allowed := map[string][]attribute.Key{
-		otelmetrics.UsesName:                  {otelmetrics.UseOutcomeKey},
-		otelmetrics.UseDurationName:           {otelmetrics.UseOutcomeKey},
-		otelmetrics.RevocationsStateName:      {otelmetrics.RevocationsStoreKey, otelmetrics.RevocationsStateKey},
-		otelmetrics.RevocationsSyncAgeName:    {otelmetrics.RevocationsStoreKey},
-		otelmetrics.RevocationsEntriesName:    {otelmetrics.RevocationsStoreKey},
-		otelmetrics.RevocationsPendingName:    {otelmetrics.RevocationsStoreKey},
-		otelmetrics.RevocationsWriteBacksName: {otelmetrics.RevocationsStoreKey},
+		scopedotel.UsesName:                  {scopedotel.UseOutcomeKey},
+		scopedotel.UseDurationName:           {scopedotel.UseOutcomeKey},
+		scopedotel.RevocationsStateName:      {scopedotel.RevocationsStoreKey, scopedotel.RevocationsStateKey},
+		scopedotel.RevocationsSyncAgeName:    {scopedotel.RevocationsStoreKey},
+		scopedotel.RevocationsEntriesName:    {scopedotel.RevocationsStoreKey},
+		scopedotel.RevocationsPendingName:    {scopedotel.RevocationsStoreKey},
+		scopedotel.RevocationsWriteBacksName: {scopedotel.RevocationsStoreKey},
 	}
 	for name, attrs := range attributesOf(t, reader) {
 		for _, kv := range attrs {
@@ -184,8 +184,8 @@ func TestInstrumentRevocationsUseOutcomes(t *testing.T) {
 				}
 			}
 			got := collect(t, reader)
-			assert.Equal(t, tc.want, sums[int64](t, got[otelmetrics.UsesName]))
-			counts := histogramCounts(t, got[otelmetrics.UseDurationName])
+			assert.Equal(t, tc.want, sums[int64](t, got[scopedotel.UsesName]))
+			counts := histogramCounts(t, got[scopedotel.UseDurationName])
 			for k, n := range tc.want {
 				assert.Equal(t, uint64(n), counts[k], k)
 			}
@@ -224,8 +224,8 @@ func TestInstrumentRevocationsThroughMiddleware(t *testing.T) {
 
 	got := collect(t, reader)
 	assert.Equal(t, map[string]int64{"scopedtoken.use.outcome=used": 1, "scopedtoken.use.outcome=already_used": 1},
-		sums[int64](t, got[otelmetrics.UsesName]))
-	assert.Equal(t, int64(1), sums[int64](t, got[otelmetrics.RevocationsStateName])["scopedtoken.revocations.state=local,scopedtoken.revocations.store=memory"])
+		sums[int64](t, got[scopedotel.UsesName]))
+	assert.Equal(t, int64(1), sums[int64](t, got[scopedotel.RevocationsStateName])["scopedtoken.revocations.state=local,scopedtoken.revocations.store=memory"])
 	segments := strings.Split(token, ".")
 	assertNoSecret(t, reader, append(segments, jti, scopedtoken.TokenHash(token))...)
 }
@@ -357,7 +357,7 @@ func TestObserveRevocationsStates(t *testing.T) {
 	} {
 		t.Run(tc.want+"/"+tc.state, func(t *testing.T) {
 			store.set(scopedtoken.RevocationStats{State: tc.state})
-			assert.Equal(t, allStates("redis", tc.want), sums[int64](t, collect(t, reader)[otelmetrics.RevocationsStateName]))
+			assert.Equal(t, allStates("redis", tc.want), sums[int64](t, collect(t, reader)[scopedotel.RevocationsStateName]))
 			if tc.state != "" {
 				assertNoSecret(t, reader, tc.state+"x", "eyJ")
 			}
@@ -399,18 +399,18 @@ func TestObserveRevocationsOutage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			store.set(tc.stats)
 			got := collect(t, reader)
-			assert.Equal(t, allStates("redis", tc.stats.State), sums[int64](t, got[otelmetrics.RevocationsStateName]))
-			assert.Equal(t, map[string]int64{named: int64(tc.stats.Entries)}, sums[int64](t, got[otelmetrics.RevocationsEntriesName]))
-			assert.Equal(t, map[string]int64{named: tc.pending}, sums[int64](t, got[otelmetrics.RevocationsPendingName]))
-			assert.Equal(t, map[string]int64{named: tc.writeBacks}, sums[int64](t, got[otelmetrics.RevocationsWriteBacksName]))
-			wb, ok := got[otelmetrics.RevocationsWriteBacksName].(metricdata.Sum[int64])
+			assert.Equal(t, allStates("redis", tc.stats.State), sums[int64](t, got[scopedotel.RevocationsStateName]))
+			assert.Equal(t, map[string]int64{named: int64(tc.stats.Entries)}, sums[int64](t, got[scopedotel.RevocationsEntriesName]))
+			assert.Equal(t, map[string]int64{named: tc.pending}, sums[int64](t, got[scopedotel.RevocationsPendingName]))
+			assert.Equal(t, map[string]int64{named: tc.writeBacks}, sums[int64](t, got[scopedotel.RevocationsWriteBacksName]))
+			wb, ok := got[scopedotel.RevocationsWriteBacksName].(metricdata.Sum[int64])
 			require.True(t, ok)
 			assert.True(t, wb.IsMonotonic, "write-backs are a counter")
 			if tc.minAge < 0 {
-				assert.Nil(t, got[otelmetrics.RevocationsSyncAgeName], "no age before the first sync")
+				assert.Nil(t, got[scopedotel.RevocationsSyncAgeName], "no age before the first sync")
 				return
 			}
-			age := sums[float64](t, got[otelmetrics.RevocationsSyncAgeName])
+			age := sums[float64](t, got[scopedotel.RevocationsSyncAgeName])
 			require.Len(t, age, 1)
 			assert.GreaterOrEqual(t, age[named], tc.minAge)
 			assert.Less(t, age[named], tc.maxAge)
@@ -430,7 +430,7 @@ func TestObserveRevocationsRefusals(t *testing.T) {
 	assert.Error(t, m.ObserveRevocations("c", nilStore))
 	for _, rev := range []scopedtoken.Revocations{newFakeStore(nil), m.InstrumentRevocations(newFakeStore(nil))} {
 		err := m.ObserveRevocations("c", rev)
-		assert.ErrorIs(t, err, otelmetrics.ErrNoRevocationStats, "%T", rev)
+		assert.ErrorIs(t, err, scopedotel.ErrNoRevocationStats, "%T", rev)
 	}
 }
 
@@ -442,7 +442,7 @@ func TestRevocationsPrometheusNames(t *testing.T) {
 	require.NoError(t, err)
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
-	m, err := otelmetrics.New(provider)
+	m, err := scopedotel.New(provider)
 	require.NoError(t, err)
 	store := &reportingStore{fakeStore: newFakeStore(nil)}
 	store.set(scopedtoken.RevocationStats{State: "unreachable", LastSync: time.Now().Add(-time.Minute), Entries: 3, Pending: 1, WriteBacks: 2})
@@ -457,7 +457,8 @@ func TestRevocationsPrometheusNames(t *testing.T) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	const scope = `otel_scope_name="github.com/scopedtoken/scopedtoken/otelmetrics",otel_scope_schema_url="",otel_scope_version=""`
+	scope := `otel_scope_name="github.com/scopedtoken/scopedtoken/scopedotel",otel_scope_schema_url="",otel_scope_version="` +
+		scopedotel.ScopeVersion() + `"`
 	for _, want := range []string{
 		`scopedtoken_revocations_state{` + scope + `,scopedtoken_revocations_state="unreachable",scopedtoken_revocations_store="redis"} 1`,
 		`scopedtoken_revocations_state{` + scope + `,scopedtoken_revocations_state="synced",scopedtoken_revocations_store="redis"} 0`,

@@ -1,4 +1,4 @@
-package otelmetrics_test
+package scopedotel_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/mint"
-	"github.com/scopedtoken/scopedtoken/otelmetrics"
+	"github.com/scopedtoken/scopedtoken/scopedotel"
 )
 
 // Every decision of the middleware is counted by outcome and, for a
@@ -22,7 +22,7 @@ import (
 // exporter (Prometheus, OTLP) would send.
 func ExampleMetrics_OnDecision() {
 	reader := sdkmetric.NewManualReader()
-	metrics, err := otelmetrics.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	metrics, err := scopedotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,13 +57,13 @@ func ExampleMetrics_OnDecision() {
 	}
 	for _, scope := range data.ScopeMetrics {
 		for _, m := range scope.Metrics {
-			if m.Name != otelmetrics.RequestsName {
+			if m.Name != scopedotel.RequestsName {
 				continue
 			}
 			for _, point := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				outcome, _ := point.Attributes.Value(otelmetrics.OutcomeKey)
-				reason, _ := point.Attributes.Value(otelmetrics.ReasonKey)
-				cached, _ := point.Attributes.Value(otelmetrics.CacheHitKey)
+				outcome, _ := point.Attributes.Value(scopedotel.OutcomeKey)
+				reason, _ := point.Attributes.Value(scopedotel.ReasonKey)
+				cached, _ := point.Attributes.Value(scopedotel.CacheHitKey)
 				fmt.Printf("%s reason=%q cache_hit=%v: %d\n", outcome.AsString(), reason.AsString(), cached.AsBool(), point.Value)
 			}
 		}
