@@ -177,3 +177,25 @@ func TestOriginFlag(t *testing.T) {
 		assert.ErrorContains(t, err, "must be an http or https origin", bad)
 	}
 }
+
+// TestPrintedDPoPHint: among the printed commands, the demo shows what a
+// DPoP call looks like, with htu under the public origin and curl against
+// the instance's own address, as comments that no curl line parser takes
+// for a command.
+func TestPrintedDPoPHint(t *testing.T) {
+	d, err := newDemo(time.Now, options{origin: publicOrigin})
+	require.NoError(t, err)
+	var out strings.Builder
+	d.printCommands(&out, "http://127.0.0.1:8080")
+	printed := out.String()
+	for _, want := range []string{
+		"# In a browser: " + publicOrigin + "/ ",
+		"htm POST, htu " + tokensHTU + ")",
+		"htm GET, htu " + searchHTU + ", ath",
+		"#   curl -sS -X POST -H 'DPoP: PROOF' 'http://127.0.0.1:8080/site/tokens?page=/'\n",
+		"#   curl -sS -i -H 'Authorization: DPoP TOKEN' -H 'DPoP: PROOF' 'http://127.0.0.1:8080" + search + "'\n",
+	} {
+		assert.Contains(t, printed, want)
+	}
+	checkCommands(t, parseCommands(t, printed))
+}
