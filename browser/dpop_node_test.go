@@ -1,8 +1,6 @@
 package browser_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -100,21 +98,7 @@ func testDPoPWithNode(t *testing.T, dir, alg string) {
 		io.WriteString(w, tok.KeyThumbprint())
 	})))
 
-	node := exec.Command("node", "proofs.mjs", alg, srv.URL+"/token")
-	node.Dir = dir
-	node.Stderr = os.Stderr
-	stdin, err := node.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := node.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, node.Start())
-	defer func() { stdin.Close(); _ = node.Wait() }()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(nil, 1<<20)
-	read := func(v any) {
-		require.True(t, lines.Scan(), "node ended early: %v", lines.Err())
-		require.NoError(t, json.Unmarshal(lines.Bytes(), v))
-	}
+	read, write := runProofs(t, dir, alg, srv.URL+"/token")
 
 	var first struct{ JKT, TokenProof string }
 	read(&first)
@@ -130,11 +114,8 @@ func testDPoPWithNode(t *testing.T, dir, alg string) {
 	assert.Equal(t, http.StatusUnauthorized, code)
 	assert.Contains(t, challenge, `error="invalid_dpop_proof"`)
 
-	in, err := json.Marshal(map[string]string{"url": srv.URL + apiPath, "otherURL": srv.URL + "/v2/accounts/me/other",
+	write(map[string]string{"url": srv.URL + apiPath, "otherURL": srv.URL + "/v2/accounts/me/other",
 		"token": token, "otherToken": otherToken})
-	require.NoError(t, err)
-	_, err = stdin.Write(append(in, '\n'))
-	require.NoError(t, err)
 	var p nodeProofs
 	read(&p)
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -167,6 +169,7 @@ const businessID = "1234567"
 // link tokens from the site's cookie too), the site's token specs and a
 // minter for emailed links.
 type kit struct {
+	keys   scopedtoken.KeySet
 	mw     *scopedtoken.Middleware
 	specs  *mint.Specs
 	minter *mint.Minter
@@ -185,14 +188,20 @@ var testPages = []site.Page{
 	{Path: "/answers", Title: "Answers (emailed link)", Intro: "Calls answers with the link's cookie.", Call: "/v2/accounts/me/answers?input=pizza"},
 }
 
-func newKit(t *testing.T) *kit {
+// newKit makes a kit; each of configure changes the middleware's Config
+// before New.
+func newKit(t *testing.T, configure ...func(*scopedtoken.Config)) *kit {
 	t.Helper()
 	secret := make([]byte, 32)
 	_, err := rand.Read(secret)
 	require.NoError(t, err)
 	keys, err := scopedtoken.StaticKeys(scopedtoken.Key{ID: "k1", Algorithm: "HS256", Secret: secret, BusinessID: businessID})
 	require.NoError(t, err)
-	mw, err := scopedtoken.New(scopedtoken.Config{Keys: keys, TokenCookie: site.DefaultLinkCookie})
+	cfg := scopedtoken.Config{Keys: keys, TokenCookie: site.DefaultLinkCookie}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	mw, err := scopedtoken.New(cfg)
 	require.NoError(t, err)
 	specs, err := mint.LoadSpecs(strings.NewReader(testSpecs), mint.SpecsConfig{Keys: site.SecretKey{ID: "k1", Secret: secret}, Verify: mw})
 	require.NoError(t, err)
@@ -212,11 +221,53 @@ func newKit(t *testing.T) *kit {
 			json.NewEncoder(w).Encode(map[string]any{"endpoint": name, "business": tok.BusinessID(), "query": r.URL.Query()}) //nolint:errcheck // the client went away
 		})
 	}
-	return &kit{mw: mw, specs: specs, minter: minter, api: mw.Handler(mux)}
+	return &kit{keys: keys, mw: mw, specs: specs, minter: minter, api: mw.Handler(mux)}
 }
 
 // bearer returns the token of an Authorization header, "" without one.
 func bearer(h http.Header) string {
 	tok, _ := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
 	return tok
+}
+
+// sentRequest is a request as the browser sent it.
+type sentRequest struct {
+	url    string
+	header http.Header
+}
+
+// watchRequests records the requests the tab sends to a URL whose path
+// starts with pathPrefix, headers included, from now on (the DevTools
+// protocol's Network.requestWillBeSent, which shows what a script added);
+// the returned function lists them so far.
+func watchRequests(t *testing.T, ctx context.Context, pathPrefix string) func() []sentRequest {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		seen []sentRequest
+	)
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*network.EventRequestWillBeSent)
+		if !ok || e.Request == nil {
+			return
+		}
+		u, err := url.Parse(e.Request.URL)
+		if err != nil || !strings.HasPrefix(u.Path, pathPrefix) {
+			return
+		}
+		h := http.Header{}
+		for name, v := range e.Request.Headers {
+			if s, ok := v.(string); ok {
+				h.Set(name, s)
+			}
+		}
+		mu.Lock()
+		seen = append(seen, sentRequest{url: e.Request.URL, header: h})
+		mu.Unlock()
+	}))
+	return func() []sentRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]sentRequest(nil), seen...)
+	}
 }

@@ -33,6 +33,7 @@ type demoRequest struct {
 // demo is the wired-up API and the requests to try against it.
 type demo struct {
 	handler   http.Handler
+	origin    string // the public origin, as -origin gives it
 	requests  []demoRequest
 	link      string // the target of the emailed link, token included
 	expiresAt time.Time
@@ -55,8 +56,11 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 		return nil, err
 	}
 	// The API also reads the cookie that the site moves an emailed link's
-	// token into (site.go, docs/browser.md).
-	cfg := scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie, OnDecision: o.onDecision}
+	// token into (site.go, docs/browser.md). DPoP is allowed: bearer tokens
+	// pass, bound ones need a proof whose jti is recorded in the Redis store,
+	// shared by every instance, or else in memory (docs/dpop.md).
+	cfg := scopedtoken.Config{Keys: keys, Now: now, TokenCookie: site.DefaultLinkCookie,
+		OnDecision: o.onDecision, DPoPAllowed: true, DPoPOrigin: o.origin, Revocations: scopedtoken.NewMemoryRevocations(now)}
 	if o.revocations != nil {
 		cfg.Revocations = o.revocations
 	}
@@ -108,6 +112,7 @@ func newDemo(now func() time.Time, o options) (*demo, error) {
 	}
 	d := &demo{
 		handler:   handler,
+		origin:    o.origin,
 		link:      "/answers?" + site.LinkParam + "=" + link,
 		expiresAt: now().Add(demoLifetime).Truncate(time.Second),
 		requests: []demoRequest{
@@ -142,8 +147,25 @@ func (d *demo) printCommands(w io.Writer, base string) {
 		fmt.Fprintf(w, "curl -sS -i%s '%s%s'\n\n", auth, base, q.target)
 	}
 	d.printRevokeHint(w, base)
-	fmt.Fprintf(w, "# In a browser: %s/ gets a token for itself from the site and calls the API with it;\n", base)
-	fmt.Fprintf(w, "# an emailed link, which lands on the site and leaves its token in a cookie: %s%s\n\n", base, d.link)
+	origin := d.origin
+	if origin == "" {
+		origin = base
+	}
+	fmt.Fprintf(w, "# In a browser: %s/ gets a token for itself from the site, bound to a key it keeps (DPoP), and calls the API with it;\n", origin)
+	fmt.Fprintf(w, "# an emailed link, which lands on the site and leaves its token in a cookie: %s%s\n\n", origin, d.link)
+	d.printDPoPHint(w, base, origin)
+}
+
+// printDPoPHint shows what the page's DPoP calls look like (docs/dpop.md):
+// they need a proof signed by the client's key for each request, which curl
+// cannot make, so they are comments.
+func (d *demo) printDPoPHint(w io.Writer, base, origin string) {
+	fmt.Fprintf(w, "# DPoP (docs/dpop.md, docs/browser.md): a client with its own key gets bound tokens, the same JSON as GET /site/tokens,\n")
+	fmt.Fprintf(w, "# with a proof for the token endpoint (htm POST, htu %s/site/tokens), then sends a fresh proof with\n", origin)
+	fmt.Fprintf(w, "# each call (htm GET, htu %s/v2/accounts/me/search, ath the token's SHA-256):\n", origin)
+	fmt.Fprintf(w, "#   curl -sS -X POST -H 'DPoP: PROOF' '%s/site/tokens?page=/'\n", base)
+	fmt.Fprintf(w, "#   curl -sS -i -H 'Authorization: DPoP TOKEN' -H 'DPoP: PROOF' '%s/v2/accounts/me/search?input=pizza'\n", base)
+	fmt.Fprintf(w, "# A bound token sent as Bearer, without its proof or with a used one gets 401 with a DPoP challenge.\n\n")
 }
 
 // reply is what the demo endpoints answer.
@@ -154,6 +176,7 @@ type reply struct {
 	Query            url.Values `json:"query"`            // r.URL.Query(), after the middleware bound the token's
 	TokenQuery       url.Values `json:"tokenQuery"`       // Token.Query()
 	ExpiresAt        time.Time  `json:"expiresAt"`
+	KeyThumbprint    string     `json:"keyThumbprint,omitempty"` // Token.KeyThumbprint(): the DPoP key of a bound token
 }
 
 func endpoint(name string) http.HandlerFunc {
@@ -174,6 +197,7 @@ func endpoint(name string) http.HandlerFunc {
 			Query:            r.URL.Query(),
 			TokenQuery:       tok.Query().URLValues(),
 			ExpiresAt:        tok.ExpiresAt(),
+			KeyThumbprint:    tok.KeyThumbprint(),
 		})
 	}
 }

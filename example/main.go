@@ -2,7 +2,13 @@
 // middleware on loopback, with a demo key generated at start, and prints
 // ready-to-paste curl commands with the status each one gets.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F] [-otel stdout]
+//	go run ./example [-addr 127.0.0.1:8080] [-origin URL] [-redis URL | -redis-cluster URL | -redis-sentinel URL] [-secret-file F] [-otel stdout]
+//
+// DPoP (docs/dpop.md) is allowed: the home page gets its token bound to a
+// key of its own and proves it has the key on every call. -origin is the
+// public origin the demo is served at, which every DPoP proof's htu names:
+// several instances behind one load balancer share it. By default it is the
+// demo's own address.
 //
 // With one of the -redis flags, revocations and single-use tokens are shared
 // through that Redis deployment: one server, Redis Cluster or Sentinel, in
@@ -25,6 +31,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -36,6 +43,7 @@ import (
 // config is what the command line and the environment ask for.
 type config struct {
 	addr       string
+	origin     string // "" for the listener's own address
 	redis      redisTarget
 	secretFile string
 	otel       string // "" or "stdout"
@@ -48,6 +56,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	var c config
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; keep it on loopback, the demo tokens are printed")
+	fs.StringVar(&c.origin, "origin", "", "the public origin the demo is served at, scheme://host[:port], which DPoP proofs name (default: its own address, http://ADDR)")
 	urls := map[redisstore.Deployment]*string{
 		redisstore.Single:   fs.String("redis", "", "share revocations and single-use tokens through this Redis server: redis://[:PASSWORD@]HOST:PORT[/DB] (default $SCOPEDTOKEN_REDIS_URL)"),
 		redisstore.Cluster:  fs.String("redis-cluster", "", "share them through this Redis Cluster instead: redis://[:PASSWORD@]HOST:PORT?addr=HOST2:PORT2&addr=HOST3:PORT3 (default $SCOPEDTOKEN_REDIS_CLUSTER_URL)"),
@@ -61,6 +70,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if c.origin != "" {
+		var err error
+		if c.origin, err = checkOrigin(c.origin); err != nil {
+			return c, err
+		}
+	}
 	if err := checkOtel(c.otel); err != nil {
 		return c, err
 	}
@@ -71,6 +86,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	c.redis, err = chooseRedis(given, getenv)
 	return c, err
+}
+
+// checkOrigin returns the -origin flag without a final "/", or an error
+// when it is not an http or https origin.
+func checkOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("-origin %q must be an http or https origin, such as https://demo.example.com", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
 }
 
 // parseError is an error of the flag package, which printed it.
@@ -95,6 +121,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	o.origin = c.origin
 	defer closeStore()
 	o.otel = c.otel
 	ln, err := net.Listen("tcp", c.addr)
@@ -112,6 +139,10 @@ const readyLine = "Press Ctrl-C to stop."
 // serve runs the demo on ln until ctx is done, then shuts the server down,
 // letting requests in flight finish for up to five seconds.
 func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.Time, o options) error {
+	base := baseURL(ln.Addr())
+	if o.origin == "" {
+		o.origin = base
+	}
 	var tel *telemetry
 	if o.otel == otelStdout {
 		var err error
@@ -131,8 +162,10 @@ func serve(ctx context.Context, ln net.Listener, out io.Writer, now func() time.
 	if tel != nil {
 		handler = tel.handler(handler)
 	}
-	base := baseURL(ln.Addr())
 	fmt.Fprintf(out, "scopedtoken demo API on %s\n", base)
+	if o.origin != base {
+		fmt.Fprintf(out, "served at the public origin %s, which DPoP proofs name\n", o.origin)
+	}
 	origin := "generated now"
 	if o.secret != nil {
 		origin = "from the secret file"

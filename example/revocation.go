@@ -20,8 +20,9 @@ import (
 // revocation state and OpenTelemetry.
 type options struct {
 	secret      []byte            // nil: a fresh secret
-	revocations *redisstore.Store // nil: no revocation
+	revocations *redisstore.Store // nil: proofs and single-use tokens recorded in memory, no revocation
 	redis       redisTarget       // for the printed revoke command
+	origin      string            // the public origin DPoP proofs name; "" takes it from each request
 	otel        string            // -otel: "" or "stdout"
 	// onDecision is the middleware's Config.OnDecision (serve sets it for
 	// -otel stdout).

@@ -22,7 +22,7 @@ const demoSpecs = `[{"name": "search", "keyId": "` + demoKeyID + `",
 var demoPages = []site.Page{
 	{
 		Path: "/", Title: "Search", TokenSpec: "search",
-		Intro: "This page got a token for itself from the site (GET /site/tokens?page=/) and calls the API with it in the Authorization header.",
+		Intro: "This page made a non-extractable ECDSA key with WebCrypto, got a token bound to it from the site (POST /site/tokens?page=/ with a DPoP proof) and calls the API with it (Authorization: DPoP) and a fresh proof.",
 		Call:  "/v2/accounts/me/search?input=pizza",
 	},
 	{
@@ -33,7 +33,8 @@ var demoPages = []site.Page{
 }
 
 // newSite serves the demo's pages beside the API, minting page tokens with
-// secret through the token specs (each checked by mw before it is handed out).
+// secret through the token specs (each checked by mw before it is handed out);
+// mw also checks the DPoP proofs of POST /site/tokens.
 func newSite(secret []byte, now func() time.Time, mw *scopedtoken.Middleware, api http.Handler) (http.Handler, error) {
 	specs, err := mint.LoadSpecs(strings.NewReader(demoSpecs), mint.SpecsConfig{
 		Keys: site.SecretKey{ID: demoKeyID, Secret: secret}, Now: now, Verify: mw,
@@ -41,5 +42,5 @@ func newSite(secret []byte, now func() time.Time, mw *scopedtoken.Middleware, ap
 	if err != nil {
 		return nil, err
 	}
-	return site.New(site.Config{Specs: specs, Pages: demoPages, API: api})
+	return site.New(site.Config{Specs: specs, Pages: demoPages, API: api, DPoP: mw})
 }

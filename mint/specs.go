@@ -27,6 +27,10 @@ type Spec struct {
 	ExpiresIn time.Duration // claims.expiresIn; 0 means DefaultLifetime
 	Query     url.Values    // claims.query
 	Scope     string        // a regular expression over page paths; "" matches every page
+	// DPoP requires the spec's tokens to be bound to a client's key (the
+	// spec's "dpop": true; docs/dpop.md): MintForPage leaves the spec out,
+	// and only MintForPageBound mints its tokens, with cnf.jkt.
+	DPoP bool
 }
 
 // SpecsConfig configures LoadSpecs. Only Keys is required.
@@ -72,7 +76,8 @@ const maxSpecFileBytes = 4 << 20
 // name, keyId and claims.aud (a string or a non-empty array of API paths) are
 // required; alg, claims.expiresIn (milliseconds, at least 1000; default five
 // minutes), claims.query (strings, numbers, booleans or non-empty arrays of
-// them) and scope are optional. The file is read strictly: unknown or
+// them), scope and dpop (true: the tokens are handed out DPoP-bound only, see
+// Spec.DPoP) are optional. The file is read strictly: unknown or
 // wrongly-cased member names, repeated member names and repeated spec names
 // are errors, every aud must fit the audience grammar (docs/security.md), and every scope must
 // compile (Go's RE2 syntax). Each error names the spec it is about.
@@ -145,14 +150,35 @@ func (t *Specs) Specs() []Spec {
 // spec with an empty scope) and returns them by spec name; no match is an
 // empty map. A scope matches when the regular expression matches anywhere in
 // page, as regexp.MatchString does: anchor it ("^/search$") to match whole
-// paths only. Any minting failure fails the whole call.
+// paths only. A spec with DPoP set is left out, whatever its scope: its
+// tokens are never handed out unbound (MintForPageBound mints them). Any
+// minting failure fails the whole call.
 func (t *Specs) MintForPage(page string) (map[string]string, error) {
+	return t.mintForPage(page, "")
+}
+
+// MintForPageBound mints, as MintForPage does, a token for every spec whose
+// scope matches page, the specs with DPoP set included, each bound to the
+// client key whose RFC 7638 thumbprint is jkt (cnf.jkt, as
+// Claims.DPoPThumbprint): the key of the DPoP proof that the page's token
+// endpoint checked with scopedtoken.Middleware.VerifyDPoPProof (RFC 9449
+// §5, docs/dpop.md). An empty jkt is an error, never an unbound token.
+func (t *Specs) MintForPageBound(page, jkt string) (map[string]string, error) {
+	if jkt == "" {
+		return nil, fmt.Errorf("%w: MintForPageBound needs the thumbprint of the client's key", ErrMint)
+	}
+	return t.mintForPage(page, jkt)
+}
+
+// mintForPage mints the tokens of page: bound to jkt, or unbound when jkt
+// is "" and then none of a spec that requires binding.
+func (t *Specs) mintForPage(page, jkt string) (map[string]string, error) {
 	out := make(map[string]string)
 	for _, s := range t.specs {
-		if s.scope != nil && !s.scope.MatchString(page) {
+		if s.scope != nil && !s.scope.MatchString(page) || s.DPoP && jkt == "" {
 			continue
 		}
-		tok, err := s.minter.Mint(Claims{Audience: s.Audience, Query: s.Query, ExpiresIn: s.ExpiresIn})
+		tok, err := s.minter.Mint(Claims{Audience: s.Audience, Query: s.Query, ExpiresIn: s.ExpiresIn, DPoPThumbprint: jkt})
 		if err != nil {
 			return nil, fmt.Errorf("token spec %q: %w", s.Name, err)
 		}
@@ -175,7 +201,7 @@ func cloneValues(v url.Values) url.Values {
 // rawSpec and rawClaims are what a spec file may hold; any other member is an
 // error.
 var (
-	specMembers   = []string{"name", "keyId", "alg", "claims", "scope"}
+	specMembers   = []string{"name", "keyId", "alg", "claims", "scope", "dpop"}
 	claimsMembers = []string{"aud", "expiresIn", "query"}
 )
 
@@ -247,6 +273,12 @@ func parseSpec(item json.RawMessage, prefix string) (Spec, error) {
 	}
 	if err := stringMember(members, "scope", &spec.Scope); err != nil {
 		return spec, err
+	}
+	if raw, ok := members["dpop"]; ok {
+		if string(raw) != "true" && string(raw) != "false" {
+			return spec, errors.New(`"dpop" must be true or false`)
+		}
+		spec.DPoP = string(raw) == "true"
 	}
 	raw, ok := members["claims"]
 	if !ok {

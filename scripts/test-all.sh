@@ -5,7 +5,7 @@
 # go.mod and replace directives, not the repository's go.work).
 # It needs Go (and git, when present, to list the modules), redis-server for
 # the tests of the Redis revocation store (redisstore/, cmd/scopedtoken,
-# example/, and integrations/ for the server of docs/revocation.md; not with
+# example/, browser/, and integrations/ for the server of docs/revocation.md; not with
 # SCOPEDTOKEN_SKIP_REDIS=1), and chromium, nodejs and npm for browser/'s.
 # It installs them when they are missing (scripts/lib/prereqs.sh:
 # Debian's packages with apt-get, as root or through sudo -n), or stops at

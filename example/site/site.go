@@ -1,7 +1,10 @@
 // Package site is the browser side of the demo: a site that serves pages
 // whose script calls a scopedtoken-guarded API. Each page gets its tokens
 // from the site (GET /site/tokens?page=PATH, minted by the token specs whose
-// scope matches the page) and sends them in the Authorization header; a page
+// scope matches the page) and sends them in the Authorization header; with
+// Config.DPoP, it instead gets them bound to a key of its own (POST
+// /site/tokens?page=PATH with a DPoP proof, see tokens.go) and sends a
+// fresh proof with each call (docs/browser.md, docs/dpop.md); a page
 // opened from an emailed link (?jwt=) instead lands on the site, which moves
 // the token into a cookie the browser sends to the API path only (see
 // landing.go and docs/browser.md).
@@ -9,7 +12,6 @@ package site
 
 import (
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -65,6 +67,16 @@ type Config struct {
 	// site behind a TLS-terminating proxy; requests that arrive over TLS get
 	// a Secure cookie anyway.
 	SecureCookies bool
+	// DPoP, when set, is the middleware (with Config.DPoPAllowed or
+	// DPoPRequired, Config.Revocations and, behind a proxy, DPoPOrigin) whose
+	// VerifyDPoPProof checks the proofs of POST /site/tokens: the pages then
+	// make a non-extractable key, get their tokens bound to it and call the
+	// API with the DPoP scheme. Nil: the pages send bearer tokens. Proofs
+	// for the token endpoint name the site's URL: with an API on another
+	// origin (APIOrigin), give the site a middleware of its own whose
+	// DPoPOrigin is the site's origin, with the API's Revocations, so that
+	// one record refuses every replay.
+	DPoP *scopedtoken.Middleware
 }
 
 //go:embed assets
@@ -120,6 +132,9 @@ func New(cfg Config) (http.Handler, error) {
 		mux.Handle(pattern, s.landing(p, s.page(p)))
 	}
 	mux.HandleFunc("GET /site/tokens", s.tokens)
+	if cfg.DPoP != nil {
+		mux.HandleFunc("POST /site/tokens", s.boundTokens)
+	}
 	static := mustSub(assets, "assets")
 	for _, name := range []string{"app.js", "style.css"} {
 		mux.HandleFunc("GET /site/"+name, func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, static, name) })
@@ -148,6 +163,7 @@ func (s *site) dispatch(siteMux http.Handler) http.Handler {
 type pageData struct {
 	*Page
 	APIBase string
+	DPoP    bool
 	Nav     []Page
 }
 
@@ -157,24 +173,6 @@ func (s *site) page(p *Page) http.Handler {
 		h.Set("Content-Security-Policy", s.csp)
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
-		pageTemplate.Execute(w, pageData{Page: p, APIBase: s.cfg.APIOrigin, Nav: s.cfg.Pages}) //nolint:errcheck // the client went away
+		pageTemplate.Execute(w, pageData{Page: p, APIBase: s.cfg.APIOrigin, DPoP: s.cfg.DPoP != nil, Nav: s.cfg.Pages}) //nolint:errcheck // the client went away
 	})
-}
-
-// tokens answers GET /site/tokens?page=PATH with the tokens of every spec
-// whose scope matches that page, by spec name, for the site's own pages only.
-func (s *site) tokens(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	page := r.URL.Query()["page"]
-	if len(page) != 1 || s.pages[page[0]] == nil {
-		http.Error(w, "page must name one page of this site", http.StatusNotFound)
-		return
-	}
-	toks, err := s.cfg.Specs.MintForPage(page[0])
-	if err != nil {
-		http.Error(w, "could not mint the page's tokens", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(toks) //nolint:errcheck // the client went away
 }

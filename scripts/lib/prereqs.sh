@@ -57,7 +57,7 @@ missing_prereqs() {
 	for dir in "$@"; do
 		case "$dir" in
 		redisstore | cmd/scopedtoken | example | integrations) redis=1 ;;
-		browser) browser=1 ;;
+		browser) browser=1 redis=1 ;; # TestDemoDPoPBlackBox starts Redis too
 		esac
 	done
 	if [[ -n "$redis" && "${SCOPEDTOKEN_SKIP_REDIS:-}" != 1 ]] && ! prereq_has redis-server; then
