@@ -62,9 +62,14 @@ func (s *Scanner) nameOf(n Name) []byte {
 // hash is seeded per process), so that the check stays linear whatever the
 // names.
 func (it *Object) add(s *Scanner, name []byte, at int) Error {
+	return it.addSig(s, name, at, nameSig(name, !s.ExactNames))
+}
+
+// addSig is add for a name whose fingerprint, nameSig(name, !s.ExactNames),
+// the caller has already computed.
+func (it *Object) addSig(s *Scanner, name []byte, at int, sig uint64) Error {
 	fold := !s.ExactNames
 	if it.big == nil {
-		sig := nameSig(name, fold)
 		seen := s.Names[it.start:]
 		for i := range seen {
 			if seen[i].sig == sig {
@@ -134,14 +139,9 @@ func nameSig(name []byte, fold bool) uint64 {
 			}
 		}
 	}
-	if len(key) == 0 {
-		return 0
-	}
-	first, last := key[0], key[len(key)-1]
-	if fold { // an ASCII name's key is its upper case; a folded key's bytes are unchanged
-		first, last = chars.UpperASCII(first), chars.UpperASCII(last)
-	}
-	return uint64(len(key))<<16 | uint64(first)<<8 | uint64(last)
+	// An ASCII name's key is its upper case; a folded key's bytes are
+	// unchanged by upper-casing its ASCII bytes.
+	return plainSig(key, fold)
 }
 
 // FoldsTo reports whether name differs from one of the registered names only
