@@ -62,15 +62,18 @@ type boundQuery struct {
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
 	folded    []string // each name's case-folded form (the name itself when already folded)
-	foldedBuf [2]string
+	foldedBuf [1]string
 	byName    map[string]nameSlot // above smallIndex names only
 	maxFolded int
 	firsts    asciiSet // the first bytes of the folded names that are ASCII
 
-	// Room for a small claim, so that parsing it allocates only its strings.
-	namesBuf  [2]string
-	valuesBuf [2][]string
-	valueBuf  [2]string
+	// Room for the usual claim of one name and one value, so that parsing
+	// it allocates only its encoding. Room for a second name would cost
+	// every cache miss 72 bytes of a larger entry, and the collector's work
+	// for them, that one-name tokens do not use (BENCHMARKS.md).
+	namesBuf  [1]string
+	valuesBuf [1][]string
+	valueBuf  [1]string
 }
 
 // parseClaims reads the verified payload: strict JSON, no duplicate or
