@@ -2,14 +2,11 @@ package scopedtoken
 
 import (
 	"math"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
-	"github.com/scopedtoken/scopedtoken/internal/chars"
 	"github.com/scopedtoken/scopedtoken/internal/jose"
 	"github.com/scopedtoken/scopedtoken/internal/sizeclass"
 	"github.com/scopedtoken/scopedtoken/internal/strictjson"
@@ -290,6 +287,7 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) (heap
 	if s.Peek() != '{' {
 		return 0, errBadQueryClaim
 	}
+	rawStart := s.Offset() // where the claim's text starts, for encodeQuery
 	var it strictjson.Object
 	it.Begin(s)
 	q.names, q.values = q.namesBuf[:0], q.valuesBuf[:0]
@@ -344,52 +342,20 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) (heap
 		q.values[i] = all[off:end:end]
 		off = end
 	}
-	n := 0
-	for i, name := range q.names {
-		for _, val := range q.values[i] {
-			n += len(name) + len(val) + 2
-		}
-	}
-	// The names' case-folded forms that differ from them follow the
-	// encoding in the same string (see indexNames).
-	var fb [128]byte
-	var lb [smallIndex]int
-	folded, foldedLens := fb[:0], lb[:0]
-	for _, name := range q.names {
-		start := len(folded)
-		folded = appendFoldedIfDifferent(folded, name)
-		foldedLens = append(foldedLens, len(folded)-start)
-	}
-	var enc strings.Builder
-	enc.Grow(n + len(folded)) // exact unless something needs escaping
-	for i, name := range q.names {
-		for _, val := range q.values[i] {
-			if enc.Len() > 0 {
-				enc.WriteByte('&')
-			}
-			enc.WriteString(queryEscape(name))
-			enc.WriteByte('=')
-			enc.WriteString(queryEscape(val))
-		}
-	}
-	encLen := enc.Len()
-	enc.Write(folded)
-	both := enc.String()
-	q.encoded = both[:encLen]
-	indexBytes := q.indexNames(both[encLen:], foldedLens)
+	encHeap, indexBytes := m.encodeQuery(q, s.Data[rawStart:s.Offset()], s.Src, rawStart)
 	if m.cache != nil {
-		heap = q.heapBytes(cap(all), enc.Cap(), indexBytes)
+		heap = q.heapBytes(cap(all), encHeap, indexBytes)
 	}
 	return heap, nil
 }
 
 // heapBytes is the heap that q holds, for verified.heapBytes: the arrays
 // that outgrew the inline room (valuesCap is the capacity of the array of
-// every value), the encoding (of capacity encodedCap) and the index (of
-// indexBytes, see indexNames). Its names and values are counted by the
+// every value), the encoding (encodedHeap, see encodeQuery) and the index
+// (indexBytes, see indexNames). Its names and values are counted by the
 // scanner that read them.
-func (q *boundQuery) heapBytes(valuesCap, encodedCap, indexBytes int) int {
-	n := sizeclass.String(encodedCap) + indexBytes
+func (q *boundQuery) heapBytes(valuesCap, encodedHeap, indexBytes int) int {
+	n := encodedHeap + indexBytes
 	if valuesCap > len(q.valueBuf) {
 		n += sizeclass.Object(valuesCap * int(unsafe.Sizeof("")))
 	}
@@ -400,15 +366,6 @@ func (q *boundQuery) heapBytes(valuesCap, encodedCap, indexBytes int) int {
 		n += sizeclass.Object(cap(q.values) * int(unsafe.Sizeof([]string(nil))))
 	}
 	return n
-}
-
-// queryEscape is url.QueryEscape, without its byte-by-byte pass over the
-// usual name or value that needs no escaping.
-func queryEscape(s string) string {
-	if chars.Span(s, chars.QueryPlain) == len(s) {
-		return s
-	}
-	return url.QueryEscape(s)
 }
 
 func readQueryScalar(s *strictjson.Scanner) (string, *Error) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,6 +66,15 @@ func (m *Middleware) parseClaimsReference(payload string) (*verified, *Error) {
 		return nil, e
 	}
 	return v, nil
+}
+
+// fillQueryMemo fills m's memo of query encodings with texts that no claim
+// has (a claim's text starts with '{'), so that m encodes every query claim
+// itself.
+func fillQueryMemo(m *Middleware) {
+	for i := range jose.MaxHeaderMemo {
+		m.queries.Put(fmt.Sprint("\x00", i), queryEncoding{})
+	}
 }
 
 // claimsRead is what a parse of the claims decided, for comparisons.
@@ -152,9 +162,14 @@ func FuzzFusedClaims(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	ref, err := New(Config{Keys: testKeySet(f), Now: fixedClock, CacheSize: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fillQueryMemo(ref)
 	f.Fuzz(func(t *testing.T, payload string) {
 		v, e := m.parseClaims(nil, payload)
-		rv, re := m.parseClaimsReference(payload)
+		rv, re := ref.parseClaimsReference(payload)
 		if e != re {
 			t.Fatalf("fused parser %v, reference %v", e, re)
 		}
@@ -267,4 +282,37 @@ func TestFusedClaimsMatchReference(t *testing.T) {
 			assert.Equal(t, readOf(rv), readOf(v))
 		}
 	}
+}
+
+// TestQueryEncodingMemo: tokens whose query claims have the same text share
+// one encoding, read exactly as a middleware that remembers none reads them;
+// other texts, escaped names and values, folded names and texts past the
+// memo's bound are encoded on their own, and the same.
+func TestQueryEncodingMemo(t *testing.T) {
+	m, err := New(Config{Keys: testKeySet(t), Now: fixedClock})
+	require.NoError(t, err)
+	plain, err := New(Config{Keys: testKeySet(t), Now: fixedClock})
+	require.NoError(t, err)
+	fillQueryMemo(plain)
+	query := `{"experienceKey":"MySearchExperience","n":[1,true],"K":"a b&c","\u00e9t\u00e9":"\u00fc"}`
+	read := func(m *Middleware, payload string) *verified {
+		t.Helper()
+		v, e := m.parseClaims(nil, payload)
+		require.Nil(t, e, payload)
+		return v
+	}
+	first := read(m, claimsWith(`,"query":`+query+`,"jti":"1"`))
+	second := read(m, claimsWith(`,"jti":"2","query":`+query))
+	assert.Equal(t, unsafe.StringData(first.query.encoded), unsafe.StringData(second.query.encoded), "one encoding, shared")
+	assert.Equal(t, "experienceKey=MySearchExperience&n=1&n=true&K=a+b%26c&%C3%A9t%C3%A9=%C3%BC", second.query.encoded)
+	for i := range 2 * jose.MaxHeaderMemo {
+		q := fmt.Sprintf(`{"a%d":"v","B":"%d"}`, i, i)
+		for _, payload := range []string{claimsWith(`,"query":` + query), claimsWith(`,"query":` + q), claimsWith(`,"query": ` + q)} {
+			v, want := read(m, payload), read(plain, payload)
+			assert.Equal(t, readOf(want), readOf(v), payload)
+			assert.Equal(t, want.query.maxFolded, v.query.maxFolded)
+			assert.Equal(t, want.query.firsts, v.query.firsts)
+		}
+	}
+	assert.Equal(t, jose.MaxHeaderMemo, m.queries.Len(), "bounded")
 }

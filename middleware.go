@@ -66,6 +66,7 @@ type Middleware struct {
 	revocations     Revocations
 	urlLimit        *paramLimit
 	headers         jose.HeaderMemo
+	queries         jose.Memo[queryEncoding] // see parseQueryClaim
 }
 
 // requestURIBase is what url.URL.RequestURI returns for u without its query.
