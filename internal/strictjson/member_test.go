@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -93,4 +94,13 @@ func TestSigOfRegisteredSpellings(t *testing.T) {
 	}
 	assert.Equal(t, uint64(3<<16|'A'<<8|'D'), Sig("aud"))
 	assert.Equal(t, uint64(0), Sig(""))
+}
+
+// TestSigAllocatesNothing: the fingerprint of a name that is not ASCII is
+// taken of its folded key built on the stack, in Member's reference way as
+// in Next's (a regression made it allocate once per such name).
+func TestSigAllocatesNothing(t *testing.T) {
+	for _, name := range []string{"\u017f\u212a\u00e90", "é", "plain", strings.Repeat("\u212a", 21)} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { nameSig([]byte(name), true) }), "%q", name)
+	}
 }

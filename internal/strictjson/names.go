@@ -129,19 +129,24 @@ func nameKey(dst, name []byte, fold bool) []byte {
 // fingerprint, so names with different fingerprints need no comparison. It
 // reads an ASCII name without building its key.
 func nameSig(name []byte, fold bool) uint64 {
-	key := name
 	if fold {
 		for _, c := range name {
 			if c >= utf8.RuneSelf {
-				var buf [64]byte
-				key = nameKey(buf[:0], name, true)
-				break
+				return foldedSig(name)
 			}
 		}
 	}
-	// An ASCII name's key is its upper case; a folded key's bytes are
-	// unchanged by upper-casing its ASCII bytes.
-	return plainSig(key, fold)
+	// An ASCII name's key is its upper case (which plainSig takes of the
+	// two bytes it reads).
+	return plainSig(name, fold)
+}
+
+// foldedSig is nameSig of a name that is not all ASCII, taken of its folded
+// key, whose bytes upper-casing leaves unchanged. The key is built on the
+// stack (a name that folds to more than 64 bytes grows it on the heap).
+func foldedSig(name []byte) uint64 {
+	var buf [64]byte
+	return plainSig(nameKey(buf[:0], name, true), true)
 }
 
 // FoldsTo reports whether name differs from one of the registered names only
