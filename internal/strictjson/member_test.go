@@ -14,37 +14,13 @@ import (
 // also fails t when a fingerprint Member returns is not the name's Sig (or,
 // with ExactNames, its exact fingerprint).
 func scanAnyMember(t *testing.T, s *Scanner) any {
-	switch s.Peek() {
-	case '{':
-		out := map[string]any{}
-		var it Object
-		if !it.Begin(s) {
-			return nil
+	return scanWith(s, func(it *Object, s *Scanner) bool {
+		sig, ok := it.Member(s)
+		if want := nameSig(it.Name, !s.ExactNames); ok && sig != want {
+			t.Fatalf("Member's fingerprint of %q is %#x, want %#x", it.Name, sig, want)
 		}
-		for {
-			sig, ok := it.Member(s)
-			if !ok {
-				break
-			}
-			if want := nameSig(it.Name, !s.ExactNames); sig != want {
-				t.Fatalf("Member's fingerprint of %q is %#x, want %#x", it.Name, sig, want)
-			}
-			name := string(it.Name)
-			out[name] = scanAnyMember(t, s)
-		}
-		return out
-	case '[':
-		out := []any{}
-		var it Array
-		if !it.Begin(s) {
-			return nil
-		}
-		for it.Next(s) {
-			out = append(out, scanAnyMember(t, s))
-		}
-		return out
-	}
-	return scanAny(s) // a scalar
+		return ok
+	})
 }
 
 // FuzzMember holds Object.Member, the fused read of the claims parser, to
