@@ -2,9 +2,7 @@ package scopedtoken
 
 import (
 	"math"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -57,23 +55,23 @@ type verified struct {
 type boundQuery struct {
 	names   []string
 	values  [][]string
-	nvalues int
 	encoded string // name=value&... in claim order, query-escaped
-	heap    int    // heap bytes of the names, values, arrays and encoding (when there is a cache)
 
 	// Built once per token by indexNames: each name and each name's
 	// case-folded form, and the longest folded form's length.
-	folded     []string // each name's case-folded form (the name itself when already folded)
-	foldedBuf  [2]string
-	byName     map[string]nameSlot // above smallIndex names only
-	maxFolded  int
-	firsts     asciiSet // the first bytes of the folded names that are ASCII
-	indexBytes int      // heap bytes of folded, byName and the folded names, for the cache's byte bound
+	folded    []string // each name's case-folded form (the name itself when already folded)
+	foldedBuf [1]string
+	byName    map[string]nameSlot // above smallIndex names only
+	maxFolded int
+	firsts    asciiSet // the first bytes of the folded names that are ASCII
 
-	// Room for a small claim, so that parsing it allocates only its strings.
-	namesBuf  [2]string
-	valuesBuf [2][]string
-	valueBuf  [2]string
+	// Room for the usual claim of one name and one value, so that parsing
+	// it allocates only its encoding. Room for a second name would cost
+	// every cache miss 72 bytes of a larger entry, and the collector's work
+	// for them, that one-name tokens do not use (BENCHMARKS.md).
+	namesBuf  [1]string
+	valuesBuf [1][]string
+	valueBuf  [1]string
 }
 
 // parseClaims reads the verified payload: strict JSON, no duplicate or
@@ -82,6 +80,7 @@ type boundQuery struct {
 // iss/sub/jti. Everything else is kept in claims for the application.
 func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verified, *Error) {
 	v := &verified{key: key, claims: payload, size: len(payload)}
+	queryHeap := 0
 	v.aud = v.audBuf[:0]
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -92,53 +91,70 @@ func (m *Middleware) parseClaims(key *VerificationKey, payload string) (*verifie
 	if !it.Begin(&s) {
 		return nil, errMalformedToken
 	}
-	for it.Next(&s) {
+	for {
+		// One pass over each member: the name is scanned, fingerprinted and
+		// checked against the object's other names by Member, dispatched on
+		// its fingerprint by claimOf, and its value read by the claim's own
+		// parser (docs/security.md, "Strict JSON").
+		sig, ok := it.Member(&s)
+		if !ok {
+			break
+		}
 		var e *Error
-		switch string(it.Name) {
-		case "aud":
+		switch claimOf(sig, it.Name) {
+		case claimAud:
 			hasAud = true
 			e = m.parseAudience(&s, v)
-		case "exp":
+		case claimExp:
 			v.exp, e = parseDate(&s)
-		case "nbf":
+		case claimNbf:
 			v.nbf, e = parseDate(&s)
-		case "iat":
+		case claimIat:
 			v.iat, e = parseDate(&s)
-		case "query":
-			e = m.parseQueryClaim(&s, &v.query)
-		case "iss":
+		case claimQuery:
+			queryHeap, e = m.parseQueryClaim(&s, &v.query)
+		case claimIss:
 			v.iss, e = parseStringClaim(&s)
-		case "sub":
+		case claimSub:
 			v.sub, e = parseStringClaim(&s)
-		case "jti":
+		case claimJti:
 			v.jti, e = parseStringClaim(&s)
-		case SingleUseClaim:
+		case claimOnce:
 			v.once, e = parseSingleUse(&s)
-		case "cnf":
+		case claimCnf:
 			v.jkt, e = parseConfirmation(&s)
+		case claimFolded: // a spelling encoding/json would read as a registered claim
+			return nil, errAmbiguousMember
 		default:
-			if strictjson.FoldsTo(it.Name, jose.ClaimNames) { // a spelling encoding/json would read as a registered claim
-				return nil, errAmbiguousMember
-			}
 			s.SkipValue()
 		}
 		if e != nil {
 			return nil, e
 		}
 	}
-	if e := refusal(jose.FaultOf(s.Finish())); e != nil {
+	if e := m.claimsComplete(&s, v, hasAud); e != nil {
 		return nil, e
 	}
-	if !hasAud {
-		return nil, errBadAudience
-	}
-	if !v.exp.set && !m.allowMissingExp {
-		return nil, errMissingExp
-	}
 	if m.cache != nil {
-		v.size = v.heapBytes() + s.Copied()
+		v.size = v.heapBytes() + queryHeap + s.Copied()
 	}
 	return v, nil
+}
+
+// claimsComplete is the refusal, or nil, of claims read to their end by s
+// into v: nothing may follow the object, aud is required, and exp unless the
+// configuration allows its absence.
+func (m *Middleware) claimsComplete(s *strictjson.Scanner, v *verified, hasAud bool) *Error {
+	if e := refusal(jose.FaultOf(s.Finish())); e != nil {
+		return e
+	}
+	if !hasAud {
+		return errBadAudience
+	}
+	if !v.exp.set && !m.allowMissingExp {
+		return errMissingExp
+	}
+	return nil
 }
 
 // heapBytes is the heap that v holds on its own, computed once when v is
@@ -154,8 +170,9 @@ func (v *verified) heapBytes() int {
 		n += sizeclass.Object(int(unsafe.Sizeof("")))
 	}
 	// The strings read out of the claims are substrings of them, or were
-	// copied and counted by the scanner (see parseClaims).
-	return n + v.query.heap
+	// copied and counted by the scanner; the query claim's own heap is
+	// counted by parseQueryClaim (see parseClaims).
+	return n
 }
 
 func parseStringClaim(s *strictjson.Scanner) (string, *Error) {
@@ -270,18 +287,23 @@ func (m *Middleware) parseAudience(s *strictjson.Scanner, v *verified) *Error {
 
 // parseQueryClaim reads the query object: each value a string, number or
 // boolean (kept as its JSON text), or a non-empty array of those; no null, no
-// nesting, names non-empty, and at most the configured counts.
-func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Error {
+// nesting, names non-empty, and at most the configured counts. heap is the
+// heap q holds (when there is a cache; see boundQuery.heapBytes).
+func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) (heap int, e *Error) {
 	if s.Peek() != '{' {
-		return errBadQueryClaim
+		return 0, errBadQueryClaim
 	}
+	rawStart := s.Offset() // where the claim's text starts, for encodeQuery
 	var it strictjson.Object
 	it.Begin(s)
 	q.names, q.values = q.namesBuf[:0], q.valuesBuf[:0]
 	all := q.valueBuf[:0] // every value; each parameter's are a capped slice of it
-	for it.Next(s) {
+	for {
+		if _, ok := it.Member(s); !ok { // the fused read (strictjson.Object.Member)
+			break
+		}
 		if len(it.Name) == 0 || len(q.names) == m.maxQueryParams {
-			return errBadQueryClaim
+			return 0, errBadQueryClaim
 		}
 		name := s.Text(it.Name, it.At)
 		start := len(all)
@@ -291,17 +313,17 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Erro
 			for ai.Next(s) {
 				val, e := readQueryScalar(s)
 				if e != nil {
-					return e
+					return 0, e
 				}
 				all = append(all, val)
 			}
 			if s.Err() == strictjson.OK && len(all) == start {
-				return errBadQueryClaim
+				return 0, errBadQueryClaim
 			}
 		} else {
 			val, e := readQueryScalar(s)
 			if e != nil {
-				return e
+				return 0, e
 			}
 			all = append(all, val)
 		}
@@ -309,15 +331,14 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Erro
 			break
 		}
 		vals := all[start:len(all):len(all)]
-		q.nvalues += len(vals)
-		if q.nvalues > m.maxQueryValues {
-			return errBadQueryClaim
+		if len(all) > m.maxQueryValues {
+			return 0, errBadQueryClaim
 		}
 		q.names = append(q.names, name)
 		q.values = append(q.values, vals)
 	}
 	if e := refusal(jose.FaultOf(s.Err())); e != nil {
-		return e
+		return 0, e
 	}
 	// Point every parameter's values into the final array of all values, so
 	// that the arrays outgrown while parsing are not kept alive.
@@ -327,51 +348,20 @@ func (m *Middleware) parseQueryClaim(s *strictjson.Scanner, q *boundQuery) *Erro
 		q.values[i] = all[off:end:end]
 		off = end
 	}
-	n := 0
-	for i, name := range q.names {
-		for _, val := range q.values[i] {
-			n += len(name) + len(val) + 2
-		}
-	}
-	// The names' case-folded forms that differ from them follow the
-	// encoding in the same string (see indexNames).
-	var fb [128]byte
-	var lb [smallIndex]int
-	folded, foldedLens := fb[:0], lb[:0]
-	for _, name := range q.names {
-		start := len(folded)
-		folded = appendFoldedIfDifferent(folded, name)
-		foldedLens = append(foldedLens, len(folded)-start)
-	}
-	var enc strings.Builder
-	enc.Grow(n + len(folded)) // exact unless something needs escaping
-	for i, name := range q.names {
-		for _, val := range q.values[i] {
-			if enc.Len() > 0 {
-				enc.WriteByte('&')
-			}
-			enc.WriteString(url.QueryEscape(name))
-			enc.WriteByte('=')
-			enc.WriteString(url.QueryEscape(val))
-		}
-	}
-	encLen := enc.Len()
-	enc.Write(folded)
-	both := enc.String()
-	q.encoded = both[:encLen]
-	q.indexNames(both[encLen:], foldedLens)
+	encHeap, indexBytes := m.encodeQuery(q, s.Data[rawStart:s.Offset()], s.Src, rawStart)
 	if m.cache != nil {
-		q.heap = q.heapBytes(cap(all), enc.Cap())
+		heap = q.heapBytes(cap(all), encHeap, indexBytes)
 	}
-	return nil
+	return heap, nil
 }
 
 // heapBytes is the heap that q holds, for verified.heapBytes: the arrays
 // that outgrew the inline room (valuesCap is the capacity of the array of
-// every value), the encoding (of capacity encodedCap) and the index. Its
-// names and values are counted by the scanner that read them.
-func (q *boundQuery) heapBytes(valuesCap, encodedCap int) int {
-	n := sizeclass.String(encodedCap) + q.indexBytes
+// every value), the encoding (encodedHeap, see encodeQuery) and the index
+// (indexBytes, see indexNames). Its names and values are counted by the
+// scanner that read them.
+func (q *boundQuery) heapBytes(valuesCap, encodedHeap, indexBytes int) int {
+	n := encodedHeap + indexBytes
 	if valuesCap > len(q.valueBuf) {
 		n += sizeclass.Object(valuesCap * int(unsafe.Sizeof("")))
 	}

@@ -115,17 +115,7 @@ func FuzzClaims(f *testing.F) {
 		if err := json.Unmarshal([]byte(claims), &c); err != nil {
 			t.Fatalf("claims accepted but encoding/json refuses them: %v", err)
 		}
-		var aud []string
-		switch a := c.Aud.(type) {
-		case string:
-			aud = []string{a}
-		case []any:
-			for _, v := range a {
-				aud = append(aud, v.(string))
-			}
-		default:
-			t.Fatalf("aud read as %T", c.Aud)
-		}
+		aud := jsonAud(t, c.Aud)
 		if !reflect.DeepEqual(aud, tok.Audience()) {
 			t.Fatalf("aud: encoding/json %q, package %q", aud, tok.Audience())
 		}
@@ -145,6 +135,24 @@ func FuzzClaims(f *testing.F) {
 			}
 		}
 	})
+}
+
+// jsonAud is the aud claim as encoding/json decoded it into an any: a
+// string or an array of strings.
+func jsonAud(t *testing.T, x any) []string {
+	t.Helper()
+	var aud []string
+	switch a := x.(type) {
+	case string:
+		aud = []string{a}
+	case []any:
+		for _, v := range a {
+			aud = append(aud, v.(string))
+		}
+	default:
+		t.Fatalf("aud read as %T", x)
+	}
+	return aud
 }
 
 // FuzzParseAudEntry checks the aud grammar: an accepted entry is the prefix,

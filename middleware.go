@@ -71,6 +71,7 @@ type Middleware struct {
 	dpop            *dpopConfig // nil: DPoP off (docs/dpop.md)
 	urlLimit        *paramLimit
 	headers         jose.HeaderMemo
+	queries         jose.Memo[queryEncoding] // see parseQueryClaim
 }
 
 // requestURIBase is what url.URL.RequestURI returns for u without its query.

@@ -48,12 +48,13 @@ func appendFoldedIfDifferent(dst []byte, name string) []byte {
 // and q.firsts from q.names. tail holds, in order, the folded forms of the
 // names that differ from them (see appendFoldedIfDifferent), and
 // foldedLens[i] is the length of q.names[i]'s there (0: none); q.folded
-// shares tail's memory, which the caller accounts.
-func (q *boundQuery) indexNames(tail string, foldedLens []int) {
+// shares tail's memory, which the caller accounts. It returns the heap
+// bytes of q.folded and q.byName, for the cache's byte bound.
+func (q *boundQuery) indexNames(tail string, foldedLens []int) (heap int) {
 	q.folded = q.foldedBuf[:0]
 	if len(q.names) > len(q.foldedBuf) {
 		q.folded = make([]string, 0, len(q.names))
-		q.indexBytes = sizeclass.Object(len(q.names) * int(unsafe.Sizeof("")))
+		heap = sizeclass.Object(len(q.names) * int(unsafe.Sizeof("")))
 	}
 	for i, name := range q.names {
 		f := name // share the claim's string when it is already folded
@@ -65,10 +66,10 @@ func (q *boundQuery) indexNames(tail string, foldedLens []int) {
 		q.firsts.add(f[0])
 	}
 	if len(q.names) <= smallIndex {
-		return
+		return heap
 	}
 	q.byName = make(map[string]nameSlot, 2*len(q.names))
-	q.indexBytes += sizeclass.Map(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
+	heap += sizeclass.Map(2*len(q.names), int(unsafe.Sizeof("")+unsafe.Sizeof(nameSlot{})))
 	for i, name := range q.names {
 		q.byName[name] = nameSlot{index: i} // names are distinct: the JSON has no duplicate member
 	}
@@ -80,6 +81,7 @@ func (q *boundQuery) indexNames(tail string, foldedLens []int) {
 		slot.folded = true
 		q.byName[f] = slot
 	}
+	return heap
 }
 
 // exact returns the position of the bound parameter named name, or -1. The

@@ -13,9 +13,14 @@ import (
 
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
+	jwtmiddlewarev3 "github.com/auth0/go-jwt-middleware/v3"
+	validatorv3 "github.com/auth0/go-jwt-middleware/v3/validator"
 	"github.com/go-chi/jwtauth/v5"
 	"github.com/golang-jwt/jwt/v5"
+	jwxjwa "github.com/lestrrat-go/jwx/v2/jwa"
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
+	jwxv3jwa "github.com/lestrrat-go/jwx/v3/jwa"
+	jwxv3jwt "github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/scopedtoken/scopedtoken"
 	"github.com/scopedtoken/scopedtoken/mint"
@@ -162,6 +167,69 @@ func auth0(tb testing.TB, f fixture) http.Handler {
 	return jwtmiddleware.New(v.ValidateToken).CheckJWT(okHandler)
 }
 
+// auth0V3 is github.com/auth0/go-jwt-middleware/v3 (built on jwx v3) with
+// the same checks as auth0: issuer, audience, the query claim.
+func auth0V3(tb testing.TB, f fixture) http.Handler {
+	tb.Helper()
+	v, err := validatorv3.New(
+		validatorv3.WithKeyFunc(func(context.Context) (any, error) { return f.pub, nil }),
+		validatorv3.WithAlgorithm(validatorv3.SignatureAlgorithm(f.alg)),
+		validatorv3.WithIssuer(benchIssuer),
+		validatorv3.WithAudience(benchAud),
+		validatorv3.WithCustomClaims(func() *auth0Claims { return &auth0Claims{} }),
+	)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := jwtmiddlewarev3.New(jwtmiddlewarev3.WithValidator(v))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m.CheckJWT(okHandler)
+}
+
+// jwxV2 is github.com/lestrrat-go/jwx/v2 used directly, as jwtauth uses it
+// (the bearer token, the pinned algorithm and key, exp/nbf/iat on the fixed
+// clock, the audience) without jwtauth's own layer; jwxV3 is the same with
+// jwx v3, so that the two majors compare like for like.
+func jwxV2(tb testing.TB, f fixture) http.Handler {
+	tb.Helper()
+	var alg jwxjwa.SignatureAlgorithm
+	if err := alg.Accept(f.alg); err != nil {
+		tb.Fatalf("jwx v2 has no %s: %v", f.alg, err)
+	}
+	opts := []jwxjwt.ParseOption{jwxjwt.WithHeaderKey("Authorization"), jwxjwt.WithKey(alg, f.pub), jwxjwt.WithValidate(true),
+		jwxjwt.WithClock(jwxjwt.ClockFunc(benchClock)), jwxjwt.WithAudience(benchAud)}
+	return jwxMiddleware(func(r *http.Request) (any, error) { return jwxjwt.ParseRequest(r, opts...) })
+}
+
+func jwxV3(tb testing.TB, f fixture) http.Handler {
+	tb.Helper()
+	alg, ok := jwxv3jwa.LookupSignatureAlgorithm(f.alg)
+	if !ok {
+		tb.Fatalf("jwx v3 has no %s", f.alg)
+	}
+	opts := []jwxv3jwt.ParseOption{jwxv3jwt.WithHeaderKey("Authorization"), jwxv3jwt.WithKey(alg, f.pub), jwxv3jwt.WithValidate(true),
+		jwxv3jwt.WithClock(jwxv3jwt.ClockFunc(benchClock)), jwxv3jwt.WithAudience(benchAud)}
+	return jwxMiddleware(func(r *http.Request) (any, error) { return jwxv3jwt.ParseRequest(r, opts...) })
+}
+
+// jwxToken is the context key under which jwxMiddleware passes the token on.
+type jwxToken struct{}
+
+// jwxMiddleware is the least middleware around a jwx parse: 401 on an
+// error, else the token in the request's context for the next handler.
+func jwxMiddleware(parse func(*http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := parse(r)
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		okHandler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), jwxToken{}, tok)))
+	})
+}
+
 // chiJWTAuth is github.com/go-chi/jwtauth/v5: Verifier then Authenticator.
 func chiJWTAuth(f fixture) http.Handler {
 	ja := jwtauth.New(f.alg, nil, f.pub,
@@ -182,7 +250,10 @@ func contenders(tb testing.TB, f fixture) []struct {
 		{"scopedtoken_cached", ours(tb, f, 0, okHandler)},
 		{"scopedtoken_uncached", ours(tb, f, -1, okHandler)},
 		{"auth0", auth0(tb, f)},
+		{"auth0_v3", auth0V3(tb, f)},
 		{"jwtauth", chiJWTAuth(f)},
+		{"jwx_v2", jwxV2(tb, f)},
+		{"jwx_v3", jwxV3(tb, f)},
 	}
 }
 

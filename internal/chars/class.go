@@ -12,13 +12,17 @@ const (
 	QuerySpecial                   // a query byte a pair reader stops at: '&', '=', ';' or '%'
 	PlainSegment                   // a path byte url.URL.EscapedPath leaves as it is, but '/'
 	Pchar                          // an RFC 3986 §3.3 pchar other than '%': unreserved, a sub-delim, ':' or '@'
+	QueryPlain                     // a byte url.QueryEscape keeps: RFC 3986 unreserved
 )
 
 var table = func() (t [256]Class) {
 	for c := range t {
 		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
-			t[c] = B64URL | B64Token | PlainSegment | Pchar
+			t[c] = B64URL | B64Token | PlainSegment | Pchar | QueryPlain
 		}
+	}
+	for _, c := range ".~" {
+		t[c] |= QueryPlain
 	}
 	for _, c := range ".~+/" {
 		t[c] |= B64Token

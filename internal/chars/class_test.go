@@ -29,6 +29,7 @@ var classes = []struct {
 	{"Pchar", Pchar, func(c byte) bool { // RFC 3986 §3.3 and §2.2-2.3, without pct-encoded
 		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 	}},
+	{"QueryPlain", QueryPlain, func(c byte) bool { return url.QueryEscape(string([]byte{c})) == string([]byte{c}) }},
 }
 
 // TestClasses: each class of the byte table holds exactly its bytes.

@@ -16,45 +16,67 @@ import (
 // verified, so tokens nobody signed cannot fill it; a hit writes no shared
 // memory. The zero value is an empty memo; a nil *HeaderMemo remembers
 // nothing.
-type HeaderMemo struct {
-	known atomic.Pointer[map[string]Header] // never written once published
-	mu    sync.Mutex                        // serialises writers
+type HeaderMemo = Memo[Header]
+
+// Memo remembers, for at most MaxHeaderMemo inputs, a value that is a
+// function of the input's bytes alone, so that work repeated on the same
+// bytes (a header every token of an issuer shares, see HeaderMemo; the
+// query claim's encoding, which every token of one client shares) is done
+// once. The caller puts only values of tokens that verified. A hit writes no
+// shared memory. The zero value is an empty memo; a nil *Memo remembers
+// nothing.
+type Memo[V any] struct {
+	known atomic.Pointer[map[string]V] // never written once published
+	mu    sync.Mutex                   // serialises writers
 }
 
-// MaxHeaderMemo is the most headers a HeaderMemo holds.
+// MaxHeaderMemo is the most inputs a Memo holds.
 const MaxHeaderMemo = 16
 
-// Get returns what ParseHeader read from the encoded header, if remembered.
-func (hm *HeaderMemo) Get(encoded []byte) (Header, bool) {
+// Get returns the value remembered for the input, if any.
+func (hm *Memo[V]) Get(encoded []byte) (V, bool) {
+	var none V
 	if hm == nil {
-		return Header{}, false
+		return none, false
 	}
 	if m := hm.known.Load(); m != nil {
 		h, ok := (*m)[string(encoded)]
 		return h, ok
 	}
-	return Header{}, false
+	return none, false
 }
 
-// Put remembers h for the encoded header (a copy of it), unless the memo is
-// full.
-func (hm *HeaderMemo) Put(encoded string, h Header) {
+// Put remembers h for the input (a copy of it), unless the memo is full or
+// remembers the input already, and reports whether it did.
+func (hm *Memo[V]) Put(encoded string, h V) bool {
 	if hm == nil {
-		return
+		return false
+	}
+	if m := hm.known.Load(); m != nil && len(*m) >= MaxHeaderMemo {
+		return false // full: no lock for inputs that will never be remembered
 	}
 	hm.mu.Lock()
 	defer hm.mu.Unlock()
-	var cur map[string]Header
+	var cur map[string]V
 	if m := hm.known.Load(); m != nil {
 		cur = *m
 	}
 	if _, ok := cur[encoded]; ok || len(cur) >= MaxHeaderMemo {
-		return
+		return false
 	}
-	next := make(map[string]Header, len(cur)+1)
+	next := make(map[string]V, len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
 	}
 	next[strings.Clone(encoded)] = h
 	hm.known.Store(&next)
+	return true
+}
+
+// Len is how many inputs the memo remembers.
+func (hm *Memo[V]) Len() int {
+	if m := hm.known.Load(); m != nil {
+		return len(*m)
+	}
+	return 0
 }

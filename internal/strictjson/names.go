@@ -62,9 +62,14 @@ func (s *Scanner) nameOf(n Name) []byte {
 // hash is seeded per process), so that the check stays linear whatever the
 // names.
 func (it *Object) add(s *Scanner, name []byte, at int) Error {
+	return it.addSig(s, name, at, nameSig(name, !s.ExactNames))
+}
+
+// addSig is add for a name whose fingerprint, nameSig(name, !s.ExactNames),
+// the caller has already computed.
+func (it *Object) addSig(s *Scanner, name []byte, at int, sig uint64) Error {
 	fold := !s.ExactNames
 	if it.big == nil {
-		sig := nameSig(name, fold)
 		seen := s.Names[it.start:]
 		for i := range seen {
 			if seen[i].sig == sig {
@@ -124,24 +129,24 @@ func nameKey(dst, name []byte, fold bool) []byte {
 // fingerprint, so names with different fingerprints need no comparison. It
 // reads an ASCII name without building its key.
 func nameSig(name []byte, fold bool) uint64 {
-	key := name
 	if fold {
 		for _, c := range name {
 			if c >= utf8.RuneSelf {
-				var buf [64]byte
-				key = nameKey(buf[:0], name, true)
-				break
+				return foldedSig(name)
 			}
 		}
 	}
-	if len(key) == 0 {
-		return 0
-	}
-	first, last := key[0], key[len(key)-1]
-	if fold { // an ASCII name's key is its upper case; a folded key's bytes are unchanged
-		first, last = chars.UpperASCII(first), chars.UpperASCII(last)
-	}
-	return uint64(len(key))<<16 | uint64(first)<<8 | uint64(last)
+	// An ASCII name's key is its upper case (which plainSig takes of the
+	// two bytes it reads).
+	return plainSig(name, fold)
+}
+
+// foldedSig is nameSig of a name that is not all ASCII, taken of its folded
+// key, whose bytes upper-casing leaves unchanged. The key is built on the
+// stack (a name that folds to more than 64 bytes grows it on the heap).
+func foldedSig(name []byte) uint64 {
+	var buf [64]byte
+	return plainSig(nameKey(buf[:0], name, true), true)
 }
 
 // FoldsTo reports whether name differs from one of the registered names only

@@ -69,6 +69,10 @@ func (s *Scanner) Err() Error { return s.err }
 // taken from Src.
 func (s *Scanner) Copied() int { return s.copied }
 
+// Offset is the cursor's position in Data: after a value has been read,
+// where its text ends.
+func (s *Scanner) Offset() int { return s.pos }
+
 // Finish is the outcome of a scan that has read one value: its error, or
 // Syntax when more than white space follows it.
 func (s *Scanner) Finish() Error {

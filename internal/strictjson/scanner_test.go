@@ -114,6 +114,12 @@ func FuzzJSONScanner(f *testing.F) {
 // scanAny decodes a value with the package's Scanner into the shapes
 // encoding/json produces with UseNumber.
 func scanAny(s *Scanner) any {
+	return scanWith(s, func(it *Object, s *Scanner) bool { return it.Next(s) })
+}
+
+// scanWith is scanAny moving through objects' members with next (Next, or
+// Member in FuzzMember).
+func scanWith(s *Scanner, next func(*Object, *Scanner) bool) any {
 	switch s.Peek() {
 	case '{':
 		out := map[string]any{}
@@ -121,9 +127,9 @@ func scanAny(s *Scanner) any {
 		if !it.Begin(s) {
 			return nil
 		}
-		for it.Next(s) {
+		for next(&it, s) {
 			name := string(it.Name)
-			out[name] = scanAny(s)
+			out[name] = scanWith(s, next)
 		}
 		return out
 	case '[':
@@ -133,7 +139,7 @@ func scanAny(s *Scanner) any {
 			return nil
 		}
 		for it.Next(s) {
-			out = append(out, scanAny(s))
+			out = append(out, scanWith(s, next))
 		}
 		return out
 	case '"':
