@@ -46,6 +46,7 @@ func BenchmarkCacheHit(b *testing.B) {
 		traced     bool
 	}{
 		{name: "off"},
+		{name: "noop", onDecision: func(context.Context, scopedtoken.Decision) {}},
 		{name: "on", onDecision: m.OnDecision},
 		{name: "traced-off", traced: true},
 		{name: "traced-on", onDecision: m.OnDecision, traced: true},
