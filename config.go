@@ -181,6 +181,7 @@ func New(cfg Config) (*Middleware, error) {
 		allowPreflight:  cfg.AllowPreflight,
 		errorHandler:    cfg.ErrorHandler,
 		onDecision:      cfg.OnDecision,
+		epoch:           time.Now(),
 		sources:         append([]TokenSource(nil), cfg.TokenSources...),
 		optional:        cfg.CredentialsOptional,
 		check:           cfg.Check,

@@ -65,6 +65,7 @@ type Middleware struct {
 	retryAfter      int // seconds
 	errorHandler    func(http.ResponseWriter, *http.Request, error)
 	onDecision      func(context.Context, Decision)
+	epoch           time.Time // the origin of decisionClock's readings
 	responses       map[*Error]*response
 	cache           *tokenCache
 	revocations     Revocations
@@ -100,13 +101,13 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 }
 
 func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	var start time.Time
+	var start time.Duration
 	if m.onDecision != nil {
-		start = time.Now() // only then: requests without OnDecision pay nothing
+		start = m.decisionClock() // only then: requests without OnDecision pay nothing
 	}
 	if m.allowPreflight && isPreflight(r) {
 		if m.onDecision != nil {
-			m.onDecision(r.Context(), Decision{Allowed: true, Preflight: true, Path: r.URL.EscapedPath(), Duration: time.Since(start)})
+			m.onDecision(r.Context(), Decision{Allowed: true, Preflight: true, Path: r.URL.EscapedPath(), Duration: m.decisionClock() - start})
 		}
 		next.ServeHTTP(w, r)
 		return
@@ -204,15 +205,21 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if m.onDecision != nil {
-		m.onDecision(ctx, Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached, Duration: time.Since(start)})
+		m.onDecision(ctx, Decision{Allowed: true, KeyID: kid, Path: path, Cached: cached, Duration: m.decisionClock() - start})
 	}
 	next.ServeHTTP(w, r2)
 }
 
-func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, kid string, cached bool, start time.Time) {
+// decisionClock reads the monotonic clock for Decision.Duration, as the
+// time since the middleware's creation: one clock read, where time.Now reads
+// both the wall and the monotonic clock, a cost that OnDecision's users pay
+// on every request (BENCHMARKS.md, "Telemetry on a cache hit").
+func (m *Middleware) decisionClock() time.Duration { return time.Since(m.epoch) }
+
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, kid string, cached bool, start time.Duration) {
 	if m.onDecision != nil {
 		m.onDecision(r.Context(), Decision{Status: e.Status(), Reason: e.reason, KeyID: kid, Path: r.URL.EscapedPath(), Cached: cached, Err: e,
-			Duration: time.Since(start)})
+			Duration: m.decisionClock() - start})
 	}
 	m.errorHandler(w, r, e)
 }

@@ -18,13 +18,14 @@ import (
 // BenchmarkCacheHit is a request whose token is in the cache, through a
 // middleware without OnDecision ("off") and with scopedotel's ("on"), on the
 // real SDK. The ratio on/off is the cost of telemetry on a hit (BENCHMARKS.md,
-// "Telemetry on a cache hit"). Without a span in the request's context ("off",
-// "on") OnDecision only counts and times; under a sampled span that each
-// request starts, as otelhttp does ("traced-off", "traced-on"), it also
-// annotates the span and the SDK keeps exemplars. Run the variants
-// alternately:
+// "Telemetry on a cache hit"); "noop", an OnDecision that does nothing, is
+// the share of the root middleware (the clock reads of Decision.Duration).
+// Without a span in the request's context ("off", "noop", "on") OnDecision
+// only counts and times; under a sampled span that each request starts, as
+// otelhttp does ("traced-off", "traced-on"), it also annotates the span and
+// the SDK keeps exemplars. Run the variants alternately:
 //
-//	go test -c -o /tmp/otel.test . && for i in 1 2 3 4 5 6; do for v in off on traced-off traced-on; do
+//	go test -c -o /tmp/otel.test . && for i in $(seq 8); do for v in off noop on traced-off traced-on; do
 //	/tmp/otel.test -test.run '^$' -test.bench "^BenchmarkCacheHit/^$v\$" -test.benchmem -test.benchtime 300000x; done; done
 func BenchmarkCacheHit(b *testing.B) {
 	iss := scopedtokentest.NewIssuer(b, scopedtokentest.WithTime(testNow))
@@ -46,6 +47,7 @@ func BenchmarkCacheHit(b *testing.B) {
 		traced     bool
 	}{
 		{name: "off"},
+		{name: "noop", onDecision: func(context.Context, scopedtoken.Decision) {}},
 		{name: "on", onDecision: m.OnDecision},
 		{name: "traced-off", traced: true},
 		{name: "traced-on", onDecision: m.OnDecision, traced: true},

@@ -106,12 +106,17 @@ type Metrics struct {
 	withKeyID      bool
 	tracerProvider trace.TracerProvider
 	tracer         trace.Tracer
-	requests       metric.Int64Counter
+	requests       requestCounts // reported by an observable counter
 	duration       metric.Float64Histogram
 
-	// sets holds the ready-made attribute sets by decision. It is copied on
-	// write (under setsMu), so that OnDecision reads it without a lock.
-	sets   atomic.Pointer[map[attrKey]*measureOpts]
+	// sets holds the ready-made attribute sets by decision: by its kind
+	// (attrKey.kind), then by its kid (allowed) or reason (refused), a
+	// string key that the runtime's maps find without hashing while they
+	// are small; the entries of one reason with different statuses are
+	// chained. Each map is copied on write (under setsMu), so that
+	// OnDecision reads it without a lock.
+	sets   [kinds]atomic.Pointer[map[string]*measureOpts]
+	nsets  int // entries in sets, at most maxAttributeSets; under setsMu
 	setsMu sync.Mutex
 
 	keySetsMu sync.Mutex
@@ -139,9 +144,12 @@ type attrKey struct {
 }
 
 // measureOpts are the options of one attribute set, built once so that
-// recording allocates nothing: the metrics' and, for OnDecision, the span's
-// attributes and the refusal event's options.
+// recording allocates nothing: the metrics' and, for OnDecision, the request
+// counter's cell, the span's attributes and the refusal event's options.
 type measureOpts struct {
+	status int           // OnDecision only: the refusal status of the set
+	next   *measureOpts  // OnDecision only: the same reason with another status
+	count  *requestCount // OnDecision only
 	add    []metric.AddOption
 	record []metric.RecordOption
 	span   []attribute.KeyValue
@@ -159,7 +167,9 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 	for _, o := range opts {
 		o(m)
 	}
-	m.sets.Store(&map[attrKey]*measureOpts{})
+	for i := range m.sets {
+		m.sets[i].Store(&map[string]*measureOpts{})
+	}
 	if m.tracerProvider == nil {
 		m.tracerProvider = otel.GetTracerProvider()
 	}
@@ -173,8 +183,13 @@ func New(provider metric.MeterProvider, opts ...Option) (*Metrics, error) {
 		healthy metric.Int64ObservableGauge
 		age     metric.Float64ObservableGauge
 	)
-	m.requests, errs[0] = meter.Int64Counter(RequestsName, metric.WithUnit("{request}"),
-		metric.WithDescription("Requests decided by the scopedtoken middleware, by outcome, refusal status and reason (error.type), and cache hit."))
+	// An observable counter over the module's own atomics (requests.go):
+	// exported as a monotonic cumulative sum, a Prometheus counter, as a
+	// synchronous one would be, but without exemplars; the duration
+	// histogram, recorded with the request's context, carries them.
+	_, errs[0] = meter.Int64ObservableCounter(RequestsName, metric.WithUnit("{request}"),
+		metric.WithDescription("Requests decided by the scopedtoken middleware, by outcome, refusal status and reason (error.type), and cache hit."),
+		metric.WithInt64Callback(m.requests.observe))
 	m.duration, errs[1] = meter.Float64Histogram(DurationName, metric.WithUnit("s"),
 		metric.WithDescription("Time from the start of the middleware's work on a request to its decision, the next handler excluded."),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...))
