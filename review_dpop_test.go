@@ -388,7 +388,7 @@ func TestReviewDPoPTimeEdges(t *testing.T) {
 		ok  bool
 	}{
 		{itoa(testNow.Add(-time.Minute).Unix()), false},
-		{itoa(testNow.Add(-time.Minute+time.Second).Unix()), true},
+		{itoa(testNow.Add(-time.Minute + time.Second).Unix()), true},
 		{itoa(testNow.Add(-time.Minute).Unix()) + ".5", true},
 		{itoa(testNow.Add(time.Minute).Unix()), true},
 		{itoa(testNow.Add(time.Minute).Unix()) + ".000000001", false},
