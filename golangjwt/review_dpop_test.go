@@ -1,14 +1,17 @@
 package golangjwt_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopedtoken/scopedtoken/golangjwt"
 	"github.com/scopedtoken/scopedtoken/internal/testkit"
 	"github.com/scopedtoken/scopedtoken/mint"
 )
@@ -28,6 +31,11 @@ func TestReviewKeyfuncRefusesBoundToken(t *testing.T) {
 			tok := fixtureOf(t, kid).mint(t, mint.Claims{DPoPThumbprint: jkt})
 			_, err := parse(keySet(t), tok)
 			assert.Error(t, err, "a DPoP-bound token accepted as a bearer token")
+			// Parsed into a struct without cnf, the claim is gone from
+			// t.Claims: the Keyfunc must read it from the payload (t.Raw).
+			opts := append(golangjwt.ParserOptions(), jwt.WithTimeFunc(clock))
+			_, err = jwt.NewParser(opts...).ParseWithClaims(tok, &jwt.RegisteredClaims{}, golangjwt.Keyfunc(context.Background(), keySet(t)))
+			assert.Error(t, err, "a DPoP-bound token accepted as a bearer token (RegisteredClaims)")
 			unbound := fixtureOf(t, kid).mint(t, mint.Claims{})
 			_, err = parse(keySet(t), unbound)
 			assert.NoError(t, err, "an unbound token stays accepted")
