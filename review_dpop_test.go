@@ -650,3 +650,23 @@ func TestReviewDPoPTokenEndpointProof(t *testing.T) {
 	_, err = f.m.VerifyDPoPProof(post("/site/tokens?page=/b", p))
 	assert.ErrorIs(t, err, errDPoPProofReplayed)
 }
+
+// TestReviewDPoPRecordNameHasNoHashTag: redisstore keeps single-use records
+// without a Redis Cluster hash tag so that they spread over every master
+// (redisstore/keys.go), and refuses a prefix with braces for that reason. A
+// proof's jti is the client's choice and goes into the record's name as
+// written: "{x}" in it is a hash tag that sends every record of the client
+// to the master of its choice. The record's name must carry no brace (a
+// hash of the jti, or a jti refused for them).
+func TestReviewDPoPRecordNameHasNoHashTag(t *testing.T) {
+	store := &countingStore{MemoryRevocations: NewMemoryRevocations(fixedClock)}
+	f := newDPoPFixture(t, func(c *Config) { c.Revocations = store })
+	for i, jti := range []string{"{slot}", "a{b}c" + testkit.RandomID()} {
+		res := serve(t, f.m, dpopRequest("DPoP", f.token, f.proof(func(_, c map[string]any) { c["jti"] = jti })))
+		if res.code != http.StatusOK {
+			continue // refusing such a jti is a fix too
+		}
+		require.Len(t, store.keys, i+1)
+		assert.NotContains(t, store.keys[i], "{", "a client-chosen hash tag in a record name")
+	}
+}
