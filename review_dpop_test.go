@@ -670,3 +670,60 @@ func TestReviewDPoPRecordNameHasNoHashTag(t *testing.T) {
 		assert.NotContains(t, store.keys[i], "{", "a client-chosen hash tag in a record name")
 	}
 }
+
+// TestReviewDPoPHostFromRequestTrustsClient pins a documented weakness
+// (docs/dpop.md, "Behind a proxy"): without DPoPOrigin, htu is compared with
+// the client's own Host header. A resource server that received a bound
+// token and a fresh proof for itself (htu https://other-rs.example/...) can
+// forward both to this one with "Host: other-rs.example", and they pass.
+// With DPoPOrigin set, the same request is refused.
+func TestReviewDPoPHostFromRequestTrustsClient(t *testing.T) {
+	const forwarded = "https://other-rs.example" + dpopPath
+	send := func(m *Middleware, token, p string) int {
+		req := httptest.NewRequest(http.MethodGet, "https://other-rs.example"+dpopPath, nil) // TLS, Host other-rs.example
+		req.Header.Set("Authorization", "DPoP "+token)
+		req.Header.Set("DPoP", p)
+		return serve(t, m, req).code
+	}
+	open := newDPoPFixture(t, func(c *Config) { c.DPoPOrigin = "" })
+	assert.Equal(t, http.StatusOK, send(open.m, open.token, open.proof(func(_, c map[string]any) { c["htu"] = forwarded })),
+		"documented: without DPoPOrigin the client names the origin")
+	fixed := newDPoPFixture(t, nil)
+	assert.Equal(t, http.StatusUnauthorized, send(fixed.m, fixed.token, fixed.proof(func(_, c map[string]any) { c["htu"] = forwarded })))
+}
+
+// TestReviewDPoPConcurrentReplay: one proof sent by many goroutines at once
+// (a replay race, with the token cached after the first verification) is
+// accepted exactly once; proofs verified in parallel do not mix (the
+// scratch buffers are pooled).
+func TestReviewDPoPConcurrentReplay(t *testing.T) {
+	f := newDPoPFixture(t, nil)
+	p := f.proof(nil)
+	const n = 32
+	codes := make(chan int, 2*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			codes <- serve(t, f.m, dpopRequest("DPoP", f.token, p)).code
+		}()
+		go func() {
+			defer wg.Done()
+			// A fresh proof of its own: always accepted.
+			if c := serve(t, f.m, dpopRequest("DPoP", f.token, f.proof(nil))).code; c != http.StatusOK {
+				codes <- -c
+			}
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	ok := 0
+	for c := range codes {
+		require.Positive(t, c, "a fresh proof was refused")
+		if c == http.StatusOK {
+			ok++
+		}
+	}
+	assert.Equal(t, 1, ok, "the replayed proof must pass exactly once")
+}
