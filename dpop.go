@@ -1,6 +1,8 @@
 package scopedtoken
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -131,8 +133,11 @@ func (m *Middleware) checkProof(r *http.Request, token, want string) (string, *E
 	}
 	last := p.iat.time().Add(m.dpop.window)
 	// The key's thumbprint is part of the record's name: a jti is chosen by
-	// the client, and another client's jti must not use up this one's.
-	err := m.revocations.Use(r.Context(), "dpop:"+p.jkt+":"+p.jti, useRecordUntil(last))
+	// the client, and another client's jti must not use up this one's. The
+	// jti goes in hashed: a client must not choose what the store sees (a
+	// Redis Cluster hash tag such as "{x}" would pick the master of all its
+	// records), and every name has one length.
+	err := m.revocations.Use(r.Context(), proofRecordName(p.jkt, p.jti), useRecordUntil(last))
 	switch {
 	case errors.Is(err, errTokenUsed):
 		return "", errDPoPProofReplayed
@@ -230,4 +235,11 @@ func parseConfirmation(s *strictjson.Scanner) (*string, *Error) {
 		return nil, errInvalidClaims
 	}
 	return &jkt, nil
+}
+
+// proofRecordName is the name under which a proof's jti is recorded:
+// "dpop:" + the key's thumbprint + ":" + the base64url SHA-256 of the jti.
+func proofRecordName(jkt, jti string) string {
+	sum := sha256.Sum256([]byte(jti))
+	return "dpop:" + jkt + ":" + base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -7,6 +7,8 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -310,7 +312,7 @@ func TestDPoPReplayRefused(t *testing.T) {
 	g := newDPoPFixture(t, func(c *Config) { c.Revocations = rec })
 	p = g.proof(func(_, c map[string]any) { c["jti"] = "j1" })
 	require.Equal(t, http.StatusOK, serve(t, g.m, dpopRequest("DPoP", g.token, p)).code)
-	assert.Equal(t, "dpop:"+g.jkt+":j1", rec.key)
+	assert.Equal(t, "dpop:"+g.jkt+":"+sha256B64("j1"), rec.key, "the jti is recorded hashed")
 	assert.True(t, testNow.Add(defaultDPoPProofWindow+singleUseRecordMargin).Equal(rec.until), "until %v", rec.until)
 }
 
@@ -561,4 +563,10 @@ func TestDPoPPathAsSent(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+}
+
+// sha256B64 is the base64url SHA-256 of s, as a proof's record names its jti.
+func sha256B64(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

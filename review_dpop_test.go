@@ -449,7 +449,7 @@ func TestReviewDPoPRefusedBeforeRecord(t *testing.T) {
 	}
 	assert.Empty(t, store.keys)
 	require.Equal(t, http.StatusOK, serve(t, f.m, dpopRequest("DPoP", f.token, f.proof(func(_, c map[string]any) { c["jti"] = "j\n:x" }))).code)
-	assert.Equal(t, []string{"dpop:" + f.jkt + ":j\n:x"}, store.keys)
+	assert.Equal(t, []string{"dpop:" + f.jkt + ":" + sha256B64("j\n:x")}, store.keys)
 }
 
 // TestReviewDPoPEverySource: a bound token from the query, a cookie or a

@@ -23,7 +23,9 @@
 // What golang-jwt does not check, with or without this package: whether the
 // request path is inside the token's aud (the scoped path rules), the query
 // claim, the business that "me" stands for, the maximum lifetime,
-// revocation and single-use tokens, the token size limits, and the strict
+// revocation and single-use tokens, DPoP proofs (so a DPoP-bound token, one
+// with a cnf claim, is refused: a bearer token it is not), the token size
+// limits, and the strict
 // JSON of docs/security.md (repeated members, names that differ only in
 // case). A token that this package lets through is a well-signed token from
 // a trusted key, not a token scoped to the request; only the middleware

@@ -3,6 +3,9 @@ package golangjwt
 import (
 	"context"
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -51,6 +54,9 @@ func lookup(ctx context.Context, keys scopedtoken.KeySet, t *jwt.Token) (*scoped
 	if err := checkHeader(t.Header); err != nil {
 		return nil, err
 	}
+	if err := refuseBound(t.Raw); err != nil {
+		return nil, err
+	}
 	kid, ok := t.Header["kid"].(string)
 	if !ok || kid == "" {
 		return nil, scopedtoken.ErrMissingKID
@@ -90,6 +96,37 @@ func lookup(ctx context.Context, keys scopedtoken.KeySet, t *jwt.Token) (*scoped
 		return nil, scopedtoken.ErrMissingExp
 	}
 	return vk, nil
+}
+
+// errBound refuses a DPoP-bound token: golang-jwt checks no proof, so it
+// would take a stolen bound token as a bearer token (RFC 9449 §7.1;
+// docs/dpop.md).
+var errBound = fmt.Errorf("%w: the token is bound to a DPoP key (cnf), whose proof golang-jwt cannot check", scopedtoken.ErrInvalidToken)
+
+// refuseBound refuses a token whose payload has a cnf member, in any
+// spelling encoding/json would read as cnf. It reads the payload itself:
+// parsed into a claims type without cnf (jwt.RegisteredClaims), the member
+// is gone from t.Claims. A payload it cannot read is refused too (fail
+// closed; golang-jwt has already parsed it when a Keyfunc runs).
+func refuseBound(raw string) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return errBound
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errBound
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(payload, &members) != nil {
+		return errBound
+	}
+	for name := range members {
+		if strings.EqualFold(name, "cnf") {
+			return errBound
+		}
+	}
+	return nil
 }
 
 // checkHeader refuses what the middleware refuses in a header and golang-jwt

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -162,10 +163,15 @@ func TestKeyfuncKeyTypes(t *testing.T) {
 	k := testkit.Keys(t)
 	keyOf := func(t *testing.T, alg, kid string) (*jwt.Token, any) {
 		t.Helper()
+		claims := jwt.MapClaims{"exp": float64(testkit.Exp), "iss": issuer}
+		payload, err := json.Marshal(claims)
+		require.NoError(t, err)
 		tok := &jwt.Token{
+			// Raw as golang-jwt's parser sets it: Keyfunc reads the payload.
+			Raw:    "e30." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln",
 			Header: map[string]any{"alg": alg, "kid": kid},
 			Method: jwt.GetSigningMethod(alg),
-			Claims: jwt.MapClaims{"exp": float64(testkit.Exp), "iss": issuer},
+			Claims: claims,
 		}
 		key, err := golangjwt.Keyfunc(t.Context(), ks)(tok)
 		require.NoError(t, err)
