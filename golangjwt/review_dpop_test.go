@@ -42,3 +42,34 @@ func TestReviewKeyfuncRefusesBoundToken(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyfuncRefusesBoundTokenSpellings: encoding/json reads any case of
+// "cnf", and JSON escapes, as the cnf member, so a payload that a program
+// decoding with encoding/json would take as bound is refused in each of
+// those spellings; a member that only looks alike is not.
+func TestKeyfuncRefusesBoundTokenSpellings(t *testing.T) {
+	const jkt = `{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}`
+	tests := []struct {
+		name   string
+		member string
+		bound  bool
+	}{
+		{name: "cnf", member: `"cnf"`, bound: true},
+		{name: "upper case", member: `"CNF"`, bound: true},
+		{name: "mixed case", member: `"Cnf"`, bound: true},
+		{name: "escaped", member: `"c\u006ef"`, bound: true},
+		{name: "other name", member: `"cnf_"`, bound: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := testkit.SignRaw(t, "HS256", testkit.Secret, `{"alg":"HS256","kid":"hs","typ":"JWT"}`,
+				testkit.Claims(`,`+tc.member+`:`+jkt))
+			_, err := parse(keySet(t), tok)
+			if tc.bound {
+				assert.Error(t, err, "a bound token accepted as a bearer token")
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
+}
